@@ -1,0 +1,41 @@
+"""tf_transforms: Conditional End-to-End Audio Transforms in TensorFlow 2 / Keras 3."""
+
+import setuptools
+
+setuptools.setup(
+    name="tf_transforms",
+    version="0.1.0",
+    description=("TensorFlow 2 / Keras 3 implementation of 'Conditional "
+                 "End-to-End Audio Transforms' (Haque, Guo, Verma)."),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=setuptools.find_packages(include=["tf_transforms", "tf_transforms.*",
+                                               "tfds_builders", "tfds_builders.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        # `tensorflow`, not `tensorflow-cpu`: tensorflow-serving-api pulls in
+        # `tensorflow`, and two TF wheels in one environment clobber each other.
+        "tensorflow>=2.21,<2.22",
+        "keras>=3.15,<4",
+        "tensorflow-datasets>=4.9.10,<5",
+        "tensorboard>=2.21,<2.22",  # tf.summary.audio / image need it.
+        "numpy>=2.0,<3",
+        "scipy>=1.13,<2",
+        "librosa>=0.11,<0.12",
+        "soundfile>=0.13,<0.14",
+        "soxr>=0.5,<2",
+        "absl-py>=2.1,<3",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8,<10",
+            "mel-cepstral-distance>=0.0.4,<0.1",
+        ],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "License :: OSI Approved :: Apache Software License",
+        "Topic :: Multimedia :: Sound/Audio",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

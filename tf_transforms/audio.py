@@ -1,0 +1,410 @@
+"""Audio front-end as pure TensorFlow functions (tf.signal), batched.
+
+Every function here works eagerly, inside ``tf.function`` and under XLA
+(``jit_compile=True``), on any number of leading batch dimensions. Layers and
+data pipelines call these; nothing here holds state.
+
+Conventions (see ``configs.py`` for why):
+
+* waveforms: float32 ``[..., samples]``, nominally in [-1, 1];
+* STFTs: complex64 ``[..., frames, fft_length // 2 + 1]``, centred frames
+  (frame ``t`` is centred on sample ``t * frame_step``), Hann window;
+* mel spectrograms: float32 ``[..., frames, num_mel_bins]`` in power units;
+* log-mel: natural log of mel power floored at ``config.log_floor``.
+
+The feature path is ``waveform -> pre_emphasis -> stft -> |.|^2 -> mel -> log``
+and its inverse (vocoding) is
+``log-mel -> exp -> mel_to_linear -> sqrt -> griffin_lim -> de_emphasis``.
+"""
+
+import functools
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from tf_transforms.configs import AudioConfig
+
+DEFAULT_CONFIG = AudioConfig()
+
+# Impulse-response tail dropped by de_emphasis, relative to its first tap.
+_DE_EMPHASIS_TOLERANCE = 1e-9
+
+
+def pre_emphasis(audio, coefficient: float = DEFAULT_CONFIG.pre_emphasis):
+  """First-order high-pass ``y[n] = x[n] - a * x[n-1]`` with ``x[-1] = 0``.
+
+  Same as ``scipy.signal.lfilter([1, -a], [1], x)``.
+
+  Args:
+    audio: float32 waveform, shape ``[..., samples]``.
+    coefficient: ``a`` in [0, 1).
+
+  Returns:
+    float32 tensor of the same shape.
+  """
+  audio = tf.convert_to_tensor(audio, tf.float32)
+  if coefficient == 0:
+    return audio
+  previous = tf.concat([tf.zeros_like(audio[..., :1]), audio[..., :-1]], -1)
+  return audio - coefficient * previous
+
+
+def de_emphasis(audio, coefficient: float = DEFAULT_CONFIG.pre_emphasis):
+  """Exact inverse of ``pre_emphasis``: the IIR ``y[n] = x[n] + a * y[n-1]``.
+
+  A sample-by-sample recursion is slow in a graph, so the filter is applied as
+  a division in the frequency domain, ``Y = X / (1 - a e^{-jw})``, over an FFT
+  long enough that the circular wrap-around is below
+  ``_DE_EMPHASIS_TOLERANCE`` (the impulse response ``a^k`` has decayed by then:
+  ~680 samples for a = 0.97). Matches ``scipy.signal.lfilter([1], [1, -a], x)``
+  to float32 precision; O(n log n).
+
+  Args:
+    audio: float32 waveform, shape ``[..., samples]``.
+    coefficient: ``a`` in [0, 1).
+
+  Returns:
+    float32 tensor of the same shape.
+  """
+  audio = tf.convert_to_tensor(audio, tf.float32)
+  if coefficient == 0:
+    return audio
+  if not 0.0 < coefficient < 1.0:
+    raise ValueError(f"de_emphasis coefficient must be in [0, 1). "
+                     f"Received coefficient={coefficient}")
+  tail = int(math.ceil(math.log(_DE_EMPHASIS_TOLERANCE) / math.log(coefficient)))
+  num_samples = audio.shape[-1]
+  if num_samples is not None:  # Static: XLA needs a constant FFT length.
+    fft_length = 1 << int(math.ceil(math.log2(num_samples + tail)))
+  else:
+    total = tf.cast(tf.shape(audio)[-1] + tail, tf.float32)
+    fft_length = tf.cast(2.0**tf.math.ceil(tf.math.log(total) / math.log(2.0)),
+                         tf.int32)
+    num_samples = tf.shape(audio)[-1]
+  spectrum = tf.signal.rfft(audio, [fft_length])  # [..., fft_length//2 + 1]
+  omega = (2.0 * math.pi / tf.cast(fft_length, tf.float32)) * tf.range(
+      tf.shape(spectrum)[-1], dtype=tf.float32)
+  denominator = tf.complex(1.0 - coefficient * tf.cos(omega),
+                           coefficient * tf.sin(omega))
+  return tf.signal.irfft(spectrum / denominator, [fft_length])[..., :num_samples]
+
+
+def stft(audio, config: AudioConfig = DEFAULT_CONFIG):
+  """Centred short-time Fourier transform.
+
+  The waveform is padded with ``frame_length // 2`` zeros on both sides, so a
+  clip of ``n`` samples gives ``1 + n // frame_step`` frames. Magnitudes equal
+  ``librosa.stft(n_fft=fft_length, hop_length=frame_step,
+  win_length=frame_length, center=True, pad_mode="constant")``; the phase
+  reference differs (frame start instead of FFT-frame start), which
+  ``inverse_stft`` undoes.
+
+  Args:
+    audio: float32 waveform, shape ``[..., samples]``.
+    config: frame_length, frame_step, fft_length are used.
+
+  Returns:
+    complex64 tensor, shape ``[..., frames, fft_length // 2 + 1]``.
+  """
+  audio = tf.convert_to_tensor(audio, tf.float32)
+  half = config.frame_length // 2
+  rank = audio.shape.rank
+  padded = tf.pad(audio, [[0, 0]] * (rank - 1) + [[half, half]])
+  return tf.signal.stft(padded, config.frame_length, config.frame_step,
+                        config.fft_length, window_fn=tf.signal.hann_window,
+                        pad_end=False)
+
+
+def inverse_stft(stfts, config: AudioConfig = DEFAULT_CONFIG, length=None):
+  """Least-squares inverse of ``stft`` (overlap-add normalised by the window).
+
+  Each sample is divided by the sum of squared windows that actually cover
+  it, so the inverse is exact up to the clip edges (``tf.signal.inverse_stft``
+  assumes full overlap everywhere and is not, near the edges).
+
+  Args:
+    stfts: complex64, shape ``[..., frames, fft_length // 2 + 1]``.
+    config: frame_length, frame_step, fft_length are used.
+    length: samples to return (trim or zero-pad); default
+      ``(frames - 1) * frame_step``, as librosa.
+
+  Returns:
+    float32 waveform, shape ``[..., samples]``.
+  """
+  stfts = tf.convert_to_tensor(stfts, tf.complex64)
+  padded = _overlap_add(stfts, _inverse_envelope(tf.shape(stfts)[-2], config),
+                        config)
+  half = config.frame_length // 2
+  if length is None:
+    length = (tf.shape(stfts)[-2] - 1) * config.frame_step
+  signal = padded[..., half:half + length]
+  missing = length - tf.shape(signal)[-1]
+  rank = signal.shape.rank
+  return tf.pad(signal, [[0, 0]] * (rank - 1) + [[0, missing]])
+
+
+def _inverse_envelope(num_frames, config: AudioConfig):
+  """1 / (sum of squared windows covering each sample), 0 where none does.
+
+  Returns:
+    float32 ``[(num_frames - 1) * frame_step + frame_length]``: the padded
+    (centred) time axis of ``stft``.
+  """
+  window = tf.signal.hann_window(config.frame_length)
+  envelope = tf.signal.overlap_and_add(
+      tf.tile(tf.square(window)[tf.newaxis], [num_frames, 1]), config.frame_step)
+  return tf.where(envelope > 1e-10, 1.0 / tf.maximum(envelope, 1e-10),
+                  tf.zeros_like(envelope))
+
+
+def _overlap_add(stfts, inverse_envelope, config: AudioConfig):
+  """Windowed overlap-add of inverse FFTs, on the padded time axis.
+
+  Args:
+    stfts: complex64 ``[..., frames, bins]``.
+    inverse_envelope: from ``_inverse_envelope``.
+
+  Returns:
+    float32 ``[..., (frames - 1) * frame_step + frame_length]``.
+  """
+  window = tf.signal.hann_window(config.frame_length)
+  frames = tf.signal.irfft(stfts, [config.fft_length])
+  frames = frames[..., :config.frame_length] * window  # [..., frames, frame_length]
+  return tf.signal.overlap_and_add(frames, config.frame_step) * inverse_envelope
+
+
+@functools.lru_cache(maxsize=None)
+def mel_weight_matrix(config: AudioConfig = DEFAULT_CONFIG) -> np.ndarray:
+  """Slaney-style mel filter bank (librosa's ``filters.mel`` default).
+
+  Triangles are spaced evenly on Slaney's mel scale (linear below 1 kHz,
+  logarithmic above) and area-normalised (``norm="slaney"``).
+
+  Returns:
+    float32 NumPy array ``[fft_length // 2 + 1, num_mel_bins]``, so that
+    ``mel = power_spectrogram @ matrix`` (tf.signal's orientation).
+  """
+  num_bins = config.num_spectrogram_bins
+  fft_freqs = np.linspace(0.0, config.sample_rate / 2, num_bins)
+  mel_edges = np.linspace(hz_to_mel(config.lower_edge_hertz),
+                          hz_to_mel(config.nyquist_upper_edge),
+                          config.num_mel_bins + 2)
+  hz_edges = mel_to_hz(mel_edges)
+  widths = np.diff(hz_edges)
+  ramps = hz_edges[:, np.newaxis] - fft_freqs[np.newaxis, :]
+  rising = -ramps[:-2] / widths[:-1, np.newaxis]
+  falling = ramps[2:] / widths[1:, np.newaxis]
+  weights = np.maximum(0.0, np.minimum(rising, falling))  # [mels, bins]
+  weights *= (2.0 / (hz_edges[2:] - hz_edges[:-2]))[:, np.newaxis]
+  return weights.T.astype(np.float32)
+
+
+_MEL_F_SP = 200.0 / 3  # Hz per mel below the break frequency.
+_MEL_BREAK_HZ = 1000.0
+_MEL_BREAK = _MEL_BREAK_HZ / _MEL_F_SP
+_MEL_LOG_STEP = math.log(6.4) / 27.0
+
+
+def hz_to_mel(frequencies):
+  """Slaney mel scale: linear below 1 kHz, logarithmic above. NumPy."""
+  frequencies = np.asarray(frequencies, np.float64)
+  linear = frequencies / _MEL_F_SP
+  logarithmic = _MEL_BREAK + np.log(
+      np.maximum(frequencies, _MEL_BREAK_HZ) / _MEL_BREAK_HZ) / _MEL_LOG_STEP
+  return np.where(frequencies >= _MEL_BREAK_HZ, logarithmic, linear)
+
+
+def mel_to_hz(mels):
+  """Inverse of ``hz_to_mel``. NumPy."""
+  mels = np.asarray(mels, np.float64)
+  linear = mels * _MEL_F_SP
+  logarithmic = _MEL_BREAK_HZ * np.exp(
+      _MEL_LOG_STEP * (np.maximum(mels, _MEL_BREAK) - _MEL_BREAK))
+  return np.where(mels >= _MEL_BREAK, logarithmic, linear)
+
+
+def mel_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
+  """Mel power spectrogram of a pre-emphasised waveform.
+
+  Args:
+    audio: float32 waveform, shape ``[..., samples]``.
+
+  Returns:
+    float32 mel power, shape ``[..., 1 + samples // frame_step, num_mel_bins]``.
+  """
+  emphasised = pre_emphasis(audio, config.pre_emphasis)
+  spectrum = stft(emphasised, config)
+  power = tf.math.real(spectrum * tf.math.conj(spectrum))
+  return tf.tensordot(power, mel_weight_matrix(config), 1)
+
+
+def log_mel_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
+  """Natural-log mel power, floored at ``config.log_floor``; the model's input.
+
+  Args:
+    audio: float32 waveform, shape ``[..., samples]``.
+
+  Returns:
+    float32, shape ``[..., 1 + samples // frame_step, num_mel_bins]``.
+  """
+  return tf.math.log(tf.maximum(mel_spectrogram(audio, config), config.log_floor))
+
+
+def normalize_log_mel(log_mel, config: AudioConfig = DEFAULT_CONFIG):
+  """Affine map of log-mel: ``log(log_floor) -> -1``, ``log(ref_power) -> +1``."""
+  low, high = config.log_range
+  return (tf.convert_to_tensor(log_mel, tf.float32) - low) * (2.0 / (high - low)) - 1.0
+
+
+def denormalize_log_mel(normalized, config: AudioConfig = DEFAULT_CONFIG):
+  """Exact inverse of ``normalize_log_mel``."""
+  low, high = config.log_range
+  return (tf.convert_to_tensor(normalized, tf.float32) + 1.0) * ((high - low) / 2.0) + low
+
+
+@functools.lru_cache(maxsize=None)
+def _mel_inverse_constants(config: AudioConfig):
+  matrix = mel_weight_matrix(config).astype(np.float64)  # [bins, mels]
+  pseudo_inverse = np.linalg.pinv(matrix)                # [mels, bins]
+  coverage = matrix.sum(axis=1)                          # [bins]
+  inverse_coverage = np.where(coverage > 0, 1.0 / np.maximum(coverage, 1e-30), 0.0)
+  return (matrix.astype(np.float32), pseudo_inverse.astype(np.float32),
+          inverse_coverage.astype(np.float32))
+
+
+def mel_to_linear(mel_power, config: AudioConfig = DEFAULT_CONFIG):
+  """Non-negative inverse of the mel filter bank (mel power -> linear power).
+
+  The system is under-determined (80 bands, 1025 bins). We solve it as
+  non-negative KL-divergence matching, ``min_x KL(mel || x @ M), x >= 0``,
+  with Richardson-Lucy multiplicative updates
+  ``x <- x * ((mel / (x @ M)) @ M^T) / (1 @ M^T)``, started from the
+  pseudo-inverse (minimum-norm) solution clipped to be positive, for
+  ``config.mel_inverse_iters`` steps.
+
+  Why not least squares: a squared-error fit is dominated by the loudest
+  bands and leaves quiet bands with large *relative* errors, which is what a
+  log-mel (and MCD) sees. Measured on a synthetic vowel, the mel of the
+  recovered linear spectrogram differs from the input by an MCD of 0.42 dB
+  after 30 steps here, against 10.6 dB for 30 projected-gradient least-squares
+  steps and 27 dB for ``librosa.feature.inverse.mel_to_stft`` (L-BFGS-B NNLS);
+  tests/test_audio.py checks this ordering.
+
+  Args:
+    mel_power: float32 mel power, shape ``[..., frames, num_mel_bins]``.
+
+  Returns:
+    float32 linear power, shape ``[..., frames, fft_length // 2 + 1]``; zero
+    for bins no mel filter covers.
+  """
+  matrix, pseudo_inverse, inverse_coverage = _mel_inverse_constants(config)
+  mel_power = tf.maximum(tf.convert_to_tensor(mel_power, tf.float32), 1e-30)
+  power = tf.nn.relu(tf.tensordot(mel_power, pseudo_inverse, 1)) + 1e-12
+
+  def body(i, x):
+    ratio = mel_power / tf.maximum(tf.tensordot(x, matrix, 1), 1e-30)  # [..., frames, mels]
+    return i + 1, x * tf.tensordot(ratio, matrix.T, 1) * inverse_coverage
+
+  _, power = tf.while_loop(lambda i, _: i < config.mel_inverse_iters, body,
+                           (tf.constant(0), power))
+  return power
+
+
+def griffin_lim(magnitude, config: AudioConfig = DEFAULT_CONFIG, *,
+                iterations=None, momentum=None, init="random", seed=0,
+                length=None):
+  """Fast Griffin-Lim phase reconstruction (Perraudin et al., 2013).
+
+  The same algorithm as ``librosa.griffinlim``: with ``rebuilt`` the STFT of
+  the current estimate, each iteration sets
+  ``angles = rebuilt - momentum / (1 + momentum) * previous_rebuilt`` and
+  normalises it to unit modulus. ``momentum=0`` is classic Griffin-Lim.
+  Runs as a ``tf.while_loop``; compile the caller with ``jit_compile=True``
+  for speed (see bench/frontend.py).
+
+  Args:
+    magnitude: float32 linear STFT magnitude ``[..., frames, fft_length//2+1]``.
+    config: STFT settings; ``griffin_lim_iters`` / ``griffin_lim_momentum``
+      are the defaults for ``iterations`` / ``momentum``.
+    iterations: number of iterations (Python int or scalar tensor).
+    momentum: in [0, 1).
+    init: "random" (uniform phase from a stateless seeded RNG, as librosa's
+      default) or "zeros" (zero phase, as librosa's ``init=None``).
+    seed: integer seed for ``init="random"``; same seed, same audio.
+    length: samples to return; default ``(frames - 1) * frame_step``.
+
+  Returns:
+    float32 waveform, shape ``[..., samples]``.
+  """
+  iterations = config.griffin_lim_iters if iterations is None else iterations
+  momentum = config.griffin_lim_momentum if momentum is None else momentum
+  if init not in ("random", "zeros"):
+    raise ValueError(f"griffin_lim init must be 'random' or 'zeros'. "
+                     f"Received init={init!r}")
+  magnitude = tf.convert_to_tensor(magnitude, tf.float32)
+  if init == "random":
+    phase = tf.random.stateless_uniform(tf.shape(magnitude), [seed, 0],
+                                        0.0, 2.0 * math.pi)
+    real, imag = tf.cos(phase), tf.sin(phase)
+  else:
+    real, imag = tf.ones_like(magnitude), tf.zeros_like(magnitude)
+  beta = momentum / (1.0 + momentum)
+  # The loop stays on stft's padded time axis: the edge samples that
+  # inverse_stft would trim and stft would re-pad with zeros are zeroed by a
+  # mask instead, and the window envelope is computed once.
+  num_frames = tf.shape(magnitude)[-2]
+  half = config.frame_length // 2
+  padded_length = (num_frames - 1) * config.frame_step + config.frame_length
+  inside = tf.range(padded_length)
+  inside = tf.logical_and(inside >= half, inside < padded_length - half)
+  inverse_envelope = tf.where(inside, _inverse_envelope(num_frames, config), 0.0)
+
+  def body(i, real, imag, rebuilt_real, rebuilt_imag):
+    estimate = _overlap_add(tf.complex(magnitude * real, magnitude * imag),
+                            inverse_envelope, config)
+    rebuilt = tf.signal.stft(estimate, config.frame_length, config.frame_step,
+                             config.fft_length, window_fn=tf.signal.hann_window)
+    new_real, new_imag = tf.math.real(rebuilt), tf.math.imag(rebuilt)
+    real = new_real - beta * rebuilt_real
+    imag = new_imag - beta * rebuilt_imag
+    inverse_modulus = tf.math.rsqrt(real * real + imag * imag + 1e-30)
+    return i + 1, real * inverse_modulus, imag * inverse_modulus, new_real, new_imag
+
+  _, real, imag, _, _ = tf.while_loop(
+      lambda i, *_: i < iterations, body,
+      (tf.constant(0), real, imag, tf.zeros_like(real), tf.zeros_like(imag)))
+  return inverse_stft(tf.complex(magnitude * real, magnitude * imag), config,
+                      length=length)
+
+
+def spectral_convergence(magnitude, audio, config: AudioConfig = DEFAULT_CONFIG):
+  """``||S - |STFT(audio)|||_F / ||S||_F`` per example (0 is perfect).
+
+  Args:
+    magnitude: target linear magnitude ``[..., frames, bins]``.
+    audio: waveform ``[..., samples]`` whose STFT has the same frame count.
+
+  Returns:
+    float32, shape ``[...]``.
+  """
+  magnitude = tf.convert_to_tensor(magnitude, tf.float32)
+  rebuilt = tf.abs(stft(audio, config))
+  return (tf.norm(magnitude - rebuilt, axis=[-2, -1]) /
+          tf.maximum(tf.norm(magnitude, axis=[-2, -1]), 1e-12))
+
+
+def log_mel_to_audio(log_mel, config: AudioConfig = DEFAULT_CONFIG, *,
+                     iterations=None, seed=0, length=None):
+  """Vocode a log-mel spectrogram: mel -> linear -> Griffin-Lim -> de-emphasis.
+
+  Args:
+    log_mel: float32 natural-log mel power ``[..., frames, num_mel_bins]``.
+
+  Returns:
+    float32 waveform ``[..., samples]``.
+  """
+  power = mel_to_linear(tf.exp(tf.convert_to_tensor(log_mel, tf.float32)), config)
+  emphasised = griffin_lim(tf.sqrt(power), config, iterations=iterations,
+                           seed=seed, length=length)
+  return de_emphasis(emphasised, config.pre_emphasis)

@@ -1,0 +1,41 @@
+"""Command-line flags for train.py and evaluate.py, defined in one place.
+
+Only run-level choices are flags; model and audio settings live in typed
+configs (``configs.py``) selected by ``--preset``.
+"""
+
+from absl import flags
+
+DATASETS = ["gm_notes", "nsynth", "timit", "tts_words", "audioset_speech"]
+MODELS = ["ours", "seq2seq", "las", "cseq2seq"]
+STRATEGIES = ["default", "mirrored", "multi_worker"]
+
+
+def define_common_flags():
+  flags.DEFINE_enum("dataset", "gm_notes", DATASETS, "Dataset to use.")
+  flags.DEFINE_string("data_dir", None, "TFDS data directory.")
+  flags.DEFINE_string("manual_dir", None,
+                      "Directory holding manually downloaded data (NSynth, TIMIT, AudioSet).")
+  flags.DEFINE_integer("seed", 0, "Random seed.")
+
+
+def define_train_flags():
+  define_common_flags()
+  flags.DEFINE_enum("model", "ours", MODELS, "Method of Table 2.")
+  flags.DEFINE_string("preset", "default", "Named size preset: default | paper.")
+  flags.DEFINE_string("model_dir", None, "Where checkpoints and summaries go.")
+  flags.DEFINE_integer("epochs", None, "Epochs to train.")
+  flags.DEFINE_integer("steps", None, "Training steps (overrides --epochs).")
+  flags.DEFINE_integer("batch_size", None, "Global batch size.")
+  flags.DEFINE_float("learning_rate", None, "Initial learning rate.")
+  flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3).")
+  flags.DEFINE_bool("autoencoder", False, "Train with source = target (pre-training).")
+  flags.DEFINE_string("init_from", None, "Checkpoint to fine-tune from.")
+  flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy.")
+
+
+def define_evaluate_flags():
+  define_common_flags()
+  flags.DEFINE_multi_string("model_dir", None, "Trained model directories to evaluate.")
+  flags.DEFINE_string("output_dir", "outputs", "Where tables and figures go.")
+  flags.DEFINE_string("sweep", None, "Produce a sweep table, e.g. context_ms (Table 3).")

@@ -1,0 +1,109 @@
+"""Reading and writing audio files, with validation.
+
+Decoding uses soundfile (libsndfile), which reads WAV (8/16/24/32-bit integer
+and 32/64-bit float), FLAC, OGG/Vorbis and NIST SPHERE (TIMIT's ``.WAV``).
+tensorflow-io is deliberately not used: its last release cannot load its
+native ops on TF 2.21. Resampling uses soxr's "HQ" quality (librosa's default
+resampler).
+
+Every failure raises ``AudioError`` naming the file and the reason.
+"""
+
+import os
+import tempfile
+
+import numpy as np
+import soundfile
+import soxr
+
+from tf_transforms.errors import AudioError
+
+DEFAULT_SAMPLE_RATE = 16000
+
+
+def read_audio(path, sample_rate: int | None = DEFAULT_SAMPLE_RATE) -> np.ndarray:
+  """Reads an audio file as mono float32 at ``sample_rate``.
+
+  Multi-channel audio is averaged to mono; other rates are resampled with
+  soxr (HQ). Integer PCM is scaled to [-1, 1). Digital silence is valid audio
+  and is returned as zeros.
+
+  Args:
+    path: file path (str or os.PathLike).
+    sample_rate: output rate in Hz, or None to keep the file's rate.
+
+  Returns:
+    float32 array ``[samples]``.
+
+  Raises:
+    AudioError: the file is missing, empty, unreadable, has no samples, or
+      contains NaN / Inf.
+  """
+  path = os.fspath(path)
+  if not os.path.isfile(path):
+    raise AudioError(f"{path}: no such audio file")
+  if os.path.getsize(path) == 0:
+    raise AudioError(f"{path}: file is empty (0 bytes)")
+  try:
+    data, file_rate = soundfile.read(path, dtype="float32", always_2d=True)
+  except (soundfile.LibsndfileError, RuntimeError, TypeError) as error:
+    raise AudioError(f"{path}: cannot decode audio ({error})") from error
+  if data.shape[0] == 0:
+    raise AudioError(f"{path}: file holds zero audio samples")
+  if not np.all(np.isfinite(data)):
+    bad = int(np.sum(~np.isfinite(data)))
+    raise AudioError(f"{path}: {bad} non-finite (NaN or Inf) samples")
+  audio = data.mean(axis=1, dtype=np.float32)  # [samples]
+  if sample_rate is not None and file_rate != sample_rate:
+    if sample_rate <= 0:
+      raise ValueError(f"sample_rate must be > 0. Received sample_rate={sample_rate}")
+    audio = soxr.resample(audio, file_rate, sample_rate, quality="HQ")
+  return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def write_audio(path, audio, sample_rate: int = DEFAULT_SAMPLE_RATE, *,
+                overwrite: bool = False, subtype: str = "PCM_16") -> None:
+  """Writes a mono waveform as a WAV file, atomically.
+
+  The data go to a temporary file in the same directory that is renamed over
+  ``path`` only once complete, so an interrupted write never leaves a
+  half-written file behind.
+
+  Args:
+    path: destination ``.wav`` path.
+    audio: float waveform ``[samples]`` in [-1, 1].
+    sample_rate: Hz.
+    overwrite: replace an existing file; otherwise refuse.
+    subtype: soundfile subtype, e.g. "PCM_16", "PCM_24", "FLOAT".
+
+  Raises:
+    AudioError: the audio is empty, not 1-D, non-finite, or (for integer
+      subtypes) outside [-1, 1]; FileExistsError: ``path`` exists and
+      ``overwrite`` is False.
+  """
+  path = os.fspath(path)
+  audio = np.asarray(audio, dtype=np.float32)
+  if audio.ndim != 1:
+    raise AudioError(f"{path}: expected a mono waveform of shape [samples], "
+                     f"received shape {audio.shape}")
+  if audio.size == 0:
+    raise AudioError(f"{path}: refusing to write zero samples")
+  if not np.all(np.isfinite(audio)):
+    raise AudioError(f"{path}: refusing to write {int(np.sum(~np.isfinite(audio)))}"
+                     " non-finite (NaN or Inf) samples")
+  peak = float(np.max(np.abs(audio)))
+  if subtype.startswith("PCM") and peak > 1.0:
+    raise AudioError(f"{path}: peak amplitude {peak:.3f} > 1 would clip in "
+                     f"{subtype}; scale the audio or use subtype='FLOAT'")
+  if os.path.exists(path) and not overwrite:
+    raise FileExistsError(f"{path}: already exists; pass overwrite=True to replace it")
+  directory = os.path.dirname(os.path.abspath(path))
+  handle, temporary = tempfile.mkstemp(suffix=".wav", prefix=".tmp-", dir=directory)
+  os.close(handle)
+  try:
+    soundfile.write(temporary, audio, sample_rate, subtype=subtype, format="WAV")
+    os.replace(temporary, path)
+  except BaseException:
+    if os.path.exists(temporary):
+      os.remove(temporary)
+    raise
