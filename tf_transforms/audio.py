@@ -278,18 +278,20 @@ def mel_to_linear(mel_power, config: AudioConfig = DEFAULT_CONFIG):
 
   The system is under-determined (80 bands, 1025 bins). We solve it as
   non-negative KL-divergence matching, ``min_x KL(mel || x @ M), x >= 0``,
-  with Richardson-Lucy multiplicative updates
-  ``x <- x * ((mel / (x @ M)) @ M^T) / (1 @ M^T)``, started from the
+  with accelerated Richardson-Lucy multiplicative updates
+  ``x <- x * (((mel / (x @ M)) @ M^T) / (1 @ M^T)) ** 1.5``, started from the
   pseudo-inverse (minimum-norm) solution clipped to be positive, for
-  ``config.mel_inverse_iters`` steps.
+  ``config.mel_inverse_iters`` steps. The exponent 1.5 (plain RL is 1)
+  roughly halves the steps needed on every signal measured; 2 diverges.
 
   Why not least squares: a squared-error fit is dominated by the loudest
   bands and leaves quiet bands with large *relative* errors, which is what a
   log-mel (and MCD) sees. Measured on a synthetic vowel, the mel of the
   recovered linear spectrogram differs from the input by an MCD of 0.42 dB
-  after 30 steps here, against 10.6 dB for 30 projected-gradient least-squares
-  steps and 27 dB for ``librosa.feature.inverse.mel_to_stft`` (L-BFGS-B NNLS);
-  tests/test_audio.py checks this ordering.
+  after 30 plain RL steps, against 10.6 dB for 30 projected-gradient
+  least-squares steps and 27 dB for ``librosa.feature.inverse.mel_to_stft``
+  (L-BFGS-B NNLS); tests/test_audio.py checks this ordering. Sparse harmonic
+  spectra converge slowest (a decaying 220 Hz tone: 4.6 dB after 50 steps).
 
   Args:
     mel_power: float32 mel power, shape ``[..., frames, num_mel_bins]``.
@@ -304,7 +306,8 @@ def mel_to_linear(mel_power, config: AudioConfig = DEFAULT_CONFIG):
 
   def body(i, x):
     ratio = mel_power / tf.maximum(tf.tensordot(x, matrix, 1), 1e-30)  # [..., frames, mels]
-    return i + 1, x * tf.tensordot(ratio, matrix.T, 1) * inverse_coverage
+    correction = tf.tensordot(ratio, matrix.T, 1) * inverse_coverage  # [..., frames, bins]
+    return i + 1, x * correction * tf.sqrt(correction)  # x * correction ** 1.5
 
   _, power = tf.while_loop(lambda i, _: i < config.mel_inverse_iters, body,
                            (tf.constant(0), power))
