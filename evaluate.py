@@ -9,11 +9,12 @@ says so. The metrics themselves are in tf_transforms.metrics.
 
 import sys
 
-from absl import app
+from absl import app, flags
 
 from tf_transforms import flags as tft_flags
 
 tft_flags.define_evaluate_flags()
+flags.adopt_module_key_flags(tft_flags)
 
 
 def main(argv):

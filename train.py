@@ -9,11 +9,12 @@ script parses its flags and says so.
 
 import sys
 
-from absl import app
+from absl import app, flags
 
 from tf_transforms import flags as tft_flags
 
 tft_flags.define_train_flags()
+flags.adopt_module_key_flags(tft_flags)
 
 
 def main(argv):

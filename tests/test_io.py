@@ -1,0 +1,179 @@
+"""Audio I/O: formats, resampling, and every kind of bad file we could think of."""
+
+import os
+
+import numpy as np
+import pytest
+import scipy.signal
+import soundfile
+
+from tests import signals
+from tf_transforms import io
+from tf_transforms.errors import AudioError
+
+
+def write(path, data, sample_rate=16000, **kwargs):
+  soundfile.write(str(path), data, sample_rate, **kwargs)
+  return str(path)
+
+
+# ---------------------------------------------------------------- formats
+
+
+@pytest.mark.parametrize("subtype, bits", [
+    ("PCM_U8", 8), ("PCM_16", 16), ("PCM_24", 24), ("PCM_32", 32),
+    ("FLOAT", 24), ("DOUBLE", 24),  # float: exact to float32 precision
+])
+def test_reads_wav_of_every_sample_format(tmp_path, rng, subtype, bits):
+  x = rng.uniform(-0.9, 0.9, 1600).astype(np.float32)
+  path = write(tmp_path / "x.wav", x, subtype=subtype)
+  y = io.read_audio(path)
+  assert y.dtype == np.float32 and y.shape == x.shape
+  np.testing.assert_allclose(y, x, atol=2.0 ** (1 - bits))  # one quantisation step
+
+
+def test_reads_flac_losslessly(tmp_path, rng):
+  x = (rng.integers(-2**15, 2**15, 3000) / 2**15).astype(np.float32)
+  np.testing.assert_array_equal(io.read_audio(write(tmp_path / "x.flac", x)), x)
+
+
+def test_reads_ogg_vorbis(tmp_path):
+  x = signals.harmonic_tone(seconds=0.5)
+  y = io.read_audio(write(tmp_path / "x.ogg", x, format="OGG", subtype="VORBIS"))
+  assert abs(len(y) - len(x)) <= 1
+  n = min(len(x), len(y))
+  assert np.corrcoef(x[:n], y[:n])[0, 1] > 0.99  # lossy, but the same sound
+
+
+@pytest.mark.parametrize("name", ["SA1.WAV", "sa1.wav", "sa1.sph"])
+def test_reads_nist_sphere_as_timit_names_it(tmp_path, rng, name):
+  x = (rng.integers(-2**15, 2**15, 2000) / 2**15).astype(np.float32)
+  path = write(tmp_path / name, x, format="NIST", subtype="PCM_16")
+  with open(path, "rb") as handle:
+    assert handle.read(8) == b"NIST_1A\n"  # a real SPHERE header
+  np.testing.assert_array_equal(io.read_audio(path), x)
+
+
+def test_stereo_is_averaged_to_mono(tmp_path, rng):
+  left, right = rng.uniform(-0.5, 0.5, (2, 1000)).astype(np.float32)
+  path = write(tmp_path / "s.wav", np.stack([left, right], 1), subtype="FLOAT")
+  np.testing.assert_allclose(io.read_audio(path), (left + right) / 2, atol=1e-7)
+
+
+@pytest.mark.parametrize("file_rate", [8000, 48000, 22050])
+def test_resamples_to_16k_against_scipy_polyphase(tmp_path, file_rate):
+  x = signals.sinusoid(440.0, seconds=1.0, sample_rate=file_rate)
+  y = io.read_audio(write(tmp_path / "r.wav", x, file_rate, subtype="FLOAT"))
+  assert len(y) == 16000
+  reference = scipy.signal.resample_poly(x, 16000 // np.gcd(16000, file_rate),
+                                         file_rate // np.gcd(16000, file_rate))
+  core = slice(400, -400)  # filter edge transients differ between resamplers
+  np.testing.assert_allclose(y[core], reference[core], atol=5e-3)
+  np.testing.assert_allclose(np.sqrt(np.mean(y[core] ** 2)), 0.5 / np.sqrt(2), rtol=1e-2)
+
+
+def test_keeps_native_rate_when_asked(tmp_path):
+  path = write(tmp_path / "n.wav", signals.sinusoid(sample_rate=8000), 8000)
+  assert len(io.read_audio(path, sample_rate=None)) == 8000
+
+
+def test_silence_is_valid_audio(tmp_path):
+  path = write(tmp_path / "quiet.wav", np.zeros(800, np.float32))
+  np.testing.assert_array_equal(io.read_audio(path), np.zeros(800, np.float32))
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def assert_audio_error(path, reason):
+  with pytest.raises(AudioError, match=reason) as error:
+    io.read_audio(path)
+  assert str(path) in str(error.value)  # the message names the file
+
+
+def test_missing_file(tmp_path):
+  assert_audio_error(tmp_path / "nope.wav", "no such audio file")
+
+
+def test_empty_file(tmp_path):
+  path = tmp_path / "empty.wav"
+  path.write_bytes(b"")
+  assert_audio_error(path, "empty")
+
+
+def test_zero_samples(tmp_path):
+  path = write(tmp_path / "none.wav", np.zeros(0, np.float32))
+  assert_audio_error(path, "zero audio samples")
+
+
+def test_text_file_named_wav(tmp_path):
+  path = tmp_path / "notes.wav"
+  path.write_text("this is not audio\n" * 10)
+  assert_audio_error(path, "cannot decode")
+
+
+def test_truncated_header(tmp_path):
+  full = write(tmp_path / "full.wav", signals.sinusoid(seconds=0.1))
+  path = tmp_path / "cut.wav"
+  path.write_bytes(open(full, "rb").read()[:30])
+  assert_audio_error(path, "cannot decode")
+
+
+def test_corrupt_header(tmp_path):
+  full = write(tmp_path / "full.wav", signals.sinusoid(seconds=0.1))
+  data = bytearray(open(full, "rb").read())
+  data[8:12] = b"JUNK"  # RIFF type is no longer WAVE
+  path = tmp_path / "corrupt.wav"
+  path.write_bytes(bytes(data))
+  assert_audio_error(path, "cannot decode")
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_samples(tmp_path, value):
+  x = np.zeros(100, np.float32)
+  x[50] = value
+  path = write(tmp_path / "bad.wav", x, subtype="FLOAT")
+  assert_audio_error(path, "non-finite")
+
+
+# ---------------------------------------------------------------- writing
+
+
+def test_write_round_trip_and_refuses_to_overwrite(tmp_path):
+  path = str(tmp_path / "out.wav")
+  x = signals.sinusoid(seconds=0.1)
+  io.write_audio(path, x)
+  np.testing.assert_allclose(io.read_audio(path), x, atol=2.0 ** -15)
+  with pytest.raises(FileExistsError, match="out.wav"):
+    io.write_audio(path, -x)
+  np.testing.assert_allclose(io.read_audio(path), x, atol=2.0 ** -15)  # untouched
+  io.write_audio(path, -x, overwrite=True)
+  np.testing.assert_allclose(io.read_audio(path), -x, atol=2.0 ** -15)
+
+
+@pytest.mark.parametrize("audio, reason", [
+    (np.zeros(0, np.float32), "zero samples"),
+    (np.zeros((2, 10), np.float32), "mono"),
+    (np.array([0.0, np.nan], np.float32), "non-finite"),
+    (np.array([0.0, 1.5], np.float32), "clip"),
+])
+def test_write_rejects_bad_audio_and_leaves_nothing(tmp_path, audio, reason):
+  with pytest.raises(AudioError, match=reason):
+    io.write_audio(tmp_path / "bad.wav", audio)
+  assert os.listdir(tmp_path) == []
+
+
+def test_failed_write_leaves_no_partial_file_and_keeps_the_old_one(tmp_path):
+  path = str(tmp_path / "keep.wav")
+  x = signals.sinusoid(seconds=0.1)
+  io.write_audio(path, x)
+  with pytest.raises(Exception):
+    io.write_audio(path, x, overwrite=True, subtype="NOT_A_SUBTYPE")
+  assert os.listdir(tmp_path) == ["keep.wav"]
+  np.testing.assert_allclose(io.read_audio(path), x, atol=2.0 ** -15)
+
+
+def test_float_subtype_allows_peaks_above_one(tmp_path):
+  path = str(tmp_path / "loud.wav")
+  io.write_audio(path, np.array([0.0, 1.5, -2.0], np.float32), subtype="FLOAT")
+  np.testing.assert_allclose(io.read_audio(path), [0.0, 1.5, -2.0])
