@@ -126,3 +126,162 @@ class AudioConfig:
   def log_range(self) -> tuple[float, float]:
     """Natural-log mel power mapped to -1 and +1 by normalisation."""
     return math.log(self.log_floor), math.log(self.ref_power)
+
+
+METHODS = ("ours", "seq2seq", "las", "cseq2seq")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+  """Architecture of one of the four methods of Table 2.
+
+  ``method`` selects the components (paper sec. 3 "Baselines"):
+
+  ========== ============ ========= ========== =========== ============
+  method     conv + pLSTM attention  source     target      encoder
+                                     style in   style in
+  ========== ============ ========= ========== =========== ============
+  ours       yes          yes       yes        yes         conv+pBLSTM
+  las        yes          yes       no         no          conv+pBLSTM
+  seq2seq    no           no        no         no          LSTM
+  cseq2seq   no           no        yes        yes         LSTM
+  ========== ============ ========= ========== =========== ============
+
+  Decisions the paper leaves open (with reasons):
+
+  * Encoder RNNs are bidirectional (as LAS) for ``ours`` / ``las``; the
+    vanilla seq2seq encoder is unidirectional and hands its final state to
+    the decoder (Sutskever et al.).
+  * One-hot styles, as the paper; an embedding would be equivalent after the
+    first dense layer.
+  * Decoder query: the attention uses the *updated* decoder state s_i (LAS
+    ordering), and frames are predicted from [s_i, c_i].
+  * A Tacotron-style pre-net (dense + ReLU + dropout) on the previous frame:
+    without it a teacher-forced decoder learns to copy its input frame and
+    drifts at inference. Unlike Tacotron, dropout is off at inference, so a
+    model (and its exports) is deterministic.
+  * ``reduction_factor`` frames per decoder step (Tacotron): fewer, cheaper
+    steps; 2 by default.
+  * A stop-token head (sigmoid) ends variable-length outputs (words); notes
+    have fixed length and simply run to their target length.
+  * Output: log-mel frames (normalised, see AudioConfig). Linear magnitude
+    for Griffin-Lim comes from the front-end's mel inverse
+    (``audio.mel_to_linear``), which adds no parameters.
+
+  Attributes:
+    method: one of METHODS.
+    num_styles: size of the style vocabulary (speakers / instruments).
+    num_mel_bins: feature dimension of input and output frames.
+    context_frames: conv front-end stride = kernel, in spectrogram frames
+      (12.5 ms each); Table 3's 12.5/25/50/100/200 ms = 1/2/4/8/16.
+    conv_filters: channels of the learned filterbank.
+    encoder_units: LSTM units per direction.
+    pyramid_layers: pBLSTM layers after the first BLSTM (each halves time).
+    decoder_units: decoder LSTM units.
+    attention_units: width of the additive attention (W s, V h).
+    prenet_units: pre-net width (0 disables the pre-net).
+    prenet_dropout: pre-net dropout rate in training.
+    reduction_factor: frames emitted per decoder step.
+    max_decoder_steps: inference cap on decoder steps.
+  """
+
+  method: str = "ours"
+  num_styles: int = 16
+  num_mel_bins: int = 80
+  context_frames: int = 2
+  conv_filters: int = 128
+  encoder_units: int = 128
+  pyramid_layers: int = 2
+  decoder_units: int = 256
+  attention_units: int = 128
+  prenet_units: int = 128
+  prenet_dropout: float = 0.5
+  reduction_factor: int = 2
+  max_decoder_steps: int = 200
+
+  def __post_init__(self):
+    if self.method not in METHODS:
+      raise ValueError(f"ModelConfig: method must be one of {METHODS}. "
+                       f"Received method={self.method!r}")
+    for name in ("num_styles", "num_mel_bins", "context_frames", "conv_filters",
+                 "encoder_units", "decoder_units", "attention_units",
+                 "reduction_factor", "max_decoder_steps"):
+      if getattr(self, name) < 1:
+        raise ValueError(f"ModelConfig: {name} must be >= 1. "
+                         f"Received {name}={getattr(self, name)}")
+    if self.pyramid_layers < 0 or self.prenet_units < 0:
+      raise ValueError("ModelConfig: pyramid_layers and prenet_units must be >= 0. "
+                       f"Received pyramid_layers={self.pyramid_layers}, "
+                       f"prenet_units={self.prenet_units}")
+    if not 0.0 <= self.prenet_dropout < 1.0:
+      raise ValueError(f"ModelConfig: prenet_dropout must be in [0, 1). "
+                       f"Received {self.prenet_dropout}")
+
+  @property
+  def uses_attention(self) -> bool:
+    return self.method in ("ours", "las")
+
+  @property
+  def uses_conditioning(self) -> bool:
+    return self.method in ("ours", "cseq2seq")
+
+  @property
+  def uses_pyramid(self) -> bool:
+    return self.method in ("ours", "las")
+
+  @property
+  def time_reduction(self) -> int:
+    """Spectrogram frames per encoder output step."""
+    if not self.uses_pyramid:
+      return 1
+    return self.context_frames * 2 ** self.pyramid_layers
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+  """Optimisation settings; defaults are the paper's (sec. 3 "Optimization").
+
+  Attributes:
+    batch_size: global batch size.
+    epochs: passes over the training split.
+    learning_rate: Adam's initial learning rate.
+    decay_per_epoch: the learning rate is multiplied by this after every epoch.
+    beta_1, beta_2, epsilon: Adam's parameters.
+  """
+
+  batch_size: int = 128
+  epochs: int = 20
+  learning_rate: float = 1e-3
+  decay_per_epoch: float = 0.99
+  beta_1: float = 0.9
+  beta_2: float = 0.999
+  epsilon: float = 1e-8
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+  """A named bundle of model and training settings."""
+
+  model: ModelConfig
+  training: TrainingConfig
+
+
+PRESETS = {
+    # Trains in minutes on 2 CPU cores.
+    "default": Preset(
+        ModelConfig(conv_filters=128, encoder_units=128, pyramid_layers=2,
+                    decoder_units=256, attention_units=128, prenet_units=128),
+        TrainingConfig(batch_size=32, epochs=20)),
+    # The paper's optimiser and batch, with LAS-sized layers (the paper does
+    # not state widths): for a GPU.
+    "paper": Preset(
+        ModelConfig(conv_filters=256, encoder_units=256, pyramid_layers=3,
+                    decoder_units=512, attention_units=256, prenet_units=256),
+        TrainingConfig(batch_size=128, epochs=20)),
+}
+
+
+def get_preset(name: str) -> Preset:
+  if name not in PRESETS:
+    raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+  return PRESETS[name]

@@ -1,0 +1,11 @@
+"""Custom Keras layers of the conditional audio-transform model.
+
+All are registered serialisable under the package name "tf_transforms".
+Masks are passed explicitly (``mask`` argument, boolean ``[batch, time]``)
+and returned alongside outputs, rather than through Keras' implicit masking.
+"""
+
+from tf_transforms.layers.decoder import AttentionDecoder
+from tf_transforms.layers.encoder import ConvFrontEnd, PyramidalLSTM, StyleConditioning
+
+__all__ = ["AttentionDecoder", "ConvFrontEnd", "PyramidalLSTM", "StyleConditioning"]

@@ -1,0 +1,224 @@
+"""Conditional LSTM transducer with additive attention (paper sec. 2.2)."""
+
+import keras
+import tensorflow as tf
+
+PACKAGE = "tf_transforms"
+_NEG_INF = -1e9
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class AttentionDecoder(keras.layers.Layer):
+  """Autoregressive spectrogram decoder, optionally attending and conditioned.
+
+  Step i (``r = reduction_factor`` frames per step):
+
+    s_i   = LSTM(s_{i-1}, [prenet(y_{i-1}), c_{i-1}, target_style])
+    e_ij  = w^T tanh(W s_i + V h_j + b)          (eq. 2; padded j get -inf)
+    a_ij  = softmax_j(e_ij),   c_i = sum_j a_ij h_j
+    y_i   = Dense([s_i, c_i])  -> r frames;  stop_i = Dense([s_i, c_i])
+
+  ``y_{i-1}`` is the last frame of the previous step (zeros at i = 0): the
+  ground truth in training (teacher forcing), the prediction at inference.
+  Without attention (the seq2seq baselines) there is no context ``c`` and the
+  decoder starts from ``initial_state`` (the encoder's summary).
+
+  Keras 3's RNN layer has no ``constants=`` for the memory, so the loop is a
+  ``tf.while_loop`` with static per-step shapes (which the TFLite export
+  relies on); the pre-net and output projections run outside it, batched
+  over all steps, in training.
+
+  Call arguments:
+    memory: encoder outputs ``[batch, enc_time, enc_dim]`` (ignored without
+      attention, but still required for the batch size).
+    memory_mask: bool ``[batch, enc_time]``.
+    conditioning: ``[batch, conditioning_dim]`` (one-hot target style; width 0
+      for unconditioned methods).
+    targets: teacher frames ``[batch, time, num_mel_bins]`` with time a
+      multiple of r, or None for autoregressive inference.
+    initial_state: optional ``(h, c)``, each ``[batch, decoder_units]``.
+    num_steps: inference only: run exactly this many steps (scalar int);
+      default: until every example's stop probability exceeds 0.5, or
+      ``max_decoder_steps``.
+
+  Returns:
+    dict with ``frames`` ``[batch, steps * r, num_mel_bins]``,
+    ``stop_logits`` ``[batch, steps]``, ``alignments`` ``[batch, steps,
+    enc_time]`` (zeros without attention).
+  """
+
+  def __init__(self, num_mel_bins, decoder_units, attention_units=128,
+               prenet_units=128, prenet_dropout=0.5, reduction_factor=2,
+               use_attention=True, max_decoder_steps=200, conditioning_dim=0, **kwargs):
+    super().__init__(**kwargs)
+    self.supports_masking = True  # masks are explicit arguments; drop Keras' implicit one
+    self.conditioning_dim = conditioning_dim
+    self.num_mel_bins = num_mel_bins
+    self.decoder_units = decoder_units
+    self.attention_units = attention_units
+    self.prenet_units = prenet_units
+    self.prenet_dropout = prenet_dropout
+    self.reduction_factor = reduction_factor
+    self.use_attention = use_attention
+    self.max_decoder_steps = max_decoder_steps
+    self.prenet = []
+    if prenet_units:
+      self.prenet = [keras.layers.Dense(prenet_units, activation="relu", name=f"prenet_{k}")
+                     for k in range(2)]
+      self.prenet_drop = keras.layers.Dropout(prenet_dropout)
+    self.cell = keras.layers.LSTMCell(decoder_units, name="cell")
+    if use_attention:
+      self.query_layer = keras.layers.Dense(attention_units, use_bias=False, name="W")
+      self.memory_layer = keras.layers.Dense(attention_units, use_bias=True, name="V")
+      self.score_layer = keras.layers.Dense(1, use_bias=False, name="w")
+    self.frame_layer = keras.layers.Dense(num_mel_bins * reduction_factor, name="frames")
+    self.stop_layer = keras.layers.Dense(1, name="stop")
+
+  def build(self, memory_shape):
+    memory_dim = memory_shape[-1] if self.use_attention else 0
+    prenet_dim = self.num_mel_bins
+    for dense in self.prenet:
+      dense.build((None, prenet_dim))
+      prenet_dim = self.prenet_units
+    if self.use_attention:
+      self.memory_layer.build((None, None, memory_dim))
+      self.query_layer.build((None, self.decoder_units))
+      self.score_layer.build((None, None, self.attention_units))
+    self.cell.build((None, prenet_dim + memory_dim + self.conditioning_dim))
+    self.frame_layer.build((None, self.decoder_units + memory_dim))
+    self.stop_layer.build((None, self.decoder_units + memory_dim))
+
+  def compute_mask(self, *args, **kwargs):
+    return None
+
+  # ------------------------------------------------------------------ pieces
+
+  def _prenet(self, frames, training):
+    for dense in self.prenet:
+      frames = self.prenet_drop(dense(frames), training=training)
+    return frames
+
+  def _attend(self, state, keys, memory, memory_mask):
+    """Additive attention. Returns context [B, D] and weights [B, T]."""
+    query = self.query_layer(state)[:, tf.newaxis, :]                   # [B, 1, A]
+    scores = tf.squeeze(self.score_layer(tf.tanh(keys + query)), -1)    # [B, T]
+    scores = tf.where(memory_mask, scores, _NEG_INF)
+    weights = tf.nn.softmax(scores, axis=-1)
+    return tf.einsum("bt,btd->bd", weights, memory), weights
+
+  def _step(self, prenet_frame, context, conditioning, state, keys, memory, memory_mask):
+    inputs = tf.concat([prenet_frame, context, conditioning], axis=-1)
+    output, state = self.cell(inputs, state)
+    if self.use_attention:
+      context, weights = self._attend(output, keys, memory, memory_mask)
+    else:
+      weights = tf.zeros_like(memory_mask, dtype=output.dtype)
+    return output, context, weights, state
+
+  def _project(self, outputs, contexts):
+    """[..., U], [..., D] -> frames [..., r * F], stop logits [...]."""
+    features = tf.concat([outputs, contexts], axis=-1)
+    return self.frame_layer(features), tf.squeeze(self.stop_layer(features), -1)
+
+  # ------------------------------------------------------------------ call
+
+  def call(self, memory, memory_mask, conditioning, targets=None, initial_state=None,
+           num_steps=None, training=False):
+    batch = tf.shape(memory)[0]
+    dtype = memory.dtype
+    memory_mask = tf.cast(memory_mask, tf.bool)
+    memory_dim = memory.shape[-1] if self.use_attention else 0
+    if conditioning.shape[-1] != self.conditioning_dim:
+      raise ValueError(f"AttentionDecoder: conditioning must have width "
+                       f"{self.conditioning_dim}. Received shape {conditioning.shape}")
+    if self.use_attention:
+      keys = self.memory_layer(memory)                                  # [B, T, A]
+    else:
+      keys = tf.zeros([batch, 0, 0], dtype)
+      memory = tf.zeros([batch, tf.shape(memory)[1], 0], dtype)
+    context = tf.zeros([batch, memory_dim], dtype)
+    if initial_state is None:
+      initial_state = [tf.zeros([batch, self.decoder_units], dtype)] * 2
+    state = list(initial_state)
+    if targets is not None:
+      return self._teacher_forced(targets, memory, memory_mask, keys, conditioning,
+                                  context, state, training)
+    return self._autoregressive(memory, memory_mask, keys, conditioning, context,
+                                state, num_steps, training)
+
+  def _teacher_forced(self, targets, memory, memory_mask, keys, conditioning,
+                      context, state, training):
+    r = self.reduction_factor
+    batch = tf.shape(targets)[0]
+    steps = tf.shape(targets)[1] // r
+    previous = targets[:, r - 1::r][:, :-1]                     # last frame of each step
+    go = tf.zeros_like(targets[:, :1])
+    decoder_inputs = self._prenet(tf.concat([go, previous], 1), training)  # [B, steps, P]
+    decoder_inputs = tf.transpose(decoder_inputs, [1, 0, 2])    # [steps, B, P]
+    outputs_ta = tf.TensorArray(targets.dtype, size=steps)
+    contexts_ta = tf.TensorArray(targets.dtype, size=steps)
+    weights_ta = tf.TensorArray(targets.dtype, size=steps)
+
+    def body(i, context, h, c, outputs_ta, contexts_ta, weights_ta):
+      output, context, weights, (h, c) = self._step(
+          decoder_inputs[i], context, conditioning, [h, c], keys, memory, memory_mask)
+      return (i + 1, context, h, c, outputs_ta.write(i, output),
+              contexts_ta.write(i, context), weights_ta.write(i, weights))
+
+    _, _, _, _, outputs_ta, contexts_ta, weights_ta = tf.while_loop(
+        lambda i, *_: i < steps, body,
+        (tf.constant(0), context, state[0], state[1], outputs_ta, contexts_ta, weights_ta))
+    outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])      # [B, steps, U]
+    contexts = tf.transpose(contexts_ta.stack(), [1, 0, 2])    # [B, steps, D]
+    frames, stop_logits = self._project(outputs, contexts)
+    return {"frames": tf.reshape(frames, [batch, steps * r, self.num_mel_bins]),
+            "stop_logits": stop_logits,
+            "alignments": tf.transpose(weights_ta.stack(), [1, 0, 2])}
+
+  def _autoregressive(self, memory, memory_mask, keys, conditioning, context, state,
+                      num_steps, training):
+    r = self.reduction_factor
+    batch = tf.shape(memory)[0]
+    dtype = memory.dtype
+    fixed_length = num_steps is not None
+    limit = num_steps if fixed_length else self.max_decoder_steps
+    frames_ta = tf.TensorArray(dtype, size=0, dynamic_size=True,
+                               element_shape=[None, r * self.num_mel_bins])
+    stops_ta = tf.TensorArray(dtype, size=0, dynamic_size=True, element_shape=[None])
+    weights_ta = tf.TensorArray(dtype, size=0, dynamic_size=True, element_shape=[None, None])
+    previous = tf.zeros([batch, self.num_mel_bins], dtype)
+
+    def condition(i, previous, context, h, c, finished, *_):
+      going = i < limit
+      if not fixed_length:
+        going = tf.logical_and(going, tf.logical_not(tf.reduce_all(finished)))
+      return going
+
+    def body(i, previous, context, h, c, finished, frames_ta, stops_ta, weights_ta):
+      output, context, weights, (h, c) = self._step(
+          self._prenet(previous, training), context, conditioning, [h, c], keys,
+          memory, memory_mask)
+      frames, stop_logit = self._project(output, context)      # [B, r*F], [B]
+      finished = tf.logical_or(finished, stop_logit > 0.0)
+      return (i + 1, frames[:, -self.num_mel_bins:], context, h, c, finished,
+              frames_ta.write(i, frames), stops_ta.write(i, stop_logit),
+              weights_ta.write(i, weights))
+
+    loop = tf.while_loop(
+        condition, body,
+        (tf.constant(0), previous, context, state[0], state[1],
+         tf.zeros([batch], tf.bool), frames_ta, stops_ta, weights_ta),
+        maximum_iterations=limit)
+    steps = loop[0]
+    frames = tf.transpose(loop[6].stack(), [1, 0, 2])           # [B, steps, r*F]
+    return {"frames": tf.reshape(frames, [batch, steps * r, self.num_mel_bins]),
+            "stop_logits": tf.transpose(loop[7].stack(), [1, 0]),
+            "alignments": tf.transpose(loop[8].stack(), [1, 0, 2])}
+
+  def get_config(self):
+    return {**super().get_config(), "num_mel_bins": self.num_mel_bins,
+            "decoder_units": self.decoder_units, "attention_units": self.attention_units,
+            "prenet_units": self.prenet_units, "prenet_dropout": self.prenet_dropout,
+            "reduction_factor": self.reduction_factor, "use_attention": self.use_attention,
+            "max_decoder_steps": self.max_decoder_steps,
+            "conditioning_dim": self.conditioning_dim}
