@@ -1,0 +1,175 @@
+"""Custom layers: numerics against NumPy, masking, shapes, serialisation."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, PyramidalLSTM,
+                                  StyleConditioning)
+
+
+def lengths_mask(lengths, time):
+  return tf.sequence_mask(lengths, time)
+
+
+# ---------------------------------------------------------------- ConvFrontEnd
+
+
+@pytest.mark.parametrize("stride", [1, 2, 4, 8, 16])
+def test_conv_front_end_is_a_strided_filterbank(rng, stride):
+  layer = ConvFrontEnd(filters=6, context_frames=stride)
+  x = rng.standard_normal((2, 37, 5)).astype(np.float32)
+  out, mask = layer(x, lengths_mask([37, 9], 37))
+  steps = -(-37 // stride)
+  assert out.shape == (2, steps, 6)
+  np.testing.assert_array_equal(mask, lengths_mask([steps, -(-9 // stride)], steps))
+  # Reference: zero the padding, pad time, group `stride` frames, one matmul.
+  kernel, bias = [w.numpy() for w in layer.conv.weights]     # [stride, 5, 6], [6]
+  padded = np.zeros((2, steps * stride, 5), np.float32)
+  padded[0, :37] = x[0]
+  padded[1, :9] = x[1, :9]
+  groups = padded.reshape(2, steps, stride * 5)
+  expected = np.maximum(groups @ kernel.reshape(stride * 5, 6) + bias, 0)
+  np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_style_conditioning_appends_one_hot_at_every_step():
+  features = tf.ones([2, 3, 4])
+  out = StyleConditioning(num_styles=5)(features, tf.constant([1, 4])).numpy()
+  assert out.shape == (2, 3, 9)
+  np.testing.assert_array_equal(out[0, :, 4:], np.tile(np.eye(5)[1], (3, 1)))
+  np.testing.assert_array_equal(out[1, :, 4:], np.tile(np.eye(5)[4], (3, 1)))
+
+
+# ---------------------------------------------------------------- PyramidalLSTM
+
+
+@pytest.mark.parametrize("time, lengths, expected_time, expected_lengths", [
+    (7, [7, 5, 1], 2, [2, 2, 1]),     # odd: 7 -> 4 -> 2 ; 5 -> 3 -> 2
+    (8, [8, 4, 3], 2, [2, 1, 1]),
+    (9, [9, 9, 2], 3, [3, 3, 1]),
+])
+def test_pyramidal_lstm_halves_time_per_layer_on_odd_lengths(rng, time, lengths,
+                                                             expected_time, expected_lengths):
+  layer = PyramidalLSTM(units=4, pyramid_layers=2)
+  x = rng.standard_normal((3, time, 3)).astype(np.float32)
+  out, mask = layer(x, lengths_mask(lengths, time))
+  assert out.shape == (3, expected_time, 8)
+  np.testing.assert_array_equal(np.sum(mask, 1), expected_lengths)
+
+
+def test_pyramidal_lstm_ignores_what_is_in_the_padding(rng):
+  layer = PyramidalLSTM(units=4, pyramid_layers=1, bidirectional=True)
+  x = rng.standard_normal((2, 9, 3)).astype(np.float32)
+  noisy = x.copy()
+  noisy[1, 5:] = 100.0 * rng.standard_normal((4, 3))  # example 1 has 5 valid frames
+  mask = lengths_mask([9, 5], 9)
+  clean_out, out_mask = layer(x, mask)
+  noisy_out, _ = layer(noisy, mask)
+  valid = out_mask.numpy()
+  np.testing.assert_allclose(noisy_out.numpy()[valid], clean_out.numpy()[valid], atol=1e-6)
+
+
+def test_pyramidal_lstm_pairs_consecutive_steps_as_eq_1():
+  """With zero pyramid layers it is one (B)LSTM; each pyramid layer's input
+  is the reshape [h_2i, h_2i+1] -- checked by feeding the first layer's output
+  by hand to the second."""
+  layer = PyramidalLSTM(units=3, pyramid_layers=1, bidirectional=False)
+  x = tf.random.stateless_normal([1, 6, 2], seed=[1, 2])
+  mask = lengths_mask([6], 6)
+  out, _ = layer(x, mask)
+  first = layer.rnns[0](x, mask=mask).numpy()                     # [1, 6, 3]
+  pairs = first.reshape(1, 3, 6)                                  # [h0,h1], [h2,h3], ...
+  np.testing.assert_allclose(out, layer.rnns[1](pairs), atol=1e-6)
+
+
+# ---------------------------------------------------------------- decoder
+
+
+def make_decoder(**kwargs):
+  defaults = dict(num_mel_bins=6, decoder_units=16, attention_units=8, prenet_units=8,
+                  prenet_dropout=0.5, reduction_factor=2, max_decoder_steps=12,
+                  conditioning_dim=3)
+  return AttentionDecoder(**{**defaults, **kwargs})
+
+
+def decoder_inputs(rng, batch=2, time=7):
+  memory = rng.standard_normal((batch, time, 5)).astype(np.float32)
+  mask = lengths_mask([time, 4], time)
+  conditioning = tf.one_hot([0, 2], 3)
+  return memory, mask, conditioning
+
+
+def test_attention_weights_sum_to_one_and_skip_padding(rng):
+  decoder = make_decoder()
+  memory, mask, conditioning = decoder_inputs(rng)
+  targets = rng.standard_normal((2, 10, 6)).astype(np.float32)
+  out = decoder(memory, mask, conditioning, targets=targets)
+  weights = out["alignments"].numpy()                             # [B, steps, T]
+  assert out["frames"].shape == (2, 10, 6) and weights.shape == (2, 5, 7)
+  np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
+  assert np.all(weights[1, :, 4:] == 0.0)
+  noisy = memory.copy()
+  noisy[1, 4:] = 50.0
+  again = decoder(noisy, mask, conditioning, targets=targets)
+  np.testing.assert_allclose(again["frames"], out["frames"], atol=1e-5)
+
+
+def test_teacher_forcing_on_own_predictions_reproduces_inference(rng):
+  """Autoregressive inference fed back as teacher frames must give the same
+  frames: the two code paths compute the same recurrence."""
+  decoder = make_decoder()
+  memory, mask, conditioning = decoder_inputs(rng)
+  inferred = decoder(memory, mask, conditioning, num_steps=5)
+  assert inferred["frames"].shape == (2, 10, 6)
+  forced = decoder(memory, mask, conditioning, targets=inferred["frames"])
+  np.testing.assert_allclose(forced["frames"], inferred["frames"], atol=1e-4)
+  np.testing.assert_allclose(forced["stop_logits"], inferred["stop_logits"], atol=1e-4)
+  np.testing.assert_allclose(forced["alignments"], inferred["alignments"], atol=1e-5)
+
+
+def test_inference_stops_at_the_stop_token_or_the_cap(rng):
+  memory, mask, conditioning = decoder_inputs(rng)
+  decoder = make_decoder()
+  decoder(memory, mask, conditioning, num_steps=1)  # build
+  kernel, bias = decoder.stop_layer.weights
+  kernel.assign(tf.zeros_like(kernel))
+  bias.assign([10.0])                                 # always "stop"
+  assert decoder(memory, mask, conditioning)["frames"].shape[1] == 2   # one step
+  bias.assign([-10.0])                                # never "stop"
+  assert decoder(memory, mask, conditioning)["frames"].shape[1] == 24  # 12 steps x r
+
+
+def test_unattending_decoder_uses_initial_state_not_memory(rng):
+  decoder = make_decoder(use_attention=False, conditioning_dim=0)
+  memory, mask, _ = decoder_inputs(rng)
+  none = tf.zeros([2, 0])
+  state = [tf.ones([2, 16]), tf.zeros([2, 16])]
+  a = decoder(memory, mask, none, num_steps=3, initial_state=state)["frames"]
+  b = decoder(memory * 0 + 7, mask, none, num_steps=3, initial_state=state)["frames"]
+  c = decoder(memory, mask, none, num_steps=3)["frames"]
+  np.testing.assert_allclose(a, b, atol=1e-6)
+  assert np.abs(a - c).max() > 1e-4
+
+
+def test_decoder_rejects_wrong_conditioning_width(rng):
+  memory, mask, _ = decoder_inputs(rng)
+  with pytest.raises(ValueError, match="conditioning must have width 3"):
+    make_decoder()(memory, mask, tf.zeros([2, 5]), num_steps=1)
+
+
+# ---------------------------------------------------------------- serialisation
+
+
+@pytest.mark.parametrize("layer", [
+    ConvFrontEnd(filters=4, context_frames=4),
+    StyleConditioning(num_styles=7),
+    PyramidalLSTM(units=5, pyramid_layers=2, bidirectional=False),
+    make_decoder(use_attention=False),
+], ids=lambda layer: type(layer).__name__)
+def test_layer_config_round_trip(layer):
+  config = layer.get_config()
+  clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+  assert type(clone) is type(layer)
+  assert clone.get_config() == config

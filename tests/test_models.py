@@ -1,0 +1,113 @@
+"""The four methods x presets: shapes, saving, loss masking, optimiser."""
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_transforms import models
+from tf_transforms.configs import METHODS, PRESETS, ModelConfig, TrainingConfig
+
+SMALL = dict(num_styles=4, conv_filters=16, encoder_units=16, decoder_units=32,
+             attention_units=16, prenet_units=16, max_decoder_steps=10)
+
+
+def batch(rng, size=2, source_time=19, target_time=15, num_styles=4, features=80):
+  return {
+      "source": rng.standard_normal((size, source_time, features)).astype(np.float32),
+      "source_length": np.array([source_time] + [source_time - 6] * (size - 1), np.int32),
+      "source_style": np.arange(size, dtype=np.int32) % num_styles,
+      "target_style": (np.arange(size, dtype=np.int32) + 1) % num_styles,
+      "target": rng.standard_normal((size, target_time, features)).astype(np.float32),
+      "target_length": np.array([target_time] + [target_time - 4] * (size - 1), np.int32),
+  }
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_and_preset_builds_and_runs_a_batch_of_one(rng, method, preset):
+  config = dataclasses.replace(PRESETS[preset].model, method=method, num_styles=4)
+  model = models.build_model(config)
+  x = batch(rng, size=1)
+  out = model(x)
+  assert out["frames"].shape == (1, 16, 80)          # 15 rounded up to r = 2
+  assert out["stop_logits"].shape == (1, 8)
+  generated = model.generate(x["source"], x["source_length"], x["source_style"],
+                             x["target_style"], num_frames=15)
+  assert generated["frames"].shape == (1, 15, 80)
+  assert np.all(np.isfinite(generated["frames"]))
+
+
+def test_conditioning_changes_the_output_only_for_conditioned_methods(rng):
+  x = batch(rng)
+  for method, conditioned in [("ours", True), ("cseq2seq", True), ("las", False),
+                              ("seq2seq", False)]:
+    model = models.build_model(ModelConfig(method=method, **SMALL))
+    other = dict(x, target_style=(x["target_style"] + 1) % 4)
+    difference = np.abs(model(x)["frames"] - model(other)["frames"]).max()
+    assert (difference > 1e-5) == conditioned, method
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_keras_file_round_trip_in_safe_mode_gives_identical_outputs(rng, tmp_path, method):
+  model = models.build_model(ModelConfig(method=method, **SMALL))
+  x = batch(rng)
+  path = str(tmp_path / f"{method}.keras")
+  model.save(path)
+  loaded = keras.saving.load_model(path, safe_mode=True)
+  assert isinstance(loaded, models.AudioTransformModel)
+  assert loaded.config == model.config
+  np.testing.assert_allclose(loaded(x)["frames"], model(x)["frames"], atol=1e-6)
+  args = (x["source"], x["source_length"], x["source_style"], x["target_style"])
+  np.testing.assert_allclose(loaded.generate(*args, num_frames=6)["frames"],
+                             model.generate(*args, num_frames=6)["frames"], atol=1e-6)
+
+
+def test_generation_reports_lengths_at_the_stop_token(rng):
+  model = models.build_model(ModelConfig(method="ours", **SMALL))
+  x = batch(rng)
+  stop = model.decoder.stop_layer
+  stop.weights[0].assign(tf.zeros_like(stop.weights[0]))
+  stop.weights[1].assign([5.0])
+  out = model.generate(x["source"], x["source_length"], x["source_style"], x["target_style"])
+  np.testing.assert_array_equal(out["lengths"], [2, 2])   # stopped after one step of r = 2
+
+
+def test_loss_ignores_padding_and_labels_the_last_step(rng):
+  x = batch(rng, target_time=8)
+  x["target_length"] = np.array([8, 5], np.int32)
+  frames = rng.standard_normal((2, 8, 80)).astype(np.float32)
+  logits = np.zeros((2, 4), np.float32)
+  base = models.transform_loss({"frames": frames, "stop_logits": logits},
+                               x["target"], x["target_length"], 2)
+  changed = frames.copy()
+  changed[1, 5:] += 10.0                          # beyond example 1's length
+  again = models.transform_loss({"frames": changed, "stop_logits": logits},
+                                x["target"], x["target_length"], 2)
+  assert float(again["frame_loss"]) == pytest.approx(float(base["frame_loss"]), rel=1e-6)
+  expected = np.concatenate([((frames[0] - x["target"][0]) ** 2).mean(-1),
+                             ((frames[1, :5] - x["target"][1, :5]) ** 2).mean(-1)]).mean()
+  assert float(base["frame_loss"]) == pytest.approx(expected, rel=1e-5)
+  # Stop labels: example 0 steps [0,0,0,1]; example 1 (5 frames -> 3 steps) [0,0,1], step 3 masked.
+  confident = np.array([[-9, -9, -9, 9], [-9, -9, 9, -9]], np.float32)
+  loss = models.transform_loss({"frames": frames, "stop_logits": confident},
+                               x["target"], x["target_length"], 2)["stop_loss"]
+  assert float(loss) < 1e-3
+
+
+def test_optimizer_is_the_papers_adam_with_per_epoch_decay():
+  optimizer = models.make_optimizer(TrainingConfig(), steps_per_epoch=10)
+  assert (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon) == (0.9, 0.999, 1e-8)
+  schedule = models.learning_rate_schedule(TrainingConfig(), steps_per_epoch=10)
+  assert float(schedule(9)) == pytest.approx(1e-3)
+  assert float(schedule(10)) == pytest.approx(1e-3 * 0.99)
+  assert float(schedule(25)) == pytest.approx(1e-3 * 0.99 ** 2)
+
+
+def test_model_config_rejects_bad_values():
+  with pytest.raises(ValueError, match="method must be one of"):
+    ModelConfig(method="transformer")
+  with pytest.raises(ValueError, match="encoder_units must be >= 1"):
+    ModelConfig(encoder_units=0)
