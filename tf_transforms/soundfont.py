@@ -1,0 +1,82 @@
+"""Render single notes from a General MIDI SoundFont (real sampled instruments).
+
+The default SoundFont is ``TimGM6mb.sf2``, shipped inside the ``pretty_midi``
+wheel (found without importing pretty_midi); rendering uses ``tinysoundfont``.
+Both are installed with ``pip install --no-deps`` by ``scripts/setup.sh``:
+tinysoundfont declares a dependency on pyaudio (live playback only), which
+has no wheel, so they cannot be ordinary requirements in setup.py.
+"""
+
+import importlib.util
+import os
+
+import numpy as np
+
+
+def default_soundfont_path() -> str:
+  """Path of TimGM6mb.sf2 inside the installed pretty_midi package."""
+  spec = importlib.util.find_spec("pretty_midi")
+  if spec is None or spec.origin is None:
+    raise FileNotFoundError(
+        "The default SoundFont ships in the pretty_midi wheel, which is not installed. "
+        "Run `pip install --no-deps pretty_midi` (scripts/setup.sh does), or pass an "
+        ".sf2 path.")
+  path = os.path.join(os.path.dirname(spec.origin), "TimGM6mb.sf2")
+  if not os.path.isfile(path):
+    raise FileNotFoundError(f"{path}: TimGM6mb.sf2 missing from the pretty_midi package")
+  return path
+
+
+class NoteRenderer:
+  """Renders isolated notes, NSynth style: note-on, hold, note-off, release.
+
+  Args:
+    soundfont_path: an .sf2 file; default ``default_soundfont_path()``.
+    sample_rate: Hz.
+  """
+
+  def __init__(self, soundfont_path=None, sample_rate=16000):
+    import tinysoundfont  # Imported here: only dataset generation needs it.
+    self.soundfont_path = soundfont_path or default_soundfont_path()
+    if not os.path.isfile(self.soundfont_path):
+      raise FileNotFoundError(f"{self.soundfont_path}: no such SoundFont file")
+    self.sample_rate = sample_rate
+    self._tinysoundfont = tinysoundfont
+    self._new_synth()  # fail here, not at the first note, on a bad file
+
+  def _new_synth(self):
+    synth = self._tinysoundfont.Synth(samplerate=self.sample_rate)
+    soundfont = synth.sfload(self.soundfont_path)
+    if soundfont < 0:
+      raise ValueError(f"{self.soundfont_path}: tinysoundfont could not load it")
+    return synth, soundfont
+
+  def render(self, program, pitch, velocity=100, hold_seconds=0.75,
+             total_seconds=1.0, bank=0) -> np.ndarray:
+    """One note as mono float32 ``[round(total_seconds * sample_rate)]``.
+
+    Args:
+      program: General MIDI program 0-127 (bank 128 for drums).
+      pitch: MIDI note number 0-127.
+      velocity: 1-127.
+      hold_seconds: time between note-on and note-off.
+      total_seconds: clip length; the release rings until then.
+    """
+    if not (0 <= program <= 127 and 0 <= pitch <= 127 and 1 <= velocity <= 127):
+      raise ValueError(f"program, pitch must be in 0..127 and velocity in 1..127. "
+                       f"Received program={program}, pitch={pitch}, velocity={velocity}")
+    if not 0 < hold_seconds <= total_seconds:
+      raise ValueError(f"need 0 < hold_seconds <= total_seconds. Received "
+                       f"hold_seconds={hold_seconds}, total_seconds={total_seconds}")
+    hold = int(round(hold_seconds * self.sample_rate))
+    total = int(round(total_seconds * self.sample_rate))
+    # A fresh synth per note (~13 ms): a reused one carries state from note
+    # to note, and the same note would not render identically twice.
+    synth, soundfont = self._new_synth()
+    synth.program_select(0, soundfont, bank, program)
+    synth.noteon(0, pitch, velocity)
+    held = np.frombuffer(synth.generate(hold), np.float32)
+    synth.noteoff(0, pitch)
+    released = np.frombuffer(synth.generate(total - hold), np.float32)
+    stereo = np.concatenate([held, released]).reshape(-1, 2)   # [samples, 2]
+    return stereo.mean(axis=1).astype(np.float32)
