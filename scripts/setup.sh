@@ -23,9 +23,14 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 stamp="$VENV/.tf_transforms-installed"
-if [ ! -f "$stamp" ] || [ "$ROOT/setup.py" -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ "$ROOT/setup.py" -nt "$stamp" ] || [ "$ROOT/scripts/setup.sh" -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
+  # The note renderer (tf_transforms/soundfont.py): tinysoundfont declares
+  # pyaudio (live playback only, no wheel) and pretty_midi is only needed for
+  # the SoundFont file it ships, hence --no-deps.
+  "$VENV/bin/python" -m pip install -q --no-deps "tinysoundfont>=0.3.7,<0.4" \
+      "pretty_midi>=0.2.10,<0.3"
   touch "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"
