@@ -150,7 +150,7 @@ class AttentionDecoder(keras.layers.Layer):
                       context, state, training):
     r = self.reduction_factor
     batch = tf.shape(targets)[0]
-    steps = tf.shape(targets)[1] // r
+    steps = targets.shape[1] // r if targets.shape[1] is not None else tf.shape(targets)[1] // r
     previous = targets[:, r - 1::r][:, :-1]                     # last frame of each step
     go = tf.zeros_like(targets[:, :1])
     decoder_inputs = self._prenet(tf.concat([go, previous], 1), training)  # [B, steps, P]
@@ -165,9 +165,11 @@ class AttentionDecoder(keras.layers.Layer):
       return (i + 1, context, h, c, outputs_ta.write(i, output),
               contexts_ta.write(i, context), weights_ta.write(i, weights))
 
+    # maximum_iterations bounds the gradient's accumulators, which XLA needs.
     _, _, _, _, outputs_ta, contexts_ta, weights_ta = tf.while_loop(
         lambda i, *_: i < steps, body,
-        (tf.constant(0), context, state[0], state[1], outputs_ta, contexts_ta, weights_ta))
+        (tf.constant(0), context, state[0], state[1], outputs_ta, contexts_ta, weights_ta),
+        maximum_iterations=steps)
     outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])      # [B, steps, U]
     contexts = tf.transpose(contexts_ta.stack(), [1, 0, 2])    # [B, steps, D]
     frames, stop_logits = self._project(outputs, contexts)

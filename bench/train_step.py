@@ -1,0 +1,158 @@
+r"""Training-step speed of `ours` against a straightforward reference.
+
+Both are measured in the same run on the same batch:
+
+* reference: the same architecture written the obvious way with plain Keras
+  layers (Conv1D, Bidirectional LSTM, LSTMCell, Dense), the decoder as a
+  step-by-step Python loop, executed eagerly under a GradientTape, no XLA;
+* tf_transforms: ``AudioTransformModel`` + ``transform_loss`` in a
+  ``tf.function`` train step (graph ``tf.while_loop`` decoder), with and
+  without ``jit_compile``.
+
+Prints decoder frames per second (batch x target frames / step time, best of
+--repeats) and the speed-up over the reference, for the default and paper
+presets.
+
+Usage:
+  python bench/train_step.py [--batch_size=16] [--frames=80] [--repeats=5]
+"""
+
+import dataclasses
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app, flags  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tf_transforms import models  # noqa: E402
+from tf_transforms.configs import PRESETS  # noqa: E402
+
+flags.DEFINE_integer("batch_size", 16, "Batch size for both.")
+flags.DEFINE_integer("frames", 80, "Source and target frames (a 1 s note = 81).")
+flags.DEFINE_integer("repeats", 5, "Timed steps; the best is kept.")
+flags.DEFINE_list("presets", ["default", "paper"], "Presets to measure.")
+FLAGS = flags.FLAGS
+
+
+class ReferenceModel(keras.Model):
+  """`ours` written plainly: Keras layers, a Python loop for the decoder."""
+
+  def __init__(self, config):
+    super().__init__()
+    self.config = config
+    self.conv = keras.layers.Conv1D(config.conv_filters, config.context_frames,
+                                    strides=config.context_frames, activation="relu")
+    self.rnns = [keras.layers.Bidirectional(keras.layers.LSTM(config.encoder_units,
+                                                              return_sequences=True))
+                 for _ in range(config.pyramid_layers + 1)]
+    self.prenet = [keras.layers.Dense(config.prenet_units, activation="relu") for _ in range(2)]
+    self.cell = keras.layers.LSTMCell(config.decoder_units)
+    self.W = keras.layers.Dense(config.attention_units, use_bias=False)
+    self.V = keras.layers.Dense(config.attention_units)
+    self.w = keras.layers.Dense(1, use_bias=False)
+    self.out = keras.layers.Dense(config.num_mel_bins * config.reduction_factor)
+    self.stop = keras.layers.Dense(1)
+
+  def call(self, batch):
+    c = self.config
+    size = tf.shape(batch["source"])[0]
+    source_style = tf.one_hot(batch["source_style"], c.num_styles)
+    target_style = tf.one_hot(batch["target_style"], c.num_styles)
+    x = self.conv(batch["source"])
+    x = tf.concat([x, tf.tile(source_style[:, None], [1, tf.shape(x)[1], 1])], -1)
+    for j, rnn in enumerate(self.rnns):
+      if j > 0:
+        x = tf.reshape(x, [size, -1, 2 * x.shape[-1]])
+      x = rnn(x)
+    keys = self.V(x)
+    state = [tf.zeros([size, c.decoder_units])] * 2
+    context = tf.zeros([size, x.shape[-1]])
+    previous = tf.zeros([size, c.num_mel_bins])
+    frames, stops = [], []
+    r = c.reduction_factor
+    for i in range(batch["target"].shape[1] // r):
+      p = previous
+      for dense in self.prenet:
+        p = dense(p)
+      output, state = self.cell(tf.concat([p, context, target_style], -1), state)
+      scores = self.w(tf.tanh(keys + self.W(output)[:, None]))[..., 0]
+      weights = tf.nn.softmax(scores, -1)
+      context = tf.einsum("bt,btd->bd", weights, x)
+      features = tf.concat([output, context], -1)
+      frames.append(self.out(features))
+      stops.append(self.stop(features)[:, 0])
+      previous = batch["target"][:, (i + 1) * r - 1]
+    frames = tf.reshape(tf.stack(frames, 1), [size, -1, c.num_mel_bins])
+    return {"frames": frames, "stop_logits": tf.stack(stops, 1)}
+
+
+def make_batch(config, batch_size, frames):
+  rng = np.random.default_rng(0)
+  return {
+      "source": tf.constant(rng.standard_normal((batch_size, frames, 80)), tf.float32),
+      "source_length": tf.fill([batch_size], frames),
+      "source_style": tf.constant(rng.integers(0, config.num_styles, batch_size), tf.int32),
+      "target_style": tf.constant(rng.integers(0, config.num_styles, batch_size), tf.int32),
+      "target": tf.constant(rng.standard_normal((batch_size, frames, 80)), tf.float32),
+      "target_length": tf.fill([batch_size], frames),
+  }
+
+
+def make_step(model, config, compile_mode):
+  optimizer = keras.optimizers.Adam(1e-3)
+
+  def step(batch):
+    with tf.GradientTape() as tape:
+      outputs = model(batch, training=True)
+      loss = models.transform_loss(outputs, batch["target"], batch["target_length"],
+                                   config.reduction_factor)["loss"]
+    variables = model.trainable_variables
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    return loss
+
+  if compile_mode == "eager":
+    return step
+  return tf.function(step, jit_compile=(compile_mode == "xla"))
+
+
+def best_step_time(step, batch, repeats):
+  float(step(batch))  # trace / compile / build
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    float(step(batch))
+    times.append(time.perf_counter() - start)
+  return min(times)
+
+
+def main(argv):
+  del argv
+  print(f"batch {FLAGS.batch_size}, {FLAGS.frames} frames in and out, {os.cpu_count()} CPU "
+        f"cores, TF {tf.__version__}, best of {FLAGS.repeats}\n")
+  print("| preset | implementation | step (s) | decoder frames/s | vs reference |")
+  print("| --- | --- | ---: | ---: | ---: |")
+  for preset in FLAGS.presets:
+    config = dataclasses.replace(PRESETS[preset].model, num_styles=8, prenet_dropout=0.0)
+    batch = make_batch(config, FLAGS.batch_size, FLAGS.frames)
+    frames = FLAGS.batch_size * FLAGS.frames
+    keras.utils.set_random_seed(0)
+    reference = best_step_time(make_step(ReferenceModel(config), config, "eager"), batch,
+                               FLAGS.repeats)
+    rows = [("reference (plain Keras, Python loop, eager)", reference)]
+    for mode, label in [("graph", "tf_transforms, tf.function"),
+                        ("xla", "tf_transforms, tf.function + XLA")]:
+      model = models.build_model(config)
+      rows.append((label, best_step_time(make_step(model, config, mode), batch, FLAGS.repeats)))
+    for label, seconds in rows:
+      print(f"| {preset} | {label} | {seconds:.3f} | {frames / seconds:.0f} | "
+            f"{reference / seconds:.2f}x |")
+
+
+if __name__ == "__main__":
+  app.run(main)
