@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, PyramidalLSTM,
-                                  StyleConditioning)
+from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
+                                  PyramidalLSTM, StyleConditioning)
 
 
 def lengths_mask(lengths, time):
@@ -159,6 +159,20 @@ def test_decoder_rejects_wrong_conditioning_width(rng):
     make_decoder()(memory, mask, tf.zeros([2, 5]), num_steps=1)
 
 
+# ---------------------------------------------------------------- post-net
+
+
+def test_postnet_maps_frames_to_linear_bins_and_ignores_padding(rng):
+  layer = LinearPostNet(num_bins=33, filters=8, kernel_size=5, num_layers=2)
+  x = rng.standard_normal((2, 12, 6)).astype(np.float32)
+  mask = lengths_mask([12, 7], 12)
+  out = layer(x, mask).numpy()
+  assert out.shape == (2, 12, 33)
+  noisy = x.copy()
+  noisy[1, 7:] = 1e3
+  np.testing.assert_allclose(layer(noisy, mask).numpy()[1, :7], out[1, :7], atol=1e-5)
+
+
 # ---------------------------------------------------------------- serialisation
 
 
@@ -167,6 +181,7 @@ def test_decoder_rejects_wrong_conditioning_width(rng):
     StyleConditioning(num_styles=7),
     PyramidalLSTM(units=5, pyramid_layers=2, bidirectional=False),
     make_decoder(use_attention=False),
+    LinearPostNet(num_bins=9, filters=4, kernel_size=3, num_layers=1),
 ], ids=lambda layer: type(layer).__name__)
 def test_layer_config_round_trip(layer):
   config = layer.get_config()

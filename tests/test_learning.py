@@ -27,7 +27,7 @@ def note_pairs():
   for style, program in enumerate(PROGRAMS):
     for pitch in PITCHES:
       clip = renderer.render(program, pitch, hold_seconds=0.5, total_seconds=0.75)
-      features[style, pitch] = audio.normalize_log_mel(audio.log_mel_spectrogram(clip)).numpy()
+      features[style, pitch] = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(clip)).numpy()
   pairs = [(s, t, p) for s, t in itertools.permutations(range(len(PROGRAMS)), 2)
            for p in PITCHES]
   source = np.stack([features[s, p] for s, _, p in pairs])

@@ -130,3 +130,43 @@ def test_train_step_compiles_with_xla_and_matches_graph(rng):
   graph = tf.function(loss_and_gradient_norm)(x)
   xla = tf.function(loss_and_gradient_norm, jit_compile=True)(x)
   np.testing.assert_allclose([float(v) for v in xla], [float(v) for v in graph], rtol=1e-4)
+
+
+def postnet_batch(rng, **kwargs):
+  x = batch(rng, **kwargs)
+  x["target_linear"] = rng.standard_normal(x["target"].shape[:2] + (1025,)).astype(np.float32)
+  return x
+
+
+def test_postnet_model_predicts_linear_and_trains_it(rng, tmp_path):
+  config = ModelConfig(method="ours", linear_output="postnet", postnet_filters=8,
+                       postnet_layers=1, **SMALL)
+  model = models.build_model(config)
+  x = postnet_batch(rng)
+  out = model(x)
+  assert out["linear"].shape == (2, 16, 1025)
+  losses = models.transform_loss(out, x["target"], x["target_length"], 2, x["target_linear"])
+  assert float(losses["loss"]) == pytest.approx(
+      float(losses["frame_loss"] + losses["stop_loss"] + losses["linear_loss"]), rel=1e-6)
+  with pytest.raises(ValueError, match="target_linear"):
+    models.transform_loss(out, x["target"], x["target_length"], 2)
+  generated = model.generate(x["source"], x["source_length"], x["source_style"],
+                             x["target_style"], num_frames=9)
+  assert generated["linear"].shape == (2, 9, 1025)
+  path = str(tmp_path / "postnet.keras")
+  model.save(path)
+  loaded = keras.saving.load_model(path, safe_mode=True)
+  np.testing.assert_allclose(loaded(x)["linear"], out["linear"], atol=1e-5)
+
+
+@pytest.mark.parametrize("linear_output", ["mel_inverse", "postnet"])
+def test_to_audio_vocodes_either_path(rng, linear_output):
+  config = ModelConfig(method="las", linear_output=linear_output, postnet_filters=8,
+                       postnet_layers=1, **SMALL)
+  model = models.build_model(config)
+  x = postnet_batch(rng)
+  out = model.generate(x["source"], x["source_length"], x["source_style"],
+                       x["target_style"], num_frames=10)
+  waveform = model.to_audio(out, iterations=2).numpy()
+  assert waveform.shape == (2, 9 * 200)            # (frames - 1) * hop, as inverse_stft
+  assert np.all(np.isfinite(waveform))

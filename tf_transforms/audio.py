@@ -14,7 +14,8 @@ Conventions (see ``configs.py`` for why):
 
 The feature path is ``waveform -> pre_emphasis -> stft -> |.|^2 -> mel -> log``
 and its inverse (vocoding) is
-``log-mel -> exp -> mel_to_linear -> sqrt -> griffin_lim -> de_emphasis``.
+``log-mel -> exp -> mel_to_linear -> sqrt -> griffin_lim -> de_emphasis``
+(or, from a predicted linear spectrogram, ``exp -> sqrt -> griffin_lim -> de_emphasis``).
 """
 
 import functools
@@ -251,16 +252,32 @@ def log_mel_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
   return tf.math.log(tf.maximum(mel_spectrogram(audio, config), config.log_floor))
 
 
-def normalize_log_mel(log_mel, config: AudioConfig = DEFAULT_CONFIG):
-  """Affine map of log-mel: ``log(log_floor) -> -1``, ``log(ref_power) -> +1``."""
+def normalize_log_spectrogram(log_power, config: AudioConfig = DEFAULT_CONFIG):
+  """Affine map of a log-power spectrogram (mel or linear):
+  ``log(log_floor) -> -1``, ``log(ref_power) -> +1``, nothing clipped."""
   low, high = config.log_range
-  return (tf.convert_to_tensor(log_mel, tf.float32) - low) * (2.0 / (high - low)) - 1.0
+  return (tf.convert_to_tensor(log_power, tf.float32) - low) * (2.0 / (high - low)) - 1.0
 
 
-def denormalize_log_mel(normalized, config: AudioConfig = DEFAULT_CONFIG):
-  """Exact inverse of ``normalize_log_mel``."""
+def denormalize_log_spectrogram(normalized, config: AudioConfig = DEFAULT_CONFIG):
+  """Exact inverse of ``normalize_log_spectrogram``."""
   low, high = config.log_range
   return (tf.convert_to_tensor(normalized, tf.float32) + 1.0) * ((high - low) / 2.0) + low
+
+
+def log_linear_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
+  """Natural-log linear STFT power of the pre-emphasised waveform, floored at
+  ``config.log_floor``: the post-net's target.
+
+  Args:
+    audio: float32 waveform ``[..., samples]``.
+
+  Returns:
+    float32 ``[..., 1 + samples // frame_step, fft_length // 2 + 1]``.
+  """
+  spectrum = stft(pre_emphasis(audio, config.pre_emphasis), config)
+  power = tf.math.real(spectrum * tf.math.conj(spectrum))
+  return tf.math.log(tf.maximum(power, config.log_floor))
 
 
 @functools.lru_cache(maxsize=None)
@@ -397,9 +414,25 @@ def spectral_convergence(magnitude, audio, config: AudioConfig = DEFAULT_CONFIG)
           tf.maximum(tf.norm(magnitude, axis=[-2, -1]), 1e-12))
 
 
+def linear_power_to_audio(power, config: AudioConfig = DEFAULT_CONFIG, *,
+                          iterations=None, seed=0, length=None):
+  """Vocode linear STFT power of a pre-emphasised signal: sqrt -> Griffin-Lim
+  -> de-emphasis.
+
+  Args:
+    power: float32 ``[..., frames, fft_length // 2 + 1]``.
+
+  Returns:
+    float32 waveform ``[..., samples]``.
+  """
+  emphasised = griffin_lim(tf.sqrt(tf.maximum(power, 0.0)), config, iterations=iterations,
+                           seed=seed, length=length)
+  return de_emphasis(emphasised, config.pre_emphasis)
+
+
 def log_mel_to_audio(log_mel, config: AudioConfig = DEFAULT_CONFIG, *,
                      iterations=None, seed=0, length=None):
-  """Vocode a log-mel spectrogram: mel -> linear -> Griffin-Lim -> de-emphasis.
+  """Vocode a log-mel spectrogram: mel -> linear (``mel_to_linear``) -> audio.
 
   Args:
     log_mel: float32 natural-log mel power ``[..., frames, num_mel_bins]``.
@@ -408,6 +441,19 @@ def log_mel_to_audio(log_mel, config: AudioConfig = DEFAULT_CONFIG, *,
     float32 waveform ``[..., samples]``.
   """
   power = mel_to_linear(tf.exp(tf.convert_to_tensor(log_mel, tf.float32)), config)
-  emphasised = griffin_lim(tf.sqrt(power), config, iterations=iterations,
-                           seed=seed, length=length)
-  return de_emphasis(emphasised, config.pre_emphasis)
+  return linear_power_to_audio(power, config, iterations=iterations, seed=seed,
+                               length=length)
+
+
+def log_linear_to_audio(log_power, config: AudioConfig = DEFAULT_CONFIG, *,
+                        iterations=None, seed=0, length=None):
+  """Vocode a natural-log linear power spectrogram (the post-net's output).
+
+  Args:
+    log_power: float32 ``[..., frames, fft_length // 2 + 1]``.
+
+  Returns:
+    float32 waveform ``[..., samples]``.
+  """
+  return linear_power_to_audio(tf.exp(tf.convert_to_tensor(log_power, tf.float32)), config,
+                               iterations=iterations, seed=seed, length=length)

@@ -46,7 +46,7 @@ class AudioConfig:
     lower_edge_hertz: lowest mel filter edge, Hz.
     upper_edge_hertz: highest mel filter edge, Hz; None means Nyquist.
     log_floor: mel power floor before the log (see module docstring).
-    ref_power: mel power mapped to +1 by ``normalize_log_mel``.
+    ref_power: power mapped to +1 by ``normalize_log_spectrogram``.
     griffin_lim_iters: Griffin-Lim iterations used when vocoding.
     griffin_lim_momentum: fast Griffin-Lim momentum (librosa default 0.99).
     mel_inverse_iters: Richardson-Lucy steps of ``mel_to_linear``.
@@ -129,6 +129,7 @@ class AudioConfig:
 
 
 METHODS = ("ours", "seq2seq", "las", "cseq2seq")
+LINEAR_OUTPUTS = ("mel_inverse", "postnet")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,9 +165,12 @@ class ModelConfig:
     steps; 2 by default.
   * A stop-token head (sigmoid) ends variable-length outputs (words); notes
     have fixed length and simply run to their target length.
-  * Output: log-mel frames (normalised, see AudioConfig). Linear magnitude
-    for Griffin-Lim comes from the front-end's mel inverse
-    (``audio.mel_to_linear``), which adds no parameters.
+  * Output: log-mel frames (normalised, see AudioConfig); MCD is computed
+    on them. Linear magnitude for Griffin-Lim comes either from the
+    front-end's mel inverse (``linear_output="mel_inverse"``, no parameters)
+    or from a learned post-net predicting linear log-power
+    (``"postnet"``, Tacotron). The default is chosen by measured audio
+    quality: see ``bench/vocoder_paths.py`` and the README.
 
   Attributes:
     method: one of METHODS.
@@ -183,6 +187,10 @@ class ModelConfig:
     prenet_dropout: pre-net dropout rate in training.
     reduction_factor: frames emitted per decoder step.
     max_decoder_steps: inference cap on decoder steps.
+    linear_output: how linear magnitude is reached, one of LINEAR_OUTPUTS.
+    num_linear_bins: post-net output bins (fft_length // 2 + 1).
+    postnet_filters: post-net convolution channels.
+    postnet_layers: post-net convolutions.
   """
 
   method: str = "ours"
@@ -198,14 +206,22 @@ class ModelConfig:
   prenet_dropout: float = 0.5
   reduction_factor: int = 2
   max_decoder_steps: int = 200
+  linear_output: str = "mel_inverse"
+  num_linear_bins: int = 1025
+  postnet_filters: int = 256
+  postnet_layers: int = 3
 
   def __post_init__(self):
+    if self.linear_output not in LINEAR_OUTPUTS:
+      raise ValueError(f"ModelConfig: linear_output must be one of {LINEAR_OUTPUTS}. "
+                       f"Received linear_output={self.linear_output!r}")
     if self.method not in METHODS:
       raise ValueError(f"ModelConfig: method must be one of {METHODS}. "
                        f"Received method={self.method!r}")
     for name in ("num_styles", "num_mel_bins", "context_frames", "conv_filters",
                  "encoder_units", "decoder_units", "attention_units",
-                 "reduction_factor", "max_decoder_steps"):
+                 "reduction_factor", "max_decoder_steps", "num_linear_bins",
+                 "postnet_filters", "postnet_layers"):
       if getattr(self, name) < 1:
         raise ValueError(f"ModelConfig: {name} must be >= 1. "
                          f"Received {name}={getattr(self, name)}")

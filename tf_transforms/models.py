@@ -8,6 +8,8 @@ Inputs are dicts of tensors (the data pipeline's batches):
   target_style    int32   [batch]                          requested style id
   target          float32 [batch, tgt_time, num_mel_bins]  (training only)
   target_length   int32   [batch]                          (training only)
+  target_linear   float32 [batch, tgt_time, num_linear_bins] normalised
+                  linear log-power (training only, linear_output="postnet")
 
 ``model(inputs)`` runs the teacher-forced decoder (training, loss);
 ``model.generate(...)`` runs autoregressive inference.
@@ -18,9 +20,10 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from tf_transforms.configs import ModelConfig
-from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, PyramidalLSTM,
-                                  StyleConditioning)
+from tf_transforms import audio
+from tf_transforms.configs import AudioConfig, ModelConfig
+from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
+                                  PyramidalLSTM, StyleConditioning)
 
 PACKAGE = "tf_transforms"
 
@@ -62,6 +65,9 @@ class AudioTransformModel(keras.Model):
         use_attention=config.uses_attention, max_decoder_steps=config.max_decoder_steps,
         conditioning_dim=config.num_styles if config.uses_conditioning else 0,
         name="decoder")
+    if config.linear_output == "postnet":
+      self.postnet = LinearPostNet(config.num_linear_bins, config.postnet_filters,
+                                   num_layers=config.postnet_layers, name="postnet")
 
   # ---------------------------------------------------------------- pieces
 
@@ -96,8 +102,16 @@ class AudioTransformModel(keras.Model):
     target = _pad_to_multiple(tf.convert_to_tensor(inputs["target"], tf.float32),
                               self.config.reduction_factor)
     conditioning = self._target_conditioning(inputs["target_style"], tf.shape(target)[0])
-    return self.decoder(memory, mask, conditioning, targets=target, initial_state=state,
-                        training=training)
+    outputs = self.decoder(memory, mask, conditioning, targets=target, initial_state=state,
+                           training=training)
+    return self._add_linear(outputs, inputs["target_length"])
+
+  def _add_linear(self, outputs, lengths):
+    """Adds the post-net's ``linear`` [B, T, num_linear_bins] when configured."""
+    if self.config.linear_output == "postnet":
+      frames = outputs["frames"]
+      outputs["linear"] = self.postnet(frames, tf.sequence_mask(lengths, tf.shape(frames)[1]))
+    return outputs
 
   def generate(self, source, source_length, source_style, target_style, num_frames=None):
     """Autoregressive inference.
@@ -125,14 +139,29 @@ class AudioTransformModel(keras.Model):
       first_stop = tf.fill(tf.shape(first_stop), steps)
       outputs["frames"] = outputs["frames"][:, :num_frames]
     lengths = first_stop * r if num_frames is None else tf.fill(tf.shape(first_stop), num_frames)
-    return {**outputs, "lengths": lengths}
+    return self._add_linear({**outputs, "lengths": lengths}, lengths)
+
+  def to_audio(self, outputs, audio_config: AudioConfig = AudioConfig(), iterations=None,
+               seed=0):
+    """Vocodes model outputs (normalised features) to waveforms [B, samples].
+
+    Uses the post-net's linear spectrogram when the model has one, else the
+    front-end's mel inverse on the predicted log-mel. Frames past each
+    example's length are vocoded too; trim with ``lengths * frame_step``.
+    """
+    if "linear" in outputs:
+      log_power = audio.denormalize_log_spectrogram(outputs["linear"], audio_config)
+      return audio.log_linear_to_audio(log_power, audio_config, iterations=iterations,
+                                       seed=seed)
+    log_mel = audio.denormalize_log_spectrogram(outputs["frames"], audio_config)
+    return audio.log_mel_to_audio(log_mel, audio_config, iterations=iterations, seed=seed)
 
   # ---------------------------------------------------------------- loss
 
   def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
     del y, sample_weight, training
     losses = transform_loss(y_pred, x["target"], x["target_length"],
-                            self.config.reduction_factor)
+                            self.config.reduction_factor, x.get("target_linear"))
     return losses["loss"]
 
   def get_config(self):
@@ -143,27 +172,33 @@ class AudioTransformModel(keras.Model):
     return cls(**config)
 
 
-def transform_loss(outputs, target, target_length, reduction_factor):
-  """Masked spectrogram MSE + stop-token BCE.
+def _masked_mse(prediction, target, mask):
+  """Mean over valid frames (mask [B, T]) and feature bins."""
+  squared = tf.reduce_mean(tf.square(prediction - target), axis=-1)        # [B, T]
+  return tf.reduce_sum(squared * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+
+def transform_loss(outputs, target, target_length, reduction_factor, target_linear=None):
+  """Masked spectrogram MSE + stop-token BCE (+ post-net MSE).
 
   Args:
     outputs: the model's teacher-forced outputs (``frames`` [B, T', F] with
-      T' = T rounded up to a multiple of r, ``stop_logits`` [B, T'/r]).
+      T' = T rounded up to a multiple of r, ``stop_logits`` [B, T'/r], and
+      ``linear`` [B, T', L] for a post-net model).
     target: [B, T, F]; target_length: [B] valid frames.
+    target_linear: [B, T, L]; required when ``outputs`` has ``linear``.
 
   Returns:
-    dict of scalar ``loss`` (= ``frame_loss`` + ``stop_loss``),
-    ``frame_loss`` (MSE over valid frames and bins), ``stop_loss`` (BCE over
-    the steps up to and including the one holding the last valid frame,
-    whose label is 1).
+    dict of scalar ``loss`` (the sum of the others), ``frame_loss`` (MSE over
+    valid frames and bins), ``stop_loss`` (BCE over the steps up to and
+    including the one holding the last valid frame, whose label is 1) and,
+    with a post-net, ``linear_loss``.
   """
   r = reduction_factor
   target = _pad_to_multiple(tf.convert_to_tensor(target, tf.float32), r)
-  frames = outputs["frames"]
   time = tf.shape(target)[1]
   frame_mask = tf.cast(tf.sequence_mask(target_length, time), tf.float32)  # [B, T]
-  squared = tf.reduce_mean(tf.square(frames - target), axis=-1)           # [B, T]
-  frame_loss = tf.reduce_sum(squared * frame_mask) / tf.maximum(tf.reduce_sum(frame_mask), 1.0)
+  frame_loss = _masked_mse(outputs["frames"], target, frame_mask)
   steps = time // r
   last_step = (tf.cast(target_length, tf.int32) + r - 1) // r                # [B]
   step_index = tf.range(steps)[tf.newaxis, :]
@@ -172,7 +207,15 @@ def transform_loss(outputs, target, target_length, reduction_factor):
   bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=stop_labels,
                                                 logits=outputs["stop_logits"])
   stop_loss = tf.reduce_sum(bce * step_mask) / tf.maximum(tf.reduce_sum(step_mask), 1.0)
-  return {"loss": frame_loss + stop_loss, "frame_loss": frame_loss, "stop_loss": stop_loss}
+  losses = {"loss": frame_loss + stop_loss, "frame_loss": frame_loss, "stop_loss": stop_loss}
+  if "linear" in outputs:
+    if target_linear is None:
+      raise ValueError("transform_loss: the model has a post-net, so the batch needs "
+                       "'target_linear' (normalised linear log-power)")
+    target_linear = _pad_to_multiple(tf.convert_to_tensor(target_linear, tf.float32), r)
+    losses["linear_loss"] = _masked_mse(outputs["linear"], target_linear, frame_mask)
+    losses["loss"] += losses["linear_loss"]
+  return losses
 
 
 def build_model(config: ModelConfig) -> AudioTransformModel:
@@ -187,6 +230,9 @@ def build_model(config: ModelConfig) -> AudioTransformModel:
       "target": tf.zeros([batch, 2 * config.reduction_factor, config.num_mel_bins]),
       "target_length": tf.fill([batch], 2 * config.reduction_factor),
   }
+  if config.linear_output == "postnet":
+    dummy["target_linear"] = tf.zeros([batch, 2 * config.reduction_factor,
+                                       config.num_linear_bins])
   model(dummy)
   return model
 

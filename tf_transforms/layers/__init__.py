@@ -7,5 +7,7 @@ and returned alongside outputs, rather than through Keras' implicit masking.
 
 from tf_transforms.layers.decoder import AttentionDecoder
 from tf_transforms.layers.encoder import ConvFrontEnd, PyramidalLSTM, StyleConditioning
+from tf_transforms.layers.postnet import LinearPostNet
 
-__all__ = ["AttentionDecoder", "ConvFrontEnd", "PyramidalLSTM", "StyleConditioning"]
+__all__ = ["AttentionDecoder", "ConvFrontEnd", "LinearPostNet", "PyramidalLSTM",
+           "StyleConditioning"]
