@@ -18,6 +18,7 @@ setuptools.setup(
         "tensorflow>=2.21,<2.22",
         "keras>=3.15,<4",
         "tensorflow-datasets>=4.9.10,<5",
+        "importlib_resources>=6.4,<8",  # TFDS builders need it (code_path), TFDS does not list it
         "tensorboard>=2.21,<2.22",  # tf.summary.audio / image need it.
         "numpy>=2.0,<3",
         "scipy>=1.13,<2",
@@ -30,6 +31,7 @@ setuptools.setup(
         "test": [
             "pytest>=8,<10",
             "mel-cepstral-distance>=0.0.4,<0.1",
+            "dill>=0.3.8,<0.5",  # tfds.testing imports it
         ],
     },
     classifiers=[

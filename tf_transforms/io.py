@@ -15,6 +15,7 @@ import tempfile
 import numpy as np
 import soundfile
 import soxr
+import tensorflow as tf
 
 from tf_transforms.errors import AudioError
 
@@ -29,7 +30,8 @@ def read_audio(path, sample_rate: int | None = DEFAULT_SAMPLE_RATE) -> np.ndarra
   and is returned as zeros.
 
   Args:
-    path: file path (str or os.PathLike).
+    path: file path (str or os.PathLike); any filesystem tf.io.gfile reads
+      (local, gs://, ...).
     sample_rate: output rate in Hz, or None to keep the file's rate.
 
   Returns:
@@ -40,12 +42,13 @@ def read_audio(path, sample_rate: int | None = DEFAULT_SAMPLE_RATE) -> np.ndarra
       contains NaN / Inf.
   """
   path = os.fspath(path)
-  if not os.path.isfile(path):
+  if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path):
     raise AudioError(f"{path}: no such audio file")
-  if os.path.getsize(path) == 0:
+  if tf.io.gfile.stat(path).length == 0:
     raise AudioError(f"{path}: file is empty (0 bytes)")
   try:
-    data, file_rate = soundfile.read(path, dtype="float32", always_2d=True)
+    with tf.io.gfile.GFile(path, "rb") as handle:
+      data, file_rate = soundfile.read(handle, dtype="float32", always_2d=True)
   except (soundfile.LibsndfileError, RuntimeError, TypeError) as error:
     raise AudioError(f"{path}: cannot decode audio ({error})") from error
   if data.shape[0] == 0:

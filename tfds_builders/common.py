@@ -1,0 +1,111 @@
+"""Shared pieces of the dataset builders: NSynth schema, manual-dir checks,
+and the bad-file guard.
+
+A bad file (unreadable, empty, non-finite...) is skipped and counted; once a
+split is generated, ``BadFileGuard.check`` fails the whole build if more than
+``max_fraction`` of its files were bad. TFDS writes a build into a temporary
+directory and renames it only on success, so a failed or interrupted build
+leaves no dataset behind that could pass for complete.
+"""
+
+import logging
+import os
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from tf_transforms import io
+from tf_transforms.errors import AudioError
+
+SAMPLE_RATE = 16000
+MAX_BAD_FRACTION = 0.01
+
+NSYNTH_FAMILIES = ["bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ",
+                   "reed", "string", "synth_lead", "vocal"]
+NSYNTH_SOURCES = ["acoustic", "electronic", "synthetic"]
+NSYNTH_QUALITIES = ["bright", "dark", "distortion", "fast_decay", "long_release",
+                    "multiphonic", "nonlinear_env", "percussive", "reverb", "tempo-synced"]
+
+
+def nsynth_features() -> tfds.features.FeaturesDict:
+  """The NSynth note schema, shared by nsynth_jsonwav and gm_notes."""
+  return tfds.features.FeaturesDict({
+      "id": tfds.features.Text(doc="note_str, e.g. guitar_acoustic_000-060-100"),
+      "audio": tfds.features.Audio(shape=(None,), dtype=np.float32,
+                                   sample_rate=SAMPLE_RATE, doc="mono, 16 kHz, [-1, 1]"),
+      "pitch": tfds.features.ClassLabel(num_classes=128, doc="MIDI pitch"),
+      "velocity": tfds.features.ClassLabel(num_classes=128, doc="MIDI velocity"),
+      "instrument": {
+          "label": np.int64,
+          "name": tfds.features.Text(doc="instrument_str"),
+          "family": tfds.features.ClassLabel(names=NSYNTH_FAMILIES),
+          "source": tfds.features.ClassLabel(names=NSYNTH_SOURCES),
+      },
+      "qualities": {quality: np.bool_ for quality in NSYNTH_QUALITIES},
+  })
+
+
+def word_features() -> tfds.features.FeaturesDict:
+  """The TIMIT word-segment schema, shared by timit_words and tts_words."""
+  return tfds.features.FeaturesDict({
+      "id": tfds.features.Text(doc="<speaker>/<sentence>/<word index>"),
+      "audio": tfds.features.Audio(shape=(None,), dtype=np.float32,
+                                   sample_rate=SAMPLE_RATE, doc="mono, 16 kHz, [-1, 1]"),
+      "word": tfds.features.Text(),
+      "speaker": tfds.features.Text(),
+      "dialect_region": tfds.features.Text(doc="TIMIT DR1..DR8; the voice family for TTS"),
+      "sex": tfds.features.ClassLabel(names=["f", "m"]),
+      "sentence_id": tfds.features.Text(),
+  })
+
+
+def require_manual_files(manual_dir, expected, instructions):
+  """Raises FileNotFoundError naming what is missing and where it should be.
+
+  Args:
+    manual_dir: the TFDS manual directory.
+    expected: {description: list of alternative relative paths}; one of each
+      must exist.
+    instructions: where to get the data.
+  """
+  manual_dir = os.fspath(manual_dir)
+  missing = [f"  {description}: one of {', '.join(paths)}"
+             for description, paths in expected.items()
+             if not any(tf.io.gfile.exists(os.path.join(manual_dir, p)) for p in paths)]
+  if missing:
+    raise FileNotFoundError(
+        f"Manual directory {manual_dir} is missing:\n" + "\n".join(missing) +
+        f"\n{instructions}")
+
+
+class BadFileGuard:
+  """Counts files that could not be used; fails the build past a threshold."""
+
+  def __init__(self, split, max_fraction=MAX_BAD_FRACTION):
+    self.split = split
+    self.max_fraction = max_fraction
+    self.total = 0
+    self.bad = []
+
+  def read_audio(self, path):
+    """Mono float32 at 16 kHz, or None (counted) if the file is bad."""
+    self.total += 1
+    try:
+      return io.read_audio(path, SAMPLE_RATE)
+    except AudioError as error:
+      logging.warning("skipping %s", error)
+      self.bad.append(str(error))
+      return None
+
+  def check(self):
+    """Raises RuntimeError if too many files were bad (call after the split)."""
+    if self.total and len(self.bad) > self.max_fraction * self.total:
+      shown = "\n  ".join(self.bad[:10])
+      raise RuntimeError(
+          f"split {self.split!r}: {len(self.bad)} of {self.total} audio files are bad "
+          f"(more than {self.max_fraction:.0%}); refusing to build an incomplete dataset. "
+          f"First ones:\n  {shown}")
+    if self.bad:
+      logging.warning("split %r: skipped %d of %d bad audio files", self.split,
+                      len(self.bad), self.total)
