@@ -90,13 +90,19 @@ class BadFileGuard:
 
   def read_audio(self, path):
     """Mono float32 at 16 kHz, or None (counted) if the file is bad."""
-    self.total += 1
     try:
-      return io.read_audio(path, SAMPLE_RATE)
+      audio = io.read_audio(path, SAMPLE_RATE)
     except AudioError as error:
-      logging.warning("skipping %s", error)
-      self.bad.append(str(error))
+      self.skip(str(error))
       return None
+    self.total += 1
+    return audio
+
+  def skip(self, reason):
+    """Counts one bad file; ``reason`` names it and says what was wrong."""
+    logging.warning("skipping %s", reason)
+    self.total += 1
+    self.bad.append(reason)
 
   def check(self):
     """Raises RuntimeError if too many files were bad (call after the split)."""
