@@ -6,9 +6,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${TF_TRANSFORMS_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
 
-# Debian packages the project needs (none yet beyond Python itself; the
-# soundfile wheel bundles libsndfile). Installed only when missing.
-APT_PACKAGES=(${TF_TRANSFORMS_APT_PACKAGES:-})
+# Debian packages the project needs: the speech synthesizers behind the
+# tts_words dataset (the soundfile wheel bundles libsndfile). Installed only
+# when missing.
+APT_PACKAGES=(espeak-ng flite)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -177,3 +177,13 @@ def test_float_subtype_allows_peaks_above_one(tmp_path):
   path = str(tmp_path / "loud.wav")
   io.write_audio(path, np.array([0.0, 1.5, -2.0], np.float32), subtype="FLOAT")
   np.testing.assert_allclose(io.read_audio(path), [0.0, 1.5, -2.0])
+
+
+def test_decode_audio_from_bytes_matches_reading_the_file(tmp_path):
+  path = write(tmp_path / "x.wav", signals.sinusoid(seconds=0.1), 22050, subtype="PCM_16")
+  data = open(path, "rb").read()
+  np.testing.assert_array_equal(io.decode_audio(data, "x"), io.read_audio(path))
+  with pytest.raises(AudioError, match="synth output: empty"):
+    io.decode_audio(b"", "synth output")
+  with pytest.raises(AudioError, match="synth output: cannot decode"):
+    io.decode_audio(b"not audio at all", "synth output")

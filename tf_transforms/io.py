@@ -9,6 +9,7 @@ resampler).
 Every failure raises ``AudioError`` naming the file and the reason.
 """
 
+import io as _io
 import os
 import tempfile
 
@@ -46,16 +47,33 @@ def read_audio(path, sample_rate: int | None = DEFAULT_SAMPLE_RATE) -> np.ndarra
     raise AudioError(f"{path}: no such audio file")
   if tf.io.gfile.stat(path).length == 0:
     raise AudioError(f"{path}: file is empty (0 bytes)")
+  with tf.io.gfile.GFile(path, "rb") as handle:
+    return _decode(handle, path, sample_rate)
+
+
+def decode_audio(data: bytes, name: str, sample_rate: int | None = DEFAULT_SAMPLE_RATE):
+  """``read_audio`` for encoded bytes (e.g. a synthesizer's stdout).
+
+  Args:
+    data: the encoded file's bytes.
+    name: what to call it in error messages.
+    sample_rate: output rate in Hz, or None to keep the file's rate.
+  """
+  if not data:
+    raise AudioError(f"{name}: empty (0 bytes)")
+  return _decode(_io.BytesIO(data), name, sample_rate)
+
+
+def _decode(handle, name, sample_rate):
   try:
-    with tf.io.gfile.GFile(path, "rb") as handle:
-      data, file_rate = soundfile.read(handle, dtype="float32", always_2d=True)
+    data, file_rate = soundfile.read(handle, dtype="float32", always_2d=True)
   except (soundfile.LibsndfileError, RuntimeError, TypeError) as error:
-    raise AudioError(f"{path}: cannot decode audio ({error})") from error
+    raise AudioError(f"{name}: cannot decode audio ({error})") from error
   if data.shape[0] == 0:
-    raise AudioError(f"{path}: file holds zero audio samples")
+    raise AudioError(f"{name}: file holds zero audio samples")
   if not np.all(np.isfinite(data)):
     bad = int(np.sum(~np.isfinite(data)))
-    raise AudioError(f"{path}: {bad} non-finite (NaN or Inf) samples")
+    raise AudioError(f"{name}: {bad} non-finite (NaN or Inf) samples")
   audio = data.mean(axis=1, dtype=np.float32)  # [samples]
   if sample_rate is not None and file_rate != sample_rate:
     if sample_rate <= 0:

@@ -95,8 +95,12 @@ class BadFileGuard:
     except AudioError as error:
       self.skip(str(error))
       return None
-    self.total += 1
+    self.accept()
     return audio
+
+  def accept(self):
+    """Counts one good file."""
+    self.total += 1
 
   def skip(self, reason):
     """Counts one bad file; ``reason`` names it and says what was wrong."""
