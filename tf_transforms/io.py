@@ -68,7 +68,8 @@ def _decode(handle, name, sample_rate):
   try:
     data, file_rate = soundfile.read(handle, dtype="float32", always_2d=True)
   except (soundfile.LibsndfileError, RuntimeError, TypeError) as error:
-    raise AudioError(f"{name}: cannot decode audio ({error})") from error
+    reason = getattr(error, "error_string", None) or str(error)  # not "<GFile object ...>"
+    raise AudioError(f"{name}: cannot decode audio ({reason})") from error
   if data.shape[0] == 0:
     raise AudioError(f"{name}: file holds zero audio samples")
   if not np.all(np.isfinite(data)):

@@ -1,0 +1,114 @@
+"""Dataset builders on bad manual directories: clear errors, nothing half-built."""
+
+import os
+import shutil
+
+import pytest
+import tensorflow_datasets as tfds
+
+from tfds_builders.nsynth import nsynth
+from tfds_builders.timit import timit
+from tfds_builders.audioset_speech import audioset_speech
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NSYNTH_DUMMY = os.path.join(ROOT, "tfds_builders", "nsynth", "dummy_data")
+TIMIT_DUMMY = os.path.join(ROOT, "tfds_builders", "timit", "dummy_data")
+
+
+def prepare(builder_class, manual_dir, data_dir, **kwargs):
+  builder = builder_class(data_dir=str(data_dir), **kwargs)
+  builder.download_and_prepare(
+      download_config=tfds.download.DownloadConfig(manual_dir=str(manual_dir)))
+  return builder
+
+
+def no_dataset_left(data_dir):
+  """Nothing under data_dir that TFDS would load as a prepared dataset."""
+  found = []
+  for directory, _, files in os.walk(data_dir):
+    if "dataset_info.json" in files:
+      found.append(directory)
+  return not found
+
+
+@pytest.mark.parametrize("builder_class, expected", [
+    (nsynth.NsynthJsonWav, "nsynth-train.jsonwav.tar.gz"),
+    (timit.TimitWords, "TRAIN or TEST"),
+    (audioset_speech.AudiosetSpeech, "eval_segments.csv"),
+])
+def test_wrong_manual_dir_names_the_expected_files(tmp_path, builder_class, expected):
+  manual = tmp_path / "manual"
+  manual.mkdir()
+  (manual / "something_else.txt").write_text("not the dataset")
+  with pytest.raises(FileNotFoundError, match=expected) as error:
+    prepare(builder_class, manual, tmp_path / "data")
+  assert str(manual) in str(error.value)
+  assert no_dataset_left(tmp_path / "data")
+
+
+@pytest.mark.parametrize("builder_class", [nsynth.NsynthJsonWav, timit.TimitWords,
+                                           audioset_speech.AudiosetSpeech])
+def test_empty_manual_dir_shows_the_download_instructions(tmp_path, builder_class):
+  manual = tmp_path / "manual"
+  manual.mkdir()
+  with pytest.raises(AssertionError, match="does not exist or is empty") as error:
+    prepare(builder_class, manual, tmp_path / "data")
+  assert builder_class.MANUAL_DOWNLOAD_INSTRUCTIONS.splitlines()[0] in str(error.value)
+
+
+def test_nsynth_with_one_split_missing_says_which(tmp_path):
+  manual = tmp_path / "manual"
+  shutil.copytree(NSYNTH_DUMMY, manual)
+  shutil.rmtree(manual / "nsynth-valid")
+  with pytest.raises(FileNotFoundError, match="NSynth valid") as error:
+    prepare(nsynth.NsynthJsonWav, manual, tmp_path / "data")
+  assert "NSynth train" not in str(error.value)
+
+
+def test_too_many_bad_files_fail_the_build_and_leave_no_dataset(tmp_path):
+  manual = tmp_path / "manual"
+  shutil.copytree(NSYNTH_DUMMY, manual)
+  (manual / "nsynth-train" / "audio" / "guitar_acoustic_000-060-100.wav").write_text("junk")
+  with pytest.raises(RuntimeError, match=r"(?s)1 of 3 audio files are bad.*guitar_acoustic_000-060-100.wav: "
+                     r"cannot decode audio \(Format not recognised"):
+    prepare(nsynth.NsynthJsonWav, manual, tmp_path / "data")
+  assert no_dataset_left(tmp_path / "data")
+
+
+def test_a_few_bad_files_are_skipped_and_counted(tmp_path, monkeypatch):
+  manual = tmp_path / "manual"
+  shutil.copytree(TIMIT_DUMMY, manual)
+  (manual / "TIMIT" / "TRAIN" / "DR2" / "MABC0" / "SA1.WAV").write_bytes(b"")
+  from tfds_builders import common
+  monkeypatch.setattr(common, "MAX_BAD_FRACTION", 0.5)  # 1 of 2 train files is bad
+  monkeypatch.setattr(common.BadFileGuard.__init__, "__defaults__", (0.5,))
+  builder = prepare(timit.TimitWords, manual, tmp_path / "data")
+  assert builder.info.splits["train"].num_examples == 3  # FCJF0's three words only
+  assert builder.info.splits["test"].num_examples == 3
+
+
+def test_malformed_word_alignment_is_reported_with_file_and_line(tmp_path):
+  path = tmp_path / "SA1.WRD"
+  path.write_text("0 100 she\n100 oops had\n")
+  with pytest.raises(ValueError, match=r"SA1.WRD:2: expected '<start> <end> <word>'"):
+    timit.parse_word_alignment(str(path))
+
+
+def test_interrupted_build_leaves_no_dataset(tmp_path, monkeypatch):
+  from tfds_builders import common
+  calls = []
+  real_read = common.BadFileGuard.read_audio
+
+  def read_then_interrupt(self, path):
+    calls.append(path)
+    if len(calls) == 2:
+      raise KeyboardInterrupt  # as if the user pressed Ctrl-C mid-build
+    return real_read(self, path)
+
+  monkeypatch.setattr(common.BadFileGuard, "read_audio", read_then_interrupt)
+  with pytest.raises(KeyboardInterrupt):
+    prepare(nsynth.NsynthJsonWav, NSYNTH_DUMMY, tmp_path / "data")
+  assert no_dataset_left(tmp_path / "data")
+  monkeypatch.setattr(common.BadFileGuard, "read_audio", real_read)
+  builder = prepare(nsynth.NsynthJsonWav, NSYNTH_DUMMY, tmp_path / "data")  # rerun completes
+  assert builder.info.splits["train"].num_examples == 3
