@@ -136,11 +136,40 @@ class Index:
   content: np.ndarray
   style: np.ndarray
   vocabulary: StyleVocabulary
+  _features: dict = dataclasses.field(default_factory=dict, repr=False)
 
   def audio(self, row) -> np.ndarray:
     """Waveform of example ``row``: float32 [samples]."""
     source, index = self.location[int(row)]
     return np.asarray(self.sources[source][int(index)]["audio"], np.float32)
+
+  def features(self, audio_config: AudioConfig = AudioConfig(), batch_size=64) -> list:
+    """Normalised log-mel of every example, computed once per AudioConfig.
+
+    The same front-end as the per-pair path (``audio.log_mel_spectrogram`` in
+    a tf.function), run over length-sorted batches. Holds every example's
+    frames in memory (~26 KB per second of audio): for datasets that fit.
+
+    Returns:
+      list over rows of float32 [1 + samples // frame_step, num_mel_bins].
+    """
+    if audio_config not in self._features:
+      extract = tf.function(lambda x: audio.normalize_log_spectrogram(
+          audio.log_mel_spectrogram(x, audio_config), audio_config))
+      clips = [self.audio(row) for row in range(len(self.content))]
+      order = np.argsort([len(c) for c in clips], kind="stable")
+      features = [None] * len(clips)
+      for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        longest = max(len(clips[r]) for r in rows)
+        padded = np.zeros((len(rows), longest), np.float32)
+        for i, r in enumerate(rows):
+          padded[i, :len(clips[r])] = clips[r]
+        frames = extract(tf.constant(padded)).numpy()
+        for i, r in enumerate(rows):
+          features[r] = frames[i, :1 + len(clips[r]) // audio_config.frame_step]
+      self._features[audio_config] = features
+    return self._features[audio_config]
 
 
 def make_builder(name, data_dir=None, config=None):
@@ -237,7 +266,8 @@ def sample_pairs(index: Index, split: str, *, seed: int, autoencoder=False, ever
 def pair_dataset(index: Index, split: str, batch_size: int, *,
                  audio_config: AudioConfig = AudioConfig(), seed: int = 0,
                  epochs: int | None = 1, shuffle: bool = False, autoencoder=False,
-                 every=6, linear: bool = False, drop_remainder=False) -> tf.data.Dataset:
+                 every=6, linear: bool = False, drop_remainder=False,
+                 cache_features: bool = False) -> tf.data.Dataset:
   """Batches of model inputs (see ``models.py``) for ``split``.
 
   Pairs are re-drawn every epoch (seed + epoch) when ``epochs`` > 1 or None
@@ -248,7 +278,14 @@ def pair_dataset(index: Index, split: str, batch_size: int, *,
   ``source_style``, ``target_style`` int32 [B], ``source_row``,
   ``target_row`` int64 [B] (example rows, for evaluation), and with
   ``linear`` ``target_linear`` [B, T, fft_length // 2 + 1].
+
+  ``cache_features``: take each example's log-mel from ``Index.features``
+  (computed once) instead of recomputing both clips' features for every
+  pair; identical values, several times the throughput (bench/pipeline.py).
   """
+  if cache_features and linear:
+    raise ValueError("pair_dataset: linear targets are not cached; use "
+                     "cache_features=False with linear=True")
   if len(sample_pairs(index, split, seed=seed, autoencoder=autoencoder, every=every)) == 0:
     raise ValueError(f"split {split!r} has no pairs: every content key in it has a single "
                      "style (use autoencoder mode, or more styles)")
@@ -301,6 +338,36 @@ def pair_dataset(index: Index, split: str, batch_size: int, *,
   def with_lengths(example):
     return {**example, "source_samples": tf.shape(example["source_audio"])[0],
             "target_samples": tf.shape(example["target_audio"])[0]}
+
+  if cache_features:
+    cached = index.features(audio_config)
+
+    def load_cached(rows):
+      def read(source_row, target_row):
+        return (cached[source_row], cached[target_row],
+                index.style[source_row], index.style[target_row])
+
+      source, target, source_style, target_style = tf.numpy_function(
+          read, [rows[0], rows[1]], [tf.float32, tf.float32, tf.int32, tf.int32],
+          stateful=False)
+      source.set_shape([None, audio_config.num_mel_bins])
+      target.set_shape([None, audio_config.num_mel_bins])
+      return {"source": source, "source_length": tf.shape(source)[0],
+              "target": target, "target_length": tf.shape(target)[0],
+              "source_style": tf.reshape(source_style, []),
+              "target_style": tf.reshape(target_style, []),
+              "source_row": rows[0], "target_row": rows[1]}
+
+    dataset = dataset.map(load_cached, num_parallel_calls=tf.data.AUTOTUNE,
+                          deterministic=True)
+    silence = tf.constant(-1.0)  # normalised log floor; padded frames are masked anyway
+    dataset = dataset.padded_batch(
+        batch_size, drop_remainder=drop_remainder,
+        padding_values={"source": silence, "target": silence, "source_length": 0,
+                        "target_length": 0, "source_style": 0, "target_style": 0,
+                        "source_row": tf.constant(0, tf.int64),
+                        "target_row": tf.constant(0, tf.int64)})
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
   dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
   dataset = dataset.map(with_lengths)

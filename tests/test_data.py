@@ -1,0 +1,139 @@
+"""The pairing pipeline on the small configs of gm_notes (notes) and tts_words (words)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_transforms import audio, data
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory):
+  return data.load_index("gm_notes", data_dir=str(tmp_path_factory.mktemp("tfds")),
+                         config="small")
+
+
+@pytest.fixture(scope="module")
+def words(tmp_path_factory):
+  return data.load_index("tts_words", data_dir=str(tmp_path_factory.mktemp("tfds")),
+                         config="small")
+
+
+def test_index_records_content_and_style(notes):
+  assert len(notes.content) == 47
+  assert notes.vocabulary.names == ("flute_acoustic_073", "guitar_acoustic_024",
+                                    "keyboard_acoustic_000", "string_acoustic_040")
+  assert set(notes.content.tolist()) == set(range(55, 68))
+  row = 10
+  example = notes.sources[notes.location[row][0]][int(notes.location[row][1])]
+  assert example["pitch"] == notes.content[row]
+  assert example["instrument"]["name"].decode() == notes.vocabulary.name(notes.style[row])
+
+
+def test_content_split_is_deterministic_spread_and_numeric():
+  keys = [100, 9, 10, 55, 56, 57, 58, 59, 60, 61, 62, 63]
+  split = data.split_content(keys, every=6)
+  assert split == data.split_content(list(reversed(keys)), every=6)
+  ordered = sorted(keys)  # numeric order: 9, 10, 55, ...
+  assert [split[k] for k in ordered] == ["valid", "train", "train", "test", "train", "train"] * 2
+  with pytest.raises(ValueError, match="every must be >= 3"):
+    data.split_content(keys, every=2)
+
+
+@pytest.mark.parametrize("fixture", ["notes", "words"])
+def test_pairs_share_content_differ_in_style_and_test_content_is_unseen(request, fixture):
+  index = request.getfixturevalue(fixture)
+  contents = {}
+  for split in ("train", "valid", "test"):
+    pairs = data.sample_pairs(index, split, seed=0)
+    assert len(pairs) > 0
+    assert np.all(index.content[pairs[:, 0]] == index.content[pairs[:, 1]])
+    assert np.all(index.style[pairs[:, 0]] != index.style[pairs[:, 1]])
+    contents[split] = set(index.content[pairs[:, 0]].tolist())
+  assert not contents["test"] & contents["train"]
+  assert not contents["valid"] & contents["train"]
+  assert not contents["test"] & contents["valid"]
+
+
+def test_pairs_are_deterministic_per_seed_and_autoencoder_pairs_are_identity(notes):
+  first = data.sample_pairs(notes, "train", seed=3)
+  np.testing.assert_array_equal(first, data.sample_pairs(notes, "train", seed=3))
+  assert not np.array_equal(first, data.sample_pairs(notes, "train", seed=4))
+  identity = data.sample_pairs(notes, "train", seed=3, autoencoder=True)
+  np.testing.assert_array_equal(identity[:, 0], identity[:, 1])
+
+
+def test_batches_hold_exactly_the_front_end_features_of_each_clip(words):
+  """Variable-length words: padding must not change any valid frame."""
+  batches = list(data.pair_dataset(words, "train", batch_size=4, seed=1))
+  assert sum(int(b["source"].shape[0]) for b in batches) == len(
+      data.sample_pairs(words, "train", seed=1))
+  batch = batches[0]
+  lengths = batch["source_length"].numpy()
+  assert len(set(lengths.tolist())) > 1  # really variable length
+  for i in range(len(lengths)):
+    clip = words.audio(batch["source_row"][i])
+    expected = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(clip)).numpy()
+    assert lengths[i] == 1 + len(clip) // 200 == expected.shape[0]
+    np.testing.assert_allclose(batch["source"][i, :lengths[i]], expected, atol=1e-4)
+    target = words.audio(batch["target_row"][i])
+    assert batch["target_length"][i] == 1 + len(target) // 200
+    assert words.style[batch["source_row"][i]] == batch["source_style"][i]
+    assert words.style[batch["target_row"][i]] == batch["target_style"][i]
+
+
+def test_dataset_is_deterministic_and_redraws_pairs_each_epoch(notes):
+  def rows(**kwargs):
+    dataset = data.pair_dataset(notes, "train", batch_size=8, seed=5, shuffle=True, **kwargs)
+    return np.concatenate([np.stack([b["source_row"], b["target_row"]], 1) for b in dataset])
+
+  np.testing.assert_array_equal(rows(epochs=1), rows(epochs=1))
+  two_epochs = rows(epochs=2)
+  half = len(two_epochs) // 2
+  assert sorted(two_epochs[:half, 0].tolist()) == sorted(two_epochs[half:, 0].tolist())
+  assert not np.array_equal(two_epochs[:half], two_epochs[half:])
+
+
+def test_linear_targets_for_a_postnet(notes):
+  batch = next(iter(data.pair_dataset(notes, "test", batch_size=2, linear=True)))
+  assert batch["target_linear"].shape == (2, 81, 1025)
+  clip = notes.audio(batch["target_row"][0])
+  expected = audio.normalize_log_spectrogram(audio.log_linear_spectrogram(clip))
+  np.testing.assert_allclose(batch["target_linear"][0], expected, atol=1e-4)
+
+
+def test_style_vocabulary_round_trip_and_refusals(tmp_path, notes):
+  path = str(tmp_path / "styles.json")
+  notes.vocabulary.save(path)
+  assert data.StyleVocabulary.load(path) == notes.vocabulary
+  notes.vocabulary.save(path)  # same content: fine
+  with pytest.raises(FileExistsError, match="different style vocabulary"):
+    data.StyleVocabulary(("a", "b")).save(path)
+  with pytest.raises(KeyError, match="unknown style 'tuba'"):
+    notes.vocabulary.id("tuba")
+  assert notes.vocabulary.id(notes.vocabulary.name(2)) == 2
+
+
+def test_unknown_dataset_and_pairless_split_are_clear_errors(notes):
+  with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
+    data.make_builder("mnist")
+  single_style = data.Index(notes.sources, notes.location, notes.content,
+                            np.zeros_like(notes.style), data.StyleVocabulary(("only",)))
+  with pytest.raises(ValueError, match="has no pairs"):
+    data.pair_dataset(single_style, "train", batch_size=2)
+  assert len(list(data.pair_dataset(single_style, "train", batch_size=64, autoencoder=True))) == 1
+
+
+def test_cached_features_give_the_same_batches(words):
+  plain = list(data.pair_dataset(words, "train", batch_size=4, seed=2))
+  cached = list(data.pair_dataset(words, "train", batch_size=4, seed=2, cache_features=True))
+  assert len(plain) == len(cached)
+  for a, b in zip(plain, cached):
+    for key in ("source_length", "target_length", "source_style", "target_style",
+                "source_row", "target_row"):
+      np.testing.assert_array_equal(a[key], b[key])
+    for key in ("source", "target"):
+      for i, length in enumerate(a[f"{key}_length"].numpy()):  # valid frames
+        np.testing.assert_allclose(a[key][i, :length], b[key][i, :length], atol=1e-4)
+  with pytest.raises(ValueError, match="not cached"):
+    data.pair_dataset(words, "train", batch_size=4, cache_features=True, linear=True)
