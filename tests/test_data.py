@@ -137,3 +137,18 @@ def test_cached_features_give_the_same_batches(words):
         np.testing.assert_allclose(a[key][i, :length], b[key][i, :length], atol=1e-4)
   with pytest.raises(ValueError, match="not cached"):
     data.pair_dataset(words, "train", batch_size=4, cache_features=True, linear=True)
+
+
+def test_custom_soundfont_gets_its_own_config(tmp_path):
+  from tf_transforms.soundfont import default_soundfont_path
+  import shutil
+  copy = str(tmp_path / "copy.sf2")
+  shutil.copy(default_soundfont_path(), copy)
+  builder = data.make_builder("gm_notes", str(tmp_path / "tfds"), "small", soundfont=copy)
+  assert builder.builder_config.name.startswith("small_sf2_")
+  assert builder.builder_config.soundfont_path == copy
+  assert builder.builder_config.programs == (0, 24, 40, 73)
+  with pytest.raises(FileNotFoundError, match="nope.sf2"):
+    data.make_builder("gm_notes", str(tmp_path), soundfont=str(tmp_path / "nope.sf2"))
+  with pytest.raises(ValueError, match="gm_notes only"):
+    data.make_builder("timit", str(tmp_path), soundfont=copy)

@@ -24,6 +24,7 @@ The style vocabulary (id <-> name, sorted names) is saved with
 """
 
 import dataclasses
+import hashlib
 import importlib
 import json
 import os
@@ -172,20 +173,38 @@ class Index:
     return self._features[audio_config]
 
 
-def make_builder(name, data_dir=None, config=None):
-  """The TFDS builder for dataset ``name`` (ArrayRecord files, random access)."""
+def make_builder(name, data_dir=None, config=None, soundfont=None):
+  """The TFDS builder for dataset ``name`` (ArrayRecord files, random access).
+
+  Args:
+    soundfont: gm_notes only: render from this .sf2 instead of TimGM6mb. The
+      builder config is named after the file's content hash, so datasets
+      rendered from different SoundFonts never share a directory.
+  """
   if name not in DATASETS:
     raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
   spec = DATASETS[name]
   module, cls = spec.builder.split(":")
   builder_class = getattr(importlib.import_module(module), cls)
-  return builder_class(config=config or spec.config, data_dir=data_dir,
-                       file_format="array_record")
+  config = config or spec.config
+  if soundfont is not None:
+    if name != "gm_notes":
+      raise ValueError(f"--soundfont applies to gm_notes only, not {name!r}")
+    if not tf.io.gfile.exists(soundfont):
+      raise FileNotFoundError(f"{soundfont}: no such SoundFont file")
+    with tf.io.gfile.GFile(soundfont, "rb") as handle:
+      digest = hashlib.sha1(handle.read()).hexdigest()[:10]
+    base = next(c for c in builder_class.BUILDER_CONFIGS if c.name == config)
+    config = dataclasses.replace(base, name=f"{base.name}_sf2_{digest}",
+                                 description=f"{base.description} Rendered from {soundfont}.",
+                                 soundfont_path=soundfont)
+  return builder_class(config=config, data_dir=data_dir, file_format="array_record")
 
 
-def load_index(name, data_dir=None, manual_dir=None, config=None, prepare=True) -> Index:
+def load_index(name, data_dir=None, manual_dir=None, config=None, prepare=True,
+               soundfont=None) -> Index:
   """Prepares (if needed) dataset ``name`` and indexes content and style."""
-  builder = make_builder(name, data_dir, config)
+  builder = make_builder(name, data_dir, config, soundfont)
   if prepare:
     builder.download_and_prepare(
         download_config=tfds.download.DownloadConfig(manual_dir=manual_dir))

@@ -16,6 +16,8 @@ def define_common_flags():
   flags.DEFINE_string("data_dir", None, "TFDS data directory.")
   flags.DEFINE_string("manual_dir", None,
                       "Directory holding manually downloaded data (NSynth, TIMIT, AudioSet).")
+  flags.DEFINE_string("soundfont", None,
+                      "gm_notes: render from this .sf2 instead of the bundled TimGM6mb.")
   flags.DEFINE_integer("seed", 0, "Random seed.")
 
 
