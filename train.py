@@ -1,13 +1,18 @@
-r"""Train a conditional audio-transform model.
+r"""Train a conditional audio-transform model (or a Table 2 baseline).
 
 Usage:
-  python train.py --dataset=gm_notes --model=ours --model_dir=runs/ours
+  python train.py                                   # ours on gm_notes, default preset
+  python train.py --dataset=nsynth --manual_dir=/data/nsynth --preset=paper
+  python train.py --model=las --model_dir=runs/las --steps=2000
+  python train.py --context_ms=50 --model_dir=runs/ctx50          # Table 3
+  python train.py --dataset=audioset_speech --autoencoder --model_dir=runs/ae
+  python train.py --dataset=timit --init_from=runs/ae/model.keras
 
-Training lands with issue #5 (train.py and evaluate.py); until then this
-script parses its flags and says so.
+Rerunning a command resumes its run from the last checkpoint; a model_dir
+holding a run with other settings is refused. TensorBoard: --logdir=<model_dir>/logs.
 """
 
-import sys
+import os
 
 from absl import app, flags
 
@@ -15,14 +20,21 @@ from tf_transforms import flags as tft_flags
 
 tft_flags.define_train_flags()
 flags.adopt_module_key_flags(tft_flags)
+FLAGS = flags.FLAGS
 
 
 def main(argv):
   del argv
-  print("train.py: training is not implemented yet (tracked in issue #5). "
-        "The audio front-end demo is `python examples/resynthesize.py`.",
-        file=sys.stderr)
-  return 1
+  from tf_transforms import training  # after flag parsing: TF starts up here
+  run = training.make_run_config(
+      dataset=FLAGS.dataset, dataset_config=FLAGS.dataset_config, preset=FLAGS.preset, model=FLAGS.model, steps=FLAGS.steps,
+      epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
+      context_ms=FLAGS.context_ms, autoencoder=FLAGS.autoencoder, init_from=FLAGS.init_from,
+      seed=FLAGS.seed, strategy=FLAGS.strategy, soundfont=FLAGS.soundfont,
+      checkpoint_every=FLAGS.checkpoint_every, summary_every=FLAGS.checkpoint_every)
+  model_dir = FLAGS.model_dir or os.path.join("runs", f"{FLAGS.dataset}_{FLAGS.model}")
+  training.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir)
+  print(f"trained model: {os.path.join(model_dir, 'model.keras')}")
 
 
 if __name__ == "__main__":

@@ -152,3 +152,12 @@ def test_custom_soundfont_gets_its_own_config(tmp_path):
     data.make_builder("gm_notes", str(tmp_path), soundfont=str(tmp_path / "nope.sf2"))
   with pytest.raises(ValueError, match="gm_notes only"):
     data.make_builder("timit", str(tmp_path), soundfont=copy)
+
+
+def test_start_batch_continues_the_stream_exactly(notes):
+  def rows(start_batch, batches):
+    dataset = data.pair_dataset(notes, "train", batch_size=8, seed=9, shuffle=True,
+                                epochs=None, start_batch=start_batch, cache_features=True)
+    return np.concatenate([b["source_row"].numpy() for b in dataset.take(batches)])
+
+  np.testing.assert_array_equal(rows(5, 4), rows(0, 9)[5 * 8:])  # crosses a pass boundary

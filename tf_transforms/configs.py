@@ -283,6 +283,11 @@ class Preset:
 
 
 PRESETS = {
+    # Seconds per run: smoke tests and CI.
+    "tiny": Preset(
+        ModelConfig(conv_filters=16, encoder_units=16, pyramid_layers=1, decoder_units=32,
+                    attention_units=16, prenet_units=16),
+        TrainingConfig(batch_size=8, epochs=1)),
     # Trains in minutes on 2 CPU cores.
     "default": Preset(
         ModelConfig(conv_filters=128, encoder_units=128, pyramid_layers=2,

@@ -286,7 +286,7 @@ def pair_dataset(index: Index, split: str, batch_size: int, *,
                  audio_config: AudioConfig = AudioConfig(), seed: int = 0,
                  epochs: int | None = 1, shuffle: bool = False, autoencoder=False,
                  every=6, linear: bool = False, drop_remainder=False,
-                 cache_features: bool = False) -> tf.data.Dataset:
+                 cache_features: bool = False, start_batch: int = 0) -> tf.data.Dataset:
   """Batches of model inputs (see ``models.py``) for ``split``.
 
   Pairs are re-drawn every epoch (seed + epoch) when ``epochs`` > 1 or None
@@ -297,6 +297,10 @@ def pair_dataset(index: Index, split: str, batch_size: int, *,
   ``source_style``, ``target_style`` int32 [B], ``source_row``,
   ``target_row`` int64 [B] (example rows, for evaluation), and with
   ``linear`` ``target_linear`` [B, T, fft_length // 2 + 1].
+
+  ``start_batch``: begin the (deterministic) stream at this batch -- how a
+  resumed training run continues exactly where its checkpoint was taken.
+  Skipped pairs are never loaded.
 
   ``cache_features``: take each example's log-mel from ``Index.features``
   (computed once) instead of recomputing both clips' features for every
@@ -310,13 +314,18 @@ def pair_dataset(index: Index, split: str, batch_size: int, *,
                      "style (use autoencoder mode, or more styles)")
 
   def pairs_forever():
+    skip = start_batch * batch_size
     epoch = 0
     while epochs is None or epoch < epochs:
       pairs = sample_pairs(index, split, seed=seed + epoch, autoencoder=autoencoder,
                            every=every)
       if shuffle:
         pairs = pairs[np.random.default_rng(seed + epoch).permutation(len(pairs))]
-      yield from pairs
+      if skip >= len(pairs):
+        skip -= len(pairs)
+      else:
+        yield from pairs[skip:]
+        skip = 0
       epoch += 1
 
   dataset = tf.data.Dataset.from_generator(

@@ -13,6 +13,9 @@ STRATEGIES = ["default", "mirrored", "multi_worker"]
 
 def define_common_flags():
   flags.DEFINE_enum("dataset", "gm_notes", DATASETS, "Dataset to use.")
+  flags.DEFINE_string("dataset_config", None,
+                      "TFDS builder config, e.g. nsynth: full | acoustic_24_84; "
+                      "gm_notes / tts_words: default | small.")
   flags.DEFINE_string("data_dir", None, "TFDS data directory.")
   flags.DEFINE_string("manual_dir", None,
                       "Directory holding manually downloaded data (NSynth, TIMIT, AudioSet).")
@@ -24,8 +27,10 @@ def define_common_flags():
 def define_train_flags():
   define_common_flags()
   flags.DEFINE_enum("model", "ours", MODELS, "Method of Table 2.")
-  flags.DEFINE_string("preset", "default", "Named size preset: default | paper.")
-  flags.DEFINE_string("model_dir", None, "Where checkpoints and summaries go.")
+  flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"],
+                    "Size preset: tiny (tests), default (2 CPU cores), paper (GPU).")
+  flags.DEFINE_string("model_dir", None,
+                      "Where checkpoints and summaries go; default runs/<dataset>_<model>.")
   flags.DEFINE_integer("epochs", None, "Epochs to train.")
   flags.DEFINE_integer("steps", None, "Training steps (overrides --epochs).")
   flags.DEFINE_integer("batch_size", None, "Global batch size.")
@@ -34,6 +39,8 @@ def define_train_flags():
   flags.DEFINE_bool("autoencoder", False, "Train with source = target (pre-training).")
   flags.DEFINE_string("init_from", None, "Checkpoint to fine-tune from.")
   flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy.")
+  flags.DEFINE_integer("checkpoint_every", 200,
+                       "Steps between checkpoints (and TensorBoard samples).")
 
 
 def define_evaluate_flags():

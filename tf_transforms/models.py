@@ -68,6 +68,9 @@ class AudioTransformModel(keras.Model):
     if config.linear_output == "postnet":
       self.postnet = LinearPostNet(config.num_linear_bins, config.postnet_filters,
                                    num_layers=config.postnet_layers, name="postnet")
+    names = ["frame_loss", "stop_loss"] + (["linear_loss"] if config.linear_output == "postnet"
+                                          else [])
+    self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
   # ---------------------------------------------------------------- pieces
 
@@ -162,7 +165,13 @@ class AudioTransformModel(keras.Model):
     del y, sample_weight, training
     losses = transform_loss(y_pred, x["target"], x["target_length"],
                             self.config.reduction_factor, x.get("target_linear"))
+    for name, tracker in self.loss_trackers.items():
+      tracker.update_state(losses[name])
     return losses["loss"]
+
+  @property
+  def metrics(self):
+    return super().metrics + list(self.loss_trackers.values())
 
   def get_config(self):
     return {**super().get_config(), "config": dataclasses.asdict(self.config)}

@@ -1,0 +1,126 @@
+"""train.py: run configs, refusing mixed runs, NaN guard, kill-and-resume, summaries."""
+
+import glob
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from tf_transforms import training
+from tf_transforms.configs import ModelConfig
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def train_command(model_dir, data_dir, *extra):
+  return [sys.executable, "train.py", "--dataset=gm_notes", "--dataset_config=small",
+          "--preset=tiny", "--steps=60", "--checkpoint_every=20", f"--model_dir={model_dir}",
+          f"--data_dir={data_dir}", *extra]
+
+
+def run(command, **kwargs):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
+  return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                        timeout=900, **kwargs)
+
+
+def test_run_config_json_round_trip_and_overrides():
+  run_config = training.make_run_config(dataset="tts_words", preset="tiny", model="las",
+                                        steps=10, batch_size=4, learning_rate=5e-4,
+                                        context_ms=50.0, seed=3)
+  assert run_config.model.method == "las" and run_config.model.context_frames == 4
+  assert run_config.training.batch_size == 4 and run_config.training.learning_rate == 5e-4
+  assert training.RunConfig.from_json(run_config.to_json()) == run_config
+  with pytest.raises(ValueError, match="--steps or --epochs"):
+    training.make_run_config(steps=5, epochs=2)
+
+
+@pytest.mark.parametrize("context_ms, frames", [(12.5, 1), (25, 2), (50, 4), (100, 8), (200, 16)])
+def test_table_3_context_sizes(context_ms, frames):
+  assert training.context_frames(context_ms) == frames
+
+
+def test_context_must_be_whole_hops():
+  with pytest.raises(ValueError, match="multiple of 12.5 ms"):
+    training.context_frames(30)
+
+
+def test_model_dir_with_another_run_is_refused_and_differences_named(tmp_path):
+  first = training.RunConfig(model=ModelConfig(num_styles=3))
+  training.check_model_dir(str(tmp_path), first)
+  training.check_model_dir(str(tmp_path), first)  # same run: fine (resume)
+  other = training.RunConfig(model=ModelConfig(num_styles=3), seed=1)
+  with pytest.raises(ValueError, match=r"(?s)refusing to mix.*seed: 0 -> 1"):
+    training.check_model_dir(str(tmp_path), other)
+
+
+def test_nan_guard_raises_instead_of_letting_a_checkpoint_be_saved():
+  guard = training.NaNGuard()
+  model = keras.Sequential([keras.layers.Dense(1)])
+  model.compile(optimizer="adam", loss="mse")
+  model.build((None, 1))
+  guard.set_model(model)
+  guard.on_train_batch_end(0, {"loss": 0.5})
+  with pytest.raises(FloatingPointError, match="loss became nan at step 0"):
+    guard.on_train_batch_end(1, {"loss": float("nan")})
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+  return str(tmp_path_factory.mktemp("tfds"))
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_where_it_stopped_and_matches_an_uninterrupted_run(
+    tmp_path, data_dir):
+  reference_dir, resumed_dir = str(tmp_path / "reference"), str(tmp_path / "resumed")
+  reference = run(train_command(reference_dir, data_dir))
+  assert reference.returncode == 0, reference.stderr[-3000:]
+
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
+  process = subprocess.Popen(train_command(resumed_dir, data_dir), cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  metadata = os.path.join(resumed_dir, "backup", "training_metadata.json")
+  deadline = time.time() + 600
+  while not os.path.exists(metadata) and time.time() < deadline and process.poll() is None:
+    time.sleep(0.05)
+  process.send_signal(signal.SIGKILL)  # no chance to clean up, as a crash or preemption
+  process.wait()
+  assert not os.path.exists(os.path.join(resumed_dir, "model.keras")), "finished too early"
+
+  resumed = run(train_command(resumed_dir, data_dir))
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  assert "resuming at step 20" in resumed.stdout or "resuming at step 40" in resumed.stdout
+
+  a = keras.saving.load_model(os.path.join(reference_dir, "model.keras"))
+  b = keras.saving.load_model(os.path.join(resumed_dir, "model.keras"))
+  assert int(b.optimizer.iterations.numpy()) == int(a.optimizer.iterations.numpy()) == 60
+  # The schedule was not restarted: both decayed by the same number of data epochs.
+  assert float(b.optimizer.learning_rate.numpy()) == pytest.approx(
+      float(a.optimizer.learning_rate.numpy()), rel=1e-7)
+  for wa, wb in zip(a.weights, b.weights):
+    np.testing.assert_allclose(wb.numpy(), wa.numpy(), atol=1e-6, err_msg=wa.path)
+
+  again = run(train_command(resumed_dir, data_dir))  # completed: a no-op rerun
+  assert again.returncode == 0 and "resuming at step 60" in again.stdout
+
+  refused = run(train_command(resumed_dir, data_dir, "--learning_rate=0.01"))
+  assert refused.returncode != 0 and "refusing to mix" in refused.stderr
+
+  from tensorboard.backend.event_processing import event_accumulator
+  events = event_accumulator.EventAccumulator(
+      os.path.join(resumed_dir, "logs", "samples"),
+      size_guidance={event_accumulator.IMAGES: 0, event_accumulator.AUDIO: 0,
+                     event_accumulator.TENSORS: 0})
+  events.Reload()
+  tags = set(events.Tags()["tensors"])
+  assert {"spectrogram/input", "spectrogram/target", "spectrogram/prediction",
+          "prediction"} <= tags
+  assert glob.glob(os.path.join(resumed_dir, "logs", "train", "events.*"))
+  assert os.path.exists(os.path.join(resumed_dir, "styles.json"))

@@ -1,0 +1,339 @@
+"""Training: run configs, resumable Keras fit, summaries, distribution.
+
+A run lives in ``model_dir``:
+
+  run_config.json   the RunConfig; a different config in the same dir is refused
+  styles.json       the style vocabulary (id <-> name)
+  backup/           Keras BackupAndRestore state: weights + optimizer + position,
+                    and the dropout RNG state
+  logs/             TensorBoard: losses, learning rate, spectrogram images, audio
+  model.keras       the trained model (written when the run completes)
+
+Resuming: Keras ``fit`` runs in *chunks* of ``checkpoint_every`` steps (what
+its progress bar calls epochs); BackupAndRestore saves weights, optimizer
+state (hence the learning-rate schedule's position) and the chunk number at
+the end of each chunk. Rerunning the same command restores them and restarts
+the deterministic pair stream at exactly the next step
+(``data.pair_dataset(start_batch=...)``). A killed run loses at most the
+steps since its last checkpoint; a completed run reruns as a no-op.
+
+The learning rate decays by ``decay_per_epoch`` after every *data* epoch (a
+pass over the training pairs), as the paper, independent of the chunks.
+"""
+
+import dataclasses
+import json
+import math
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tf_transforms import audio, data, models
+from tf_transforms.configs import AudioConfig, ModelConfig, TrainingConfig, get_preset
+
+FRAME_MS = 12.5
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+  """Everything that determines a training run.
+
+  Attributes:
+    dataset: a key of ``data.DATASETS``.
+    dataset_config: TFDS builder config; None for the dataset's default.
+    soundfont: gm_notes only: render from this .sf2.
+    preset: the preset the model / training settings came from (for the record).
+    model: the ModelConfig (``num_styles`` is set from the data).
+    training: the TrainingConfig.
+    steps: total optimizer steps.
+    checkpoint_every: steps per checkpoint (and per Keras "epoch").
+    summary_every: steps between spectrogram / audio summaries.
+    autoencoder: pairs are (x, x) instead of (x, same content in another style).
+    init_from: a model.keras whose weights initialise this run (fine-tuning).
+    seed: seeds weights, pairs and order.
+    strategy: "default", "mirrored" or "multi_worker".
+    audio: the AudioConfig of the features.
+  """
+
+  dataset: str = "gm_notes"
+  dataset_config: str | None = None
+  soundfont: str | None = None
+  preset: str = "default"
+  model: ModelConfig = ModelConfig()
+  training: TrainingConfig = TrainingConfig()
+  steps: int = 1000
+  checkpoint_every: int = 200
+  summary_every: int = 200
+  autoencoder: bool = False
+  init_from: str | None = None
+  seed: int = 0
+  strategy: str = "default"
+  audio: AudioConfig = AudioConfig()
+
+  def to_json(self) -> str:
+    return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
+
+  @classmethod
+  def from_json(cls, text: str) -> "RunConfig":
+    raw = json.loads(text)
+    return cls(**{**raw, "model": ModelConfig(**raw["model"]),
+                  "training": TrainingConfig(**raw["training"]),
+                  "audio": AudioConfig(**raw["audio"])})
+
+
+def context_frames(context_ms: float) -> int:
+  """Table 3's acoustic context per encoder step (ms) -> conv stride in frames."""
+  frames = context_ms / FRAME_MS
+  if frames < 1 or abs(frames - round(frames)) > 1e-9:
+    raise ValueError(f"--context_ms must be a positive multiple of {FRAME_MS} ms "
+                     f"(one spectrogram hop). Received context_ms={context_ms}")
+  return int(round(frames))
+
+
+def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=None,
+                    batch_size=None, learning_rate=None, context_ms=None, model=None,
+                    **kwargs) -> RunConfig:
+  """A RunConfig from a preset plus overrides (what train.py's flags set).
+
+  ``epochs`` are converted to steps later, once the dataset size is known;
+  exactly one of ``steps`` / ``epochs`` may be given (neither: the preset's
+  epochs).
+  """
+  chosen = get_preset(preset)
+  model_config = chosen.model
+  if model is not None:
+    model_config = dataclasses.replace(model_config, method=model)
+  if context_ms is not None:
+    model_config = dataclasses.replace(model_config, context_frames=context_frames(context_ms))
+  training = chosen.training
+  if batch_size is not None:
+    training = dataclasses.replace(training, batch_size=batch_size)
+  if learning_rate is not None:
+    training = dataclasses.replace(training, learning_rate=learning_rate)
+  if epochs is not None:
+    if steps is not None:
+      raise ValueError("give --steps or --epochs, not both")
+    training = dataclasses.replace(training, epochs=epochs)
+  return RunConfig(dataset=dataset, preset=preset, model=model_config, training=training,
+                   steps=steps or 0, **kwargs)
+
+
+def check_model_dir(model_dir: str, run: RunConfig) -> None:
+  """Writes run_config.json, or refuses a model_dir holding a different run."""
+  path = os.path.join(model_dir, "run_config.json")
+  if tf.io.gfile.exists(path):
+    with tf.io.gfile.GFile(path) as handle:
+      existing = RunConfig.from_json(handle.read())
+    if existing != run:
+      differences = [f"{field.name}: {getattr(existing, field.name)!r} -> "
+                     f"{getattr(run, field.name)!r}"
+                     for field in dataclasses.fields(RunConfig)
+                     if getattr(existing, field.name) != getattr(run, field.name)]
+      raise ValueError(
+          f"{model_dir} holds a run with a different configuration; refusing to mix them. "
+          "Use a new --model_dir, or the same flags. Differences:\n  " +
+          "\n  ".join(differences))
+    return
+  tf.io.gfile.makedirs(model_dir)
+  with tf.io.gfile.GFile(path + ".tmp", "w") as handle:
+    handle.write(run.to_json())
+  tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+  """The tf.distribute strategy for --strategy (multi_worker reads TF_CONFIG)."""
+  if name == "default":
+    return tf.distribute.get_strategy()
+  if name == "mirrored":
+    return tf.distribute.MirroredStrategy()
+  if name == "multi_worker":
+    return tf.distribute.MultiWorkerMirroredStrategy()
+  raise ValueError(f"unknown strategy {name!r}; choose default, mirrored or multi_worker")
+
+
+class BackupAndRestoreWithRng(keras.callbacks.BackupAndRestore):
+  """BackupAndRestore that also keeps the random-number state.
+
+  Keras saves weights and optimizer state but not the seed generators behind
+  dropout, so a resumed run would draw other dropout masks than an
+  uninterrupted one. Their states are written next to the weights at every
+  checkpoint and restored with them.
+  """
+
+  def _rng_path(self):
+    return os.path.join(self.backup_dir, "rng_state.json")
+
+  def _rng_variables(self):
+    return [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
+
+  def _save_model(self):
+    super()._save_model()
+    states = {v.path: np.asarray(v.numpy()).tolist() for v in self._rng_variables()}
+    with tf.io.gfile.GFile(self._rng_path() + ".tmp", "w") as handle:
+      json.dump(states, handle)
+    tf.io.gfile.rename(self._rng_path() + ".tmp", self._rng_path(), overwrite=True)
+
+  def _load_model(self):
+    super()._load_model()
+    if tf.io.gfile.exists(self._rng_path()):
+      with tf.io.gfile.GFile(self._rng_path()) as handle:
+        states = json.load(handle)
+      for variable in self._rng_variables():
+        if variable.path in states:
+          variable.assign(np.asarray(states[variable.path], variable.dtype))
+
+
+class NaNGuard(keras.callbacks.Callback):
+  """Stops training with an error at the first non-finite loss.
+
+  Raising (rather than Keras' TerminateOnNaN, which ends the epoch normally)
+  keeps BackupAndRestore from saving the NaN weights over the last good
+  checkpoint.
+  """
+
+  def on_train_batch_end(self, batch, logs=None):
+    loss = (logs or {}).get("loss")
+    if loss is not None and not math.isfinite(float(loss)):
+      step = int(self.model.optimizer.iterations.numpy())
+      raise FloatingPointError(
+          f"loss became {loss} at step {step}; training stopped. The last good checkpoint "
+          "is kept: lower --learning_rate and rerun, or start a new --model_dir.")
+
+
+class LearningRateLogger(keras.callbacks.Callback):
+  """Adds the current learning rate to the logs (so TensorBoard plots it)."""
+
+  def on_epoch_end(self, epoch, logs=None):
+    if logs is not None:
+      optimizer = self.model.optimizer
+      logs["learning_rate"] = float(
+          optimizer.learning_rate.numpy() if hasattr(optimizer.learning_rate, "numpy")
+          else optimizer.learning_rate)
+
+
+def spectrogram_image(features):
+  """[T, F] normalised log-mel -> [1, F, T, 1] uint8 image, low frequencies at the bottom."""
+  image = tf.clip_by_value((features + 1.0) / 2.0, 0.0, 1.0)
+  image = tf.reverse(tf.transpose(image), axis=[0])
+  return tf.cast(image * 255.0, tf.uint8)[tf.newaxis, :, :, tf.newaxis]
+
+
+class SpectrogramSummary(keras.callbacks.Callback):
+  """Every checkpoint chunk: input / target / prediction spectrograms of a
+  fixed validation pair (autoregressive, target length) and the prediction
+  vocoded by in-graph Griffin-Lim, to TensorBoard."""
+
+  def __init__(self, pair, log_dir, audio_config: AudioConfig):
+    super().__init__()
+    self.pair = pair
+    self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "samples"))
+    self.audio_config = audio_config
+
+  def on_epoch_end(self, epoch, logs=None):
+    pair = self.pair
+    length = int(pair["target_length"][0])
+    outputs = self.model.generate(pair["source"][:1], pair["source_length"][:1],
+                                  pair["source_style"][:1], pair["target_style"][:1],
+                                  num_frames=length)
+    waveform = self.model.to_audio(outputs, self.audio_config)
+    step = int(self.model.optimizer.iterations.numpy())
+    with self.writer.as_default(step=step):
+      for name, features in [("input", pair["source"][0, :int(pair["source_length"][0])]),
+                             ("target", pair["target"][0, :length]),
+                             ("prediction", outputs["frames"][0])]:
+        tf.summary.image(f"spectrogram/{name}", spectrogram_image(features))
+      peak = tf.maximum(tf.reduce_max(tf.abs(waveform)), 1e-6)
+      tf.summary.audio("prediction", (waveform / peak)[:, :, tf.newaxis],
+                       self.audio_config.sample_rate)
+    self.writer.flush()
+
+
+def _read_chunk(backup_dir):
+  path = os.path.join(backup_dir, "training_metadata.json")
+  if not tf.io.gfile.exists(path):
+    return 0
+  with tf.io.gfile.GFile(path) as handle:
+    return int(json.load(handle)["epoch"])
+
+
+def _initialise_from(model, path):
+  """Copies weights of matching shape from another run's model.keras."""
+  source = keras.saving.load_model(path, safe_mode=True)
+  copied, skipped = 0, []
+  for target_var in model.weights:
+    match = [v for v in source.weights if v.path == target_var.path]
+    if match and tuple(match[0].shape) == tuple(target_var.shape):
+      target_var.assign(match[0])
+      copied += 1
+    else:
+      skipped.append(target_var.path)
+  if copied == 0:
+    raise ValueError(f"--init_from {path}: no weight matches this model's architecture")
+  print(f"initialised {copied} weights from {path}; kept fresh: {skipped or 'none'}")
+
+
+def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbose="auto"):
+  """Trains (or resumes) the run in ``model_dir``; returns the Keras model."""
+  strategy = make_strategy(run.strategy)
+  # Same seed, same result -- and a resumed run equals an uninterrupted one.
+  tf.config.experimental.enable_op_determinism()
+  index = data.load_index(run.dataset, data_dir=data_dir, manual_dir=manual_dir,
+                          config=run.dataset_config, soundfont=run.soundfont)
+  model_config = dataclasses.replace(run.model, num_styles=len(index.vocabulary))
+  batch_size = run.training.batch_size
+  pairs_per_epoch = len(data.sample_pairs(index, "train", seed=run.seed,
+                                          autoencoder=run.autoencoder))
+  steps_per_epoch = max(1, pairs_per_epoch // batch_size)
+  steps = run.steps or run.training.epochs * steps_per_epoch
+  chunk = min(run.checkpoint_every, steps)
+  chunks = math.ceil(steps / chunk)
+  run = dataclasses.replace(run, model=model_config, steps=chunks * chunk)
+  check_model_dir(model_dir, run)
+  index.vocabulary.save(os.path.join(model_dir, "styles.json"))
+
+  # Seeded here, after data preparation, which draws random numbers only when
+  # it actually builds the dataset (the first run).
+  keras.utils.set_random_seed(run.seed)
+  with strategy.scope():
+    model = models.build_model(model_config)
+    model.compile(optimizer=models.make_optimizer(run.training, steps_per_epoch))
+    if run.init_from and _read_chunk(os.path.join(model_dir, "backup")) == 0:
+      _initialise_from(model, run.init_from)
+
+  backup_dir = os.path.join(model_dir, "backup")
+  start_chunk = _read_chunk(backup_dir)
+  dataset = data.pair_dataset(index, "train", batch_size, seed=run.seed, epochs=None,
+                              shuffle=True, autoencoder=run.autoencoder, drop_remainder=True,
+                              cache_features=True, start_batch=start_chunk * chunk,
+                              audio_config=run.audio)
+  if run.strategy == "multi_worker":
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.DATA)
+    dataset = dataset.with_options(options)
+  valid = data.pair_dataset(index, "valid", batch_size, seed=run.seed, epochs=None,
+                            autoencoder=run.autoencoder, cache_features=True,
+                            audio_config=run.audio)
+  valid_steps = math.ceil(len(data.sample_pairs(index, "valid", seed=run.seed,
+                                                autoencoder=run.autoencoder)) / batch_size)
+  log_dir = os.path.join(model_dir, "logs")
+  callbacks = [
+      BackupAndRestoreWithRng(backup_dir, save_freq="epoch", delete_checkpoint=False,
+                              double_checkpoint=True),
+      NaNGuard(),
+      LearningRateLogger(),
+      keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch"),
+      SpectrogramSummary(next(iter(valid)), log_dir, run.audio),
+  ]
+  print(f"{run.dataset}: {len(index.content)} examples, {len(index.vocabulary)} styles, "
+        f"{pairs_per_epoch} training pairs per epoch; {run.steps} steps "
+        f"({run.steps / steps_per_epoch:.1f} epochs) in {chunks} checkpointed chunks of {chunk}"
+        + (f"; resuming at step {start_chunk * chunk}" if start_chunk else ""))
+  model.fit(dataset, epochs=chunks, steps_per_epoch=chunk, validation_data=valid,
+            validation_steps=valid_steps, callbacks=callbacks, verbose=verbose)
+  final = os.path.join(model_dir, "model.keras")
+  model.save(final + ".tmp.keras")
+  tf.io.gfile.rename(final + ".tmp.keras", final, overwrite=True)
+  return model
