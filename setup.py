@@ -26,6 +26,8 @@ setuptools.setup(
         "soundfile>=0.13,<0.14",
         "soxr>=0.5,<2",
         "absl-py>=2.1,<3",
+        "scikit-learn>=1.4,<2",  # evaluation: style classifier, t-SNE
+        "matplotlib>=3.8,<4",    # evaluation: figures
     ],
     extras_require={
         "test": [

@@ -47,4 +47,6 @@ def define_evaluate_flags():
   define_common_flags()
   flags.DEFINE_multi_string("model_dir", None, "Trained model directories to evaluate.")
   flags.DEFINE_string("output_dir", "outputs", "Where tables and figures go.")
-  flags.DEFINE_string("sweep", None, "Produce a sweep table, e.g. context_ms (Table 3).")
+  flags.DEFINE_string("sweep", None, "Produce a sweep table: context_ms (Table 3).")
+  flags.DEFINE_integer("max_pairs", None, "Evaluate at most this many test pairs per run.")
+  flags.DEFINE_bool("overwrite", False, "Replace existing results in --output_dir.")

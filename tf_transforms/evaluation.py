@@ -1,0 +1,305 @@
+"""Evaluation on unseen content: Table 2 / Table 3 metrics and Figures 2-3.
+
+For every test pair (content never seen in training) a model generates
+autoregressively -- for as many frames as the target for fixed-length
+datasets (notes), until its stop token for words -- and is scored against
+the target with:
+
+* standard MCD and the paper's eq. (3) on the log-mel (``metrics.py``);
+* audio-level MCD: the prediction vocoded by the in-graph path (mel inverse
+  or post-net, Griffin-Lim, de-emphasis), analysed again and scored, so the
+  vocoder's losses count;
+* pitch error (notes): pyin's median f0 of the vocoded output against the
+  target note's MIDI pitch, in cents; the share within 50 cents;
+* target-style recognition: a logistic-regression classifier on per-clip
+  log-mel statistics, trained on the *training* split's real audio; the share
+  of vocoded outputs it labels as the requested target style.
+
+The copy-the-source baseline (output = input) is scored the same way.
+"""
+
+import dataclasses
+import json
+import math
+import os
+
+import keras
+import librosa
+import numpy as np
+import sklearn.linear_model
+import sklearn.pipeline
+import sklearn.preprocessing
+import tensorflow as tf
+
+from tf_transforms import audio, data, io, metrics, models  # noqa: F401 (models: registration)
+from tf_transforms.training import RunConfig
+
+FIXED_LENGTH = {"gm_notes", "nsynth"}     # notes: generate exactly the target length
+PITCHED = {"gm_notes", "nsynth"}          # content is a MIDI pitch
+
+
+@dataclasses.dataclass
+class Run:
+  """A trained run: its model, config, style vocabulary and directory."""
+
+  model_dir: str
+  model: keras.Model
+  config: RunConfig
+  vocabulary: data.StyleVocabulary
+
+  @property
+  def label(self):
+    return os.path.basename(os.path.normpath(self.model_dir))
+
+
+def load_run(model_dir: str) -> Run:
+  """Loads model.keras, run_config.json and styles.json from ``model_dir``."""
+  paths = {name: os.path.join(model_dir, name)
+           for name in ("model.keras", "run_config.json", "styles.json")}
+  missing = [name for name, path in paths.items() if not tf.io.gfile.exists(path)]
+  if missing:
+    raise FileNotFoundError(f"{model_dir}: missing {', '.join(missing)} -- is it a finished "
+                            "train.py run? (rerun train.py with the same flags to finish it)")
+  with tf.io.gfile.GFile(paths["run_config.json"]) as handle:
+    config = RunConfig.from_json(handle.read())
+  model = keras.saving.load_model(paths["model.keras"], safe_mode=True)
+  return Run(model_dir, model, config, data.StyleVocabulary.load(paths["styles.json"]))
+
+
+def clip_statistics(log_mel):
+  """[T, F] log-mel -> [2F] mean and std over time: the style classifier's input."""
+  return np.concatenate([log_mel.mean(axis=0), log_mel.std(axis=0)])
+
+
+def train_style_classifier(index: data.Index, audio_config, every=6):
+  """Logistic regression on real training-split clips; returns (classifier, test accuracy)."""
+  assignment = data.split_content(index.content, every)
+  features = index.features(audio_config)
+  split = np.array([assignment[c.item()] for c in index.content])
+  x = np.stack([clip_statistics(f) for f in features])
+  classifier = sklearn.pipeline.make_pipeline(
+      sklearn.preprocessing.StandardScaler(),
+      sklearn.linear_model.LogisticRegression(max_iter=2000, C=1.0))
+  classifier.fit(x[split == "train"], index.style[split == "train"])
+  test = split == "test"
+  accuracy = float(classifier.score(x[test], index.style[test])) if test.any() else math.nan
+  return classifier, accuracy
+
+
+def median_f0_midi(waveform, sample_rate, expected_midi):
+  """Median pyin f0 (as a MIDI number) over voiced frames, or nan if unvoiced."""
+  f0, voiced, _ = librosa.pyin(
+      waveform, sr=sample_rate, frame_length=2048, hop_length=256,
+      fmin=librosa.midi_to_hz(expected_midi - 13), fmax=librosa.midi_to_hz(expected_midi + 13))
+  f0 = f0[voiced & np.isfinite(f0)]
+  return float(np.median(librosa.hz_to_midi(f0))) if f0.size else math.nan
+
+
+def _trim(features, length):
+  return np.asarray(features[:int(length)], np.float32)
+
+
+def evaluate_run(run: Run, index: data.Index, classifier, *, batch_size=16, max_pairs=None,
+                 seed=0, keep=4):
+  """Scores ``run`` on the test pairs; returns per-pair records and examples kept for figures."""
+  dataset_name = run.config.dataset
+  audio_config = run.config.audio
+  fixed = dataset_name in FIXED_LENGTH
+  pitched = dataset_name in PITCHED
+  records, examples = [], []
+  test = data.pair_dataset(index, "test", batch_size, seed=seed, epochs=1, cache_features=True,
+                           audio_config=audio_config)
+  vocode = tf.function(lambda outputs: run.model.to_audio(outputs, audio_config))
+  for batch in test:
+    outputs = run.model.generate(batch["source"], batch["source_length"],
+                                 batch["source_style"], batch["target_style"],
+                                 num_frames=int(tf.reduce_max(batch["target_length"]))
+                                 if fixed else None)
+    waveforms = vocode(outputs).numpy()
+    lengths = outputs["lengths"].numpy()
+    for i in range(int(batch["source"].shape[0])):
+      if max_pairs is not None and len(records) >= max_pairs:
+        return records, examples
+      target_length = int(batch["target_length"][i])
+      length = target_length if fixed else int(lengths[i])
+      prediction = audio.denormalize_log_spectrogram(_trim(outputs["frames"][i], length),
+                                                     audio_config).numpy()
+      target = audio.denormalize_log_spectrogram(_trim(batch["target"][i], target_length),
+                                                 audio_config).numpy()
+      source = audio.denormalize_log_spectrogram(
+          _trim(batch["source"][i], batch["source_length"][i]), audio_config).numpy()
+      waveform = waveforms[i, :max(1, (length - 1) * audio_config.frame_step)]
+      resynthesized = audio.log_mel_spectrogram(waveform, audio_config).numpy()
+      target_row = int(batch["target_row"][i])
+      record = {
+          "source_row": int(batch["source_row"][i]), "target_row": target_row,
+          "content": index.content[target_row].item(),
+          "source_style": run.vocabulary.name(int(batch["source_style"][i])),
+          "target_style": run.vocabulary.name(int(batch["target_style"][i])),
+          "mcd": metrics.mel_cepstral_distortion(target, prediction),
+          "paper_mcd": metrics.paper_mcd(target, prediction),
+          "audio_mcd": metrics.mel_cepstral_distortion(target, resynthesized),
+          "copy_mcd": metrics.mel_cepstral_distortion(target, source),
+          "copy_paper_mcd": metrics.paper_mcd(target, source),
+          "style_recognised": bool(classifier.predict(
+              clip_statistics(resynthesized)[np.newaxis])[0] == int(batch["target_style"][i])),
+          "copy_style_recognised": bool(classifier.predict(
+              clip_statistics(source)[np.newaxis])[0] == int(batch["target_style"][i])),
+      }
+      if pitched:
+        expected = float(record["content"])
+        record["pitch_cents"] = 100.0 * (median_f0_midi(waveform, audio_config.sample_rate,
+                                                        expected) - expected)
+        record["copy_pitch_cents"] = 100.0 * (median_f0_midi(
+            index.audio(record["source_row"]), audio_config.sample_rate, expected) - expected)
+      records.append(record)
+      if len(examples) < keep:
+        examples.append({"record": record, "source": source, "target": target,
+                         "prediction": prediction, "waveform": waveform,
+                         "source_audio": index.audio(record["source_row"]),
+                         "target_audio": index.audio(target_row)})
+  return records, examples
+
+
+def summarize(records, prefix=""):
+  """Mean +- 95% CI of the MCDs; shares for pitch and style."""
+  def mean_ci(key):
+    values = [r[key] for r in records if math.isfinite(r[key])]
+    if len(values) < 2:
+      return {"mean": math.nan, "ci95": math.nan, "n": len(values)}
+    mean, half = metrics.mean_confidence_interval(values)
+    return {"mean": mean, "ci95": half, "n": len(values)}
+
+  summary = {"pairs": len(records),
+             "mcd": mean_ci(prefix + "mcd"), "paper_mcd": mean_ci(prefix + "paper_mcd"),
+             "style_recognised": float(np.mean([r[prefix + "style_recognised"]
+                                                for r in records]))}
+  if not prefix:
+    summary["audio_mcd"] = mean_ci("audio_mcd")
+  if records and "pitch_cents" in records[0]:
+    cents = np.array([r[prefix + "pitch_cents"] for r in records])
+    summary["pitch_within_50_cents"] = float(np.mean(np.abs(cents) <= 50.0))
+    summary["pitch_median_abs_cents"] = float(np.nanmedian(np.abs(cents)))
+  return summary
+
+
+def _cell(stat):
+  return f"{stat['mean']:.2f} ± {stat['ci95']:.2f}" if math.isfinite(stat["mean"]) else "—"
+
+
+def table_2(rows):
+  """Markdown table shaped like the paper's Table 2 (objective columns)."""
+  lines = ["| method | MCD dB (std., coefs 1-24) | paper eq. (3) | audio-level MCD dB | "
+           "pitch ±50 cents | target style recognised | pairs |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+  for label, summary in rows:
+    pitch = summary.get("pitch_within_50_cents")
+    lines.append(
+        f"| {label} | {_cell(summary['mcd'])} | {_cell(summary['paper_mcd'])} | "
+        f"{_cell(summary['audio_mcd']) if 'audio_mcd' in summary else '= MCD (real audio)'} | "
+        f"{'—' if pitch is None else f'{100 * pitch:.0f}%'} | "
+        f"{100 * summary['style_recognised']:.0f}% | {summary['pairs']} |")
+  return "\n".join(lines)
+
+
+def table_3(rows):
+  """Markdown table shaped like Table 3: MCD by acoustic context size."""
+  lines = ["| context size | MCD dB (std.) | paper eq. (3) | run |", "| ---: | ---: | ---: | --- |"]
+  for context_ms, label, summary in sorted(rows):
+    lines.append(f"| {context_ms:g} ms | {_cell(summary['mcd'])} | "
+                 f"{_cell(summary['paper_mcd'])} | {label} |")
+  return "\n".join(lines)
+
+
+def figure_2(examples, path, audio_config):
+  """Input / target / prediction spectrograms with waveforms beneath (the paper's Fig. 2)."""
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+  columns = [("input", "source", "source_audio"), ("target", "target", "target_audio"),
+             ("prediction", "prediction", "waveform")]
+  figure, axes = plt.subplots(2 * len(examples), 3, figsize=(12, 3.2 * len(examples)),
+                              gridspec_kw={"height_ratios": [3, 1] * len(examples)},
+                              squeeze=False)
+  for row, example in enumerate(examples):
+    record = example["record"]
+    for column, (title, features_key, audio_key) in enumerate(columns):
+      spectrogram_axis, wave_axis = axes[2 * row, column], axes[2 * row + 1, column]
+      spectrogram_axis.imshow(example[features_key].T, origin="lower", aspect="auto",
+                              cmap="magma", vmin=math.log(audio_config.log_floor))
+      spectrogram_axis.set_title(f"{title}: {record['target_style'] if column else record['source_style']}"
+                                 f" / {record['content']}", fontsize=8)
+      spectrogram_axis.set_xticks([])
+      wave_axis.plot(example[audio_key], linewidth=0.3, color="black")
+      wave_axis.set_xlim(0, len(example[audio_key]))
+      wave_axis.set_yticks([])
+      wave_axis.set_xticks([])
+  figure.tight_layout()
+  figure.savefig(path, dpi=110)
+  plt.close(figure)
+
+
+def figure_3(run: Run, index: data.Index, path, seed=0):
+  """t-SNE of mean-pooled encoder outputs of test notes, coloured by pitch class."""
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+  import sklearn.manifold
+  assignment = data.split_content(index.content)
+  rows = [r for r in range(len(index.content)) if assignment[index.content[r].item()] == "test"]
+  features = index.features(run.config.audio)
+  embeddings = []
+  for start in range(0, len(rows), 32):
+    chunk = rows[start:start + 32]
+    longest = max(len(features[r]) for r in chunk)
+    batch = np.full((len(chunk), longest, features[0].shape[1]), -1.0, np.float32)
+    for i, r in enumerate(chunk):
+      batch[i, :len(features[r])] = features[r]
+    lengths = np.array([len(features[r]) for r in chunk], np.int32)
+    memory, mask, state = run.model.encode(batch, lengths, index.style[chunk])
+    weights = tf.cast(mask, tf.float32)[..., tf.newaxis]
+    pooled = tf.reduce_sum(memory * weights, 1) / tf.maximum(tf.reduce_sum(weights, 1), 1.0)
+    if state is not None and memory.shape[-1] == 0:
+      pooled = state[0]
+    embeddings.append(pooled.numpy())
+  embeddings = np.concatenate(embeddings)
+  points = sklearn.manifold.TSNE(n_components=2, perplexity=min(30, len(rows) - 1),
+                                 random_state=seed, init="pca").fit_transform(embeddings)
+  pitches = np.array([int(index.content[r]) for r in rows])
+  names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+  figure, axis = plt.subplots(figsize=(7, 6))
+  scatter = axis.scatter(points[:, 0], points[:, 1], c=pitches % 12, cmap="hsv", s=14,
+                         vmin=0, vmax=12)
+  for pitch in sorted(set(pitches.tolist())):
+    centre = points[pitches == pitch].mean(axis=0)
+    axis.annotate(f"{names[pitch % 12]}{pitch // 12 - 1}", centre, fontsize=7)
+  colorbar = figure.colorbar(scatter, ticks=range(12))
+  colorbar.ax.set_yticklabels(names)
+  axis.set_title(f"t-SNE of encoder outputs, test notes ({run.label})")
+  figure.tight_layout()
+  figure.savefig(path, dpi=110)
+  plt.close(figure)
+
+
+def write_example_audio(examples, output_dir, audio_config, overwrite=False):
+  """input / target / prediction WAVs per example (Figure 2's sounds)."""
+  paths = []
+  for number, example in enumerate(examples):
+    for name, key in (("input", "source_audio"), ("target", "target_audio"),
+                      ("prediction", "waveform")):
+      waveform = np.asarray(example[key], np.float32)
+      peak = float(np.max(np.abs(waveform))) if waveform.size else 0.0
+      if peak > 1.0:
+        waveform = waveform / peak
+      path = os.path.join(output_dir, f"example{number}_{name}.wav")
+      io.write_audio(path, waveform, audio_config.sample_rate, overwrite=overwrite)
+      paths.append(path)
+  return paths
+
+
+def write_json(path, payload, overwrite=False):
+  if tf.io.gfile.exists(path) and not overwrite:
+    raise FileExistsError(f"{path}: already exists; pass --overwrite to replace it")
+  with tf.io.gfile.GFile(path + ".tmp", "w") as handle:
+    json.dump(payload, handle, indent=1, default=float)
+  tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
