@@ -36,6 +36,7 @@ from tf_transforms.training import RunConfig
 
 FIXED_LENGTH = {"gm_notes", "nsynth"}     # notes: generate exactly the target length
 PITCHED = {"gm_notes", "nsynth"}          # content is a MIDI pitch
+MIN_VOICED = 0.25
 
 
 @dataclasses.dataclass
@@ -87,12 +88,20 @@ def train_style_classifier(index: data.Index, audio_config, every=6):
 
 
 def median_f0_midi(waveform, sample_rate, expected_midi):
-  """Median pyin f0 (as a MIDI number) over voiced frames, or nan if unvoiced."""
-  f0, voiced, _ = librosa.pyin(
-      waveform, sr=sample_rate, frame_length=2048, hop_length=256,
+  """Median pyin f0 (as a MIDI number) over voiced frames, or nan if unvoiced.
+
+  Searches one octave either side of ``expected_midi`` on a 5-cent grid.
+  A frame counts as voiced when pyin's voiced probability is at least 0.5
+  (its HMM labels about half of white-noise frames "voiced" at probability
+  0.01); fewer than ``MIN_VOICED`` voiced frames means no pitch (nan).
+  """
+  f0, voiced, probability = librosa.pyin(
+      waveform, sr=sample_rate, frame_length=2048, hop_length=256, resolution=0.05,
       fmin=librosa.midi_to_hz(expected_midi - 13), fmax=librosa.midi_to_hz(expected_midi + 13))
-  f0 = f0[voiced & np.isfinite(f0)]
-  return float(np.median(librosa.hz_to_midi(f0))) if f0.size else math.nan
+  good = voiced & (probability >= 0.5) & np.isfinite(f0)
+  if good.mean() < MIN_VOICED:
+    return math.nan
+  return float(np.median(librosa.hz_to_midi(f0[good])))
 
 
 def _trim(features, length):
