@@ -34,7 +34,6 @@ def main(argv):
       checkpoint_every=FLAGS.checkpoint_every, summary_every=FLAGS.checkpoint_every)
   model_dir = FLAGS.model_dir or os.path.join("runs", f"{FLAGS.dataset}_{FLAGS.model}")
   training.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir)
-  print(f"trained model: {os.path.join(model_dir, 'model.keras')}")
 
 
 if __name__ == "__main__":

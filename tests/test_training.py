@@ -124,3 +124,42 @@ def test_killed_run_resumes_where_it_stopped_and_matches_an_uninterrupted_run(
           "prediction"} <= tags
   assert glob.glob(os.path.join(resumed_dir, "logs", "train", "events.*"))
   assert os.path.exists(os.path.join(resumed_dir, "styles.json"))
+
+
+def free_port():
+  import socket
+  with socket.socket() as sock:
+    sock.bind(("127.0.0.1", 0))
+    return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_multi_worker_training_with_two_local_processes(tmp_path, data_dir):
+  """Two workers on 127.0.0.1 (TF_CONFIG): global batch 8 = 2 replicas x 4; the
+  workers stay in lockstep and end with the same weights; only the chief
+  writes the run's files."""
+  import json
+  cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
+  model_dir = str(tmp_path / "run")
+  processes = []
+  for index in range(2):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT,
+               TF_CONFIG=json.dumps({"cluster": cluster,
+                                     "task": {"type": "worker", "index": index}}))
+    command = [sys.executable, "train.py", "--dataset=gm_notes", "--dataset_config=small",
+               "--preset=tiny", "--steps=10", "--checkpoint_every=5", "--batch_size=8",
+               "--strategy=multi_worker", f"--model_dir={model_dir}", f"--data_dir={data_dir}"]
+    processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True))
+  outputs = [p.communicate(timeout=900)[0] for p in processes]
+  for process, output in zip(processes, outputs):
+    assert process.returncode == 0, output[-3000:]
+    assert "global batch 8 over 2 replica(s)" in output
+  chief = keras.saving.load_model(os.path.join(model_dir, "model.keras"))
+  other = keras.saving.load_model(os.path.join(model_dir, "workers", "worker1", "model.keras"))
+  assert int(chief.optimizer.iterations.numpy()) == int(other.optimizer.iterations.numpy()) == 10
+  for a, b in zip(chief.weights, other.weights):
+    np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+  assert sorted(os.listdir(os.path.join(model_dir, "workers"))) == ["worker1"]
+  assert os.path.exists(os.path.join(model_dir, "run_config.json"))
+  assert not os.path.exists(os.path.join(model_dir, "workers", "worker1", "run_config.json"))

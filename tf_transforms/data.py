@@ -206,8 +206,14 @@ def load_index(name, data_dir=None, manual_dir=None, config=None, prepare=True,
   """Prepares (if needed) dataset ``name`` and indexes content and style."""
   builder = make_builder(name, data_dir, config, soundfont)
   if prepare:
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(manual_dir=manual_dir))
+    download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
+    try:
+      builder.download_and_prepare(download_config=download_config)
+    except FileExistsError:
+      # Another process sharing data_dir (e.g. another training worker)
+      # finished preparing the same dataset first: use its complete copy.
+      builder = make_builder(name, data_dir, config, soundfont)
+      builder.download_and_prepare(download_config=download_config)
   spec = DATASETS[name]
   sources, location, content, styles = [], [], [], []
   skip_audio = {"audio": tfds.decode.SkipDecoding()}

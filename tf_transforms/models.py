@@ -173,6 +173,31 @@ class AudioTransformModel(keras.Model):
   def metrics(self):
     return super().metrics + list(self.loss_trackers.values())
 
+  def train_step(self, data):
+    return self._reducible_logs(super().train_step(data))
+
+  def test_step(self, data):
+    return self._reducible_logs(super().test_step(data))
+
+  def _reducible_logs(self, logs):
+    # Keras 3.15 averages step outputs over a multi-worker cluster with
+    # strategy.reduce("MEAN", v, axis=0), which rejects scalars
+    # (tensorflow/tensorflow#72388); as [1]-vectors they reduce to the mean
+    # over replicas.
+    if isinstance(self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+      return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+    return logs
+
+  def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+    # Keras 3.15 builds an unbuilt model before fit by reducing the first
+    # distributed batch with strategy.reduce(), which MultiWorkerMirrored's
+    # collective reduce cannot do for a dict of inputs with two or more
+    # workers. build_model() builds the model and training.train() the
+    # optimizer, so there is nothing left to build.
+    if self.built and self.optimizer is not None and self.optimizer.built:
+      return
+    super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
   def get_config(self):
     return {**super().get_config(), "config": dataclasses.asdict(self.config)}
 

@@ -8,6 +8,7 @@ A run lives in ``model_dir``:
                     and the dropout RNG state
   logs/             TensorBoard: losses, learning rate, spectrogram images, audio
   model.keras       the trained model (written when the run completes)
+  workers/          multi-worker runs: the non-chief workers' own backup/ and logs/
 
 Resuming: Keras ``fit`` runs in *chunks* of ``checkpoint_every`` steps (what
 its progress bar calls epochs); BackupAndRestore saves weights, optimizer
@@ -250,6 +251,20 @@ class SpectrogramSummary(keras.callbacks.Callback):
     self.writer.flush()
 
 
+def worker_dir(strategy, model_dir):
+  """Where this process writes: model_dir for the chief (or a single process),
+  model_dir/workers/<type><index> for the other workers of a cluster."""
+  resolver = getattr(strategy, "cluster_resolver", None)
+  task_type = getattr(resolver, "task_type", None)
+  task_id = getattr(resolver, "task_id", 0) or 0
+  if task_type in (None, "chief"):
+    return model_dir
+  has_chief = "chief" in (resolver.cluster_spec().as_dict() if resolver else {})
+  if task_type == "worker" and task_id == 0 and not has_chief:
+    return model_dir
+  return os.path.join(model_dir, "workers", f"{task_type}{task_id}")
+
+
 def _read_chunk(backup_dir):
   path = os.path.join(backup_dir, "training_metadata.json")
   if not tf.io.gfile.exists(path):
@@ -290,8 +305,11 @@ def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbos
   chunk = min(run.checkpoint_every, steps)
   chunks = math.ceil(steps / chunk)
   run = dataclasses.replace(run, model=model_config, steps=chunks * chunk)
-  check_model_dir(model_dir, run)
-  index.vocabulary.save(os.path.join(model_dir, "styles.json"))
+  own_dir = worker_dir(strategy, model_dir)
+  chief = own_dir == model_dir
+  if chief:
+    check_model_dir(model_dir, run)
+    index.vocabulary.save(os.path.join(model_dir, "styles.json"))
 
   # Seeded here, after data preparation, which draws random numbers only when
   # it actually builds the dataset (the first run).
@@ -299,10 +317,11 @@ def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbos
   with strategy.scope():
     model = models.build_model(model_config)
     model.compile(optimizer=models.make_optimizer(run.training, steps_per_epoch))
-    if run.init_from and _read_chunk(os.path.join(model_dir, "backup")) == 0:
+    model.optimizer.build(model.trainable_variables)
+    if run.init_from and _read_chunk(os.path.join(own_dir, "backup")) == 0:
       _initialise_from(model, run.init_from)
 
-  backup_dir = os.path.join(model_dir, "backup")
+  backup_dir = os.path.join(own_dir, "backup")
   start_chunk = _read_chunk(backup_dir)
   dataset = data.pair_dataset(index, "train", batch_size, seed=run.seed, epochs=None,
                               shuffle=True, autoencoder=run.autoencoder, drop_remainder=True,
@@ -318,7 +337,7 @@ def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbos
                             audio_config=run.audio)
   valid_steps = math.ceil(len(data.sample_pairs(index, "valid", seed=run.seed,
                                                 autoencoder=run.autoencoder)) / batch_size)
-  log_dir = os.path.join(model_dir, "logs")
+  log_dir = os.path.join(own_dir, "logs")
   callbacks = [
       BackupAndRestoreWithRng(backup_dir, save_freq="epoch", delete_checkpoint=False,
                               double_checkpoint=True),
@@ -328,12 +347,15 @@ def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbos
       SpectrogramSummary(next(iter(valid)), log_dir, run.audio),
   ]
   print(f"{run.dataset}: {len(index.content)} examples, {len(index.vocabulary)} styles, "
-        f"{pairs_per_epoch} training pairs per epoch; {run.steps} steps "
+        f"{pairs_per_epoch} training pairs per epoch; global batch {batch_size} over "
+        f"{strategy.num_replicas_in_sync} replica(s); {run.steps} steps "
         f"({run.steps / steps_per_epoch:.1f} epochs) in {chunks} checkpointed chunks of {chunk}"
         + (f"; resuming at step {start_chunk * chunk}" if start_chunk else ""))
-  model.fit(dataset, epochs=chunks, steps_per_epoch=chunk, validation_data=valid,
-            validation_steps=valid_steps, callbacks=callbacks, verbose=verbose)
-  final = os.path.join(model_dir, "model.keras")
+  with strategy.scope():  # Keras 3 takes the strategy from the scope fit runs in
+    model.fit(dataset, epochs=chunks, steps_per_epoch=chunk, validation_data=valid,
+              validation_steps=valid_steps, callbacks=callbacks, verbose=verbose)
+  final = os.path.join(own_dir, "model.keras")
   model.save(final + ".tmp.keras")
   tf.io.gfile.rename(final + ".tmp.keras", final, overwrite=True)
+  print(f"trained model: {final}")
   return model
