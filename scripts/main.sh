@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The main job. For now: the audio front-end round trip (log-mel -> in-graph
-# vocoder -> WAV) with its quality numbers, and the front-end benchmark.
-# Training / evaluation / export on the embedded dataset replace this as
-# issues #3-#6 land.
+# The main job: train `ours` on the embedded gm_notes dataset (rendered locally,
+# nothing downloaded), then evaluate it on unseen pitches against the
+# copy-the-source baseline: Table 2 row, Figures 2-3, example WAVs.
+# Rerunning resumes / reuses the finished run; results go to outputs/main/.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-mkdir -p outputs
-python examples/resynthesize.py --output=outputs/resynthesized.wav --overwrite "$@"
-python bench/frontend.py
+STEPS="${STEPS:-4000}"
+python train.py --dataset=gm_notes --model=ours --preset=default --steps="$STEPS" \
+    --checkpoint_every=500 --model_dir=runs/main_ours "$@"
+python evaluate.py --model_dir=runs/main_ours --output_dir=outputs/main --overwrite

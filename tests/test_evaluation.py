@@ -52,7 +52,7 @@ def notes(tmp_path_factory):
 
 def test_style_classifier_recognises_real_instruments(notes):
   _, accuracy = evaluation.train_style_classifier(notes, AudioConfig())
-  assert accuracy >= 0.9  # 4 instruments, unseen pitches
+  assert accuracy >= 0.9  # 4 instruments, unseen pitches, after the vocoding path
 
 
 @pytest.mark.slow
