@@ -23,10 +23,20 @@ def run(*args):
 def test_scripts_parse_flags(script, flag):
   result = run(script, "--helpshort")  # absl's help exits 1 by design
   assert flag in result.stdout, result.stderr
-  not_yet = run(script)
-  assert not_yet.returncode != 0 and "issue #5" in not_yet.stderr
   bad = run(script, "--dataset=not_a_dataset")
   assert bad.returncode != 0 and "not_a_dataset" in bad.stderr
+
+
+def test_evaluate_without_a_model_dir_says_what_is_missing():
+  result = run("evaluate.py")
+  assert result.returncode != 0 and "give at least one --model_dir" in result.stderr
+
+
+def test_evaluate_on_an_unfinished_run_names_the_missing_files(tmp_path):
+  (tmp_path / "run_config.json").write_text("{}")
+  result = run("evaluate.py", f"--model_dir={tmp_path}")
+  assert result.returncode != 0
+  assert "missing model.keras, styles.json" in result.stderr
 
 
 @pytest.mark.slow
