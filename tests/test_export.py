@@ -1,0 +1,126 @@
+"""SavedModel export: runs without this project's code, matches eager, rejects bad requests."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests import signals
+from tf_transforms import audio, export, training
+from tf_transforms.configs import AudioConfig
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Runs in a fresh interpreter in which importing this project fails, as in TF Serving.
+FRESH_PROCESS = r"""
+import sys
+sys.modules["tf_transforms"] = None   # any import of the project raises ImportError
+sys.modules["tfds_builders"] = None
+import numpy as np, tensorflow as tf
+path, inputs, output = sys.argv[1:4]
+x = np.load(inputs)
+loaded = tf.saved_model.load(path)
+result = loaded.signatures["serving_default"](
+    waveform=tf.constant(x["waveform"]), source_style=tf.constant(x["source_style"]),
+    target_style=tf.constant(x["target_style"]))
+names = np.array([n.decode() for n in loaded.signatures["styles"]()["names"].numpy()])
+np.savez(output, waveform=result["waveform"].numpy(), lengths=result["lengths"].numpy(),
+         names=names)
+"""
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+  root = tmp_path_factory.mktemp("export")
+  run_config = training.make_run_config(dataset="gm_notes", dataset_config="small",
+                                        preset="tiny", steps=10, checkpoint_every=10)
+  model_dir = str(root / "run")
+  training.train(run_config, model_dir, data_dir=str(root / "tfds"), verbose=0)
+  path = export.export_saved_model(model_dir, str(root / "exports"))
+  return model_dir, path
+
+
+def request(batch=2, seconds=0.5):
+  waveform = np.stack([signals.harmonic_tone(f0=220.0 * (i + 1), seconds=seconds)
+                       for i in range(batch)])
+  return {"waveform": waveform, "source_style": np.arange(batch, dtype=np.int32) % 4,
+          "target_style": (np.arange(batch, dtype=np.int32) + 1) % 4}
+
+
+def eager_transform(model, x, config=AudioConfig()):
+  log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(x["waveform"], config))
+  frames = int(log_mel.shape[1])
+  outputs = model.generate(log_mel, np.full([len(x["waveform"])], frames, np.int32),
+                           x["source_style"], x["target_style"], num_frames=frames)
+  return model.to_audio(outputs, config, length=x["waveform"].shape[1]).numpy()
+
+
+def test_layout_is_tf_serving_s_and_versions_are_never_overwritten(exported):
+  model_dir, path = exported
+  assert os.path.basename(path) == "1"
+  assert os.path.exists(os.path.join(path, "saved_model.pb"))
+  assert json.load(open(os.path.join(path, "assets", "styles.json")))["styles"]
+  with pytest.raises(FileExistsError, match="version 1 already exists"):
+    export.export_saved_model(model_dir, os.path.dirname(os.path.dirname(path)), version=1)
+  assert export.next_version(os.path.dirname(path)) == 2
+
+
+def test_fresh_process_without_the_project_matches_the_eager_model(exported, tmp_path):
+  model_dir, path = exported
+  x = request()
+  np.savez(tmp_path / "in.npz", **x)
+  result = subprocess.run([sys.executable, "-c", FRESH_PROCESS, path, str(tmp_path / "in.npz"),
+                           str(tmp_path / "out.npz")], cwd=str(tmp_path), capture_output=True,
+                          text=True, timeout=600, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+  assert result.returncode == 0, result.stderr[-3000:]
+  served = np.load(tmp_path / "out.npz")
+  model = keras.saving.load_model(os.path.join(model_dir, "model.keras"))
+  expected = eager_transform(model, x)
+  assert served["waveform"].shape == expected.shape == x["waveform"].shape
+  np.testing.assert_array_equal(served["lengths"], [x["waveform"].shape[1]] * 2)
+  # Same graph of float32 ops, same Griffin-Lim seed: equal up to float32 round-off.
+  np.testing.assert_allclose(served["waveform"], expected, atol=1e-4 * np.abs(expected).max())
+  vocabulary = json.load(open(os.path.join(model_dir, "styles.json")))["styles"]
+  assert served["names"].tolist() == vocabulary
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda x: {**x, "waveform": x["waveform"][0]}, "rank"),
+    (lambda x: {**x, "waveform": x["waveform"][:, :0]}, "waveform is empty"),
+    (lambda x: {**x, "waveform": np.where(np.arange(x["waveform"].shape[1]) == 5, np.nan,
+                                          x["waveform"]).astype(np.float32)}, "NaN or Inf"),
+    (lambda x: {**x, "target_style": np.array([0, 7], np.int32)}, "target_style id out of range"),
+    (lambda x: {**x, "source_style": np.array([-1, 0], np.int32)}, "source_style ids must be >= 0"),
+    (lambda x: {**x, "source_style": np.array([0], np.int32)}, "one id per example"),
+    (lambda x: {**x, "waveform": np.zeros((1, 16000 * 11), np.float32),
+                "source_style": np.array([0], np.int32),
+                "target_style": np.array([1], np.int32)}, "longer than"),
+])
+def test_bad_requests_fail_with_a_clear_error(exported, change, message):
+  loaded = tf.saved_model.load(exported[1])
+  x = change(request())
+  with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match=message):
+    loaded.signatures["serving_default"](
+        waveform=tf.constant(x["waveform"], tf.float32),
+        source_style=tf.constant(x["source_style"]), target_style=tf.constant(x["target_style"]))
+
+
+def test_log_mel_signature_and_saved_model_cli(exported):
+  _, path = exported
+  loaded = tf.saved_model.load(path)
+  log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(request()["waveform"]))
+  out = loaded.signatures["transform_log_mel"](
+      log_mel=log_mel, lengths=tf.constant([41, 41]), source_style=tf.constant([0, 1]),
+      target_style=tf.constant([1, 2]))
+  assert out["log_mel"].shape == log_mel.shape
+  cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+  shown = subprocess.run([cli, "show", "--dir", path, "--all"], capture_output=True, text=True,
+                         timeout=300)
+  assert shown.returncode == 0, shown.stderr[-2000:]
+  for name in ("serving_default", "transform_log_mel", "styles", "waveform", "source_style"):
+    assert name in shown.stdout

@@ -1,0 +1,164 @@
+"""SavedModel export for TF Serving and TF Hub: audio in, audio out, all in-graph.
+
+``export_saved_model`` writes ``<export_dir>/<name>/<version>/`` (TF Serving's
+layout) holding a SavedModel whose signatures need none of this project's
+Python code:
+
+  serving_default    waveform float32 [batch, samples] at 16 kHz, source_style and
+                     target_style int32 [batch] -> waveform [batch, samples]
+                     (front-end, model, mel inverse, Griffin-Lim, de-emphasis),
+                     lengths int32 [batch] (valid output samples), log_mel.
+  transform_log_mel  normalised log-mel [batch, frames, mels], lengths, styles ->
+                     log_mel, lengths (frames).
+  styles             -> names string [num_styles]: id i is names[i] (also the
+                     asset assets/styles.json).
+
+Bad requests fail with InvalidArgumentError naming the problem: wrong rank,
+empty or too long a waveform, NaN/Inf samples, a style id out of range, or
+style/batch sizes that disagree.
+"""
+
+import os
+import shutil
+
+import tensorflow as tf
+
+from tf_transforms import audio, data
+
+DEFAULT_MAX_SECONDS = 10.0
+
+
+class TransformModule(tf.Module):
+  """The exported computation around a trained AudioTransformModel."""
+
+  def __init__(self, model, audio_config, style_names, styles_path, fixed_length,
+               max_seconds=DEFAULT_MAX_SECONDS):
+    super().__init__()
+    self.model = model
+    self.styles_asset = tf.saved_model.Asset(styles_path)
+    self._audio_config = audio_config
+    self._style_names = list(style_names)
+    self._fixed_length = fixed_length
+    self._max_samples = int(max_seconds * audio_config.sample_rate)
+    self._max_seconds = max_seconds
+    mels = audio_config.num_mel_bins
+    # Any rank is accepted so that a wrong rank reaches the explicit check in
+    # _transform (a [None, None] placeholder makes TF assume rank 2 and fail
+    # later with an unhelpful slicing error).
+    self.transform = tf.function(self._transform, input_signature=[
+        tf.TensorSpec(None, tf.float32, name="waveform"),
+        tf.TensorSpec([None], tf.int32, name="source_style"),
+        tf.TensorSpec([None], tf.int32, name="target_style")])
+    self.transform_log_mel = tf.function(self._transform_log_mel, input_signature=[
+        tf.TensorSpec([None, None, mels], tf.float32, name="log_mel"),
+        tf.TensorSpec([None], tf.int32, name="lengths"),
+        tf.TensorSpec([None], tf.int32, name="source_style"),
+        tf.TensorSpec([None], tf.int32, name="target_style")])
+    self.styles = tf.function(self._styles, input_signature=[])
+
+  def _check_styles(self, batch, source_style, target_style):
+    count = len(self._style_names)
+    checks = []
+    for name, ids in (("source_style", source_style), ("target_style", target_style)):
+      checks += [
+          tf.debugging.assert_equal(tf.shape(ids)[0], batch, message=(
+              f"{name} needs one id per example of the batch")),
+          tf.debugging.assert_non_negative(ids, message=f"{name} ids must be >= 0"),
+          tf.debugging.assert_less(ids, count, message=(
+              f"{name} id out of range: this model knows {count} styles, ids 0..{count - 1} "
+              "(the `styles` signature names them)")),
+      ]
+    return checks
+
+  def _generate(self, log_mel, lengths, source_style, target_style):
+    frames = tf.shape(log_mel)[1]
+    outputs = self.model.generate(log_mel, lengths, source_style, target_style,
+                                  num_frames=frames if self._fixed_length else None)
+    return outputs
+
+  def _transform(self, waveform, source_style, target_style):
+    rank_check = tf.debugging.assert_equal(tf.rank(waveform), 2, message=(
+        "waveform must have rank 2: float32 [batch, samples] at 16 kHz"))
+    with tf.control_dependencies([rank_check]):
+      waveform = tf.reshape(waveform, tf.stack([tf.shape(waveform)[0], -1]))
+    waveform = tf.ensure_shape(waveform, [None, None])  # [batch, samples]
+    checks = [
+        tf.debugging.assert_positive(tf.shape(waveform)[1], message="waveform is empty"),
+        tf.debugging.assert_less_equal(tf.shape(waveform)[1], self._max_samples, message=(
+            f"waveform longer than this export's maximum of {self._max_seconds:g} s")),
+        tf.debugging.assert_all_finite(waveform, "waveform contains NaN or Inf"),
+    ] + self._check_styles(tf.shape(waveform)[0], source_style, target_style)
+    with tf.control_dependencies(checks):
+      waveform = tf.identity(waveform)
+    config = self._audio_config
+    log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(waveform, config),
+                                              config)
+    batch, frames = tf.shape(log_mel)[0], tf.shape(log_mel)[1]
+    outputs = self._generate(log_mel, tf.fill([batch], frames), source_style, target_style)
+    samples = tf.shape(waveform)[1] if self._fixed_length else None
+    result = self.model.to_audio(outputs, config, length=samples)
+    lengths = (tf.fill([batch], samples) if self._fixed_length else
+               tf.maximum(outputs["lengths"] - 1, 0) * config.frame_step)
+    return {"waveform": result, "lengths": lengths, "log_mel": outputs["frames"]}
+
+  def _transform_log_mel(self, log_mel, lengths, source_style, target_style):
+    checks = [tf.debugging.assert_all_finite(log_mel, "log_mel contains NaN or Inf"),
+              tf.debugging.assert_positive(tf.shape(log_mel)[1], message="log_mel is empty")]
+    checks += self._check_styles(tf.shape(log_mel)[0], source_style, target_style)
+    with tf.control_dependencies(checks):
+      log_mel = tf.identity(log_mel)
+    outputs = self._generate(log_mel, lengths, source_style, target_style)
+    return {"log_mel": outputs["frames"], "lengths": outputs["lengths"]}
+
+  def _styles(self):
+    return {"names": tf.constant(self._style_names)}
+
+
+def next_version(base_dir) -> int:
+  """1 + the largest integer-named version under base_dir (1 if none)."""
+  if not tf.io.gfile.isdir(base_dir):
+    return 1
+  versions = [int(name.strip("/")) for name in tf.io.gfile.listdir(base_dir)
+              if name.strip("/").isdigit()]
+  return max(versions, default=0) + 1
+
+
+def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None,
+                       max_seconds=DEFAULT_MAX_SECONDS) -> str:
+  """Exports the run in ``model_dir`` to ``<export_dir>/<name>/<version>/``.
+
+  ``version`` None means the next free integer; an existing version is never
+  overwritten. The SavedModel is written to a temporary directory and renamed
+  into place only when complete.
+
+  Returns:
+    the version directory.
+  """
+  from tf_transforms import evaluation  # noqa: F401  (loading registers the classes)
+  run = evaluation.load_run(model_dir)
+  base = os.path.join(export_dir, name)
+  version = next_version(base) if version is None else int(version)
+  target = os.path.join(base, str(version))
+  if tf.io.gfile.exists(target):
+    raise FileExistsError(f"{target}: version {version} already exists; exports are never "
+                          "overwritten -- pick another --version")
+  module = TransformModule(run.model, run.config.audio, run.vocabulary.names,
+                           os.path.join(model_dir, "styles.json"),
+                           fixed_length=run.config.dataset in ("gm_notes", "nsynth"),
+                           max_seconds=max_seconds)
+  tf.io.gfile.makedirs(base)
+  temporary = os.path.join(base, f".tmp-{version}")
+  if tf.io.gfile.exists(temporary):
+    tf.io.gfile.rmtree(temporary)
+  try:
+    tf.saved_model.save(module, temporary, signatures={
+        "serving_default": module.transform,
+        "transform_log_mel": module.transform_log_mel,
+        "styles": module.styles,
+    })
+    tf.io.gfile.rename(temporary, target)
+  except BaseException:
+    if tf.io.gfile.exists(temporary):
+      shutil.rmtree(temporary, ignore_errors=True)
+    raise
+  return target
