@@ -64,7 +64,7 @@ def test_layout_is_tf_serving_s_and_versions_are_never_overwritten(exported):
   model_dir, path = exported
   assert os.path.basename(path) == "1"
   assert os.path.exists(os.path.join(path, "saved_model.pb"))
-  assert json.load(open(os.path.join(path, "assets", "styles.json")))["styles"]
+  assert json.load(open(os.path.join(path, "assets.extra", "styles.json")))["styles"]
   with pytest.raises(FileExistsError, match="version 1 already exists"):
     export.export_saved_model(model_dir, os.path.dirname(os.path.dirname(path)), version=1)
   assert export.next_version(os.path.dirname(path)) == 2
@@ -124,3 +124,12 @@ def test_log_mel_signature_and_saved_model_cli(exported):
   assert shown.returncode == 0, shown.stderr[-2000:]
   for name in ("serving_default", "transform_log_mel", "styles", "waveform", "source_style"):
     assert name in shown.stdout
+  # saved_model_cli run loads with a session, as TF Serving's C++ loader does.
+  np.save(os.path.join(os.path.dirname(path), "note.npy"), request(batch=1)["waveform"])
+  ran = subprocess.run([cli, "run", "--dir", path, "--tag_set", "serve", "--signature_def",
+                        "serving_default", "--inputs",
+                        f"waveform={os.path.join(os.path.dirname(path), 'note.npy')}",
+                        "--input_exprs", "source_style=[0];target_style=[1]"],
+                       capture_output=True, text=True, timeout=300)
+  assert ran.returncode == 0, ran.stderr[-2000:]
+  assert "Result for output key waveform" in ran.stdout

@@ -10,8 +10,8 @@ Python code:
                      lengths int32 [batch] (valid output samples), log_mel.
   transform_log_mel  normalised log-mel [batch, frames, mels], lengths, styles ->
                      log_mel, lengths (frames).
-  styles             -> names string [num_styles]: id i is names[i] (also the
-                     asset assets/styles.json).
+  styles             -> names string [num_styles]: id i is names[i] (also in
+                     assets.extra/styles.json).
 
 Bad requests fail with InvalidArgumentError naming the problem: wrong rank,
 empty or too long a waveform, NaN/Inf samples, a style id out of range, or
@@ -21,6 +21,7 @@ style/batch sizes that disagree.
 import os
 import shutil
 
+import keras
 import tensorflow as tf
 
 from tf_transforms import audio, data
@@ -28,33 +29,42 @@ from tf_transforms import audio, data
 DEFAULT_MAX_SECONDS = 10.0
 
 
-class TransformModule(tf.Module):
-  """The exported computation around a trained AudioTransformModel."""
+class TransformModule:
+  """The exported endpoints around a trained AudioTransformModel.
 
-  def __init__(self, model, audio_config, style_names, styles_path, fixed_length,
+  Written out with ``keras.export.ExportArchive``, which records every Keras
+  variable in the SavedModel's saver, so that session-based loaders (TF
+  Serving, ``saved_model_cli run``) restore them too -- a plain tf.Module
+  holding the model is enough for ``tf.saved_model.load`` but not for those.
+  """
+
+  def __init__(self, model, audio_config, style_names, fixed_length,
                max_seconds=DEFAULT_MAX_SECONDS):
-    super().__init__()
     self.model = model
-    self.styles_asset = tf.saved_model.Asset(styles_path)
     self._audio_config = audio_config
     self._style_names = list(style_names)
     self._fixed_length = fixed_length
     self._max_samples = int(max_seconds * audio_config.sample_rate)
     self._max_seconds = max_seconds
-    mels = audio_config.num_mel_bins
-    # Any rank is accepted so that a wrong rank reaches the explicit check in
-    # _transform (a [None, None] placeholder makes TF assume rank 2 and fail
-    # later with an unhelpful slicing error).
-    self.transform = tf.function(self._transform, input_signature=[
-        tf.TensorSpec(None, tf.float32, name="waveform"),
-        tf.TensorSpec([None], tf.int32, name="source_style"),
-        tf.TensorSpec([None], tf.int32, name="target_style")])
-    self.transform_log_mel = tf.function(self._transform_log_mel, input_signature=[
-        tf.TensorSpec([None, None, mels], tf.float32, name="log_mel"),
-        tf.TensorSpec([None], tf.int32, name="lengths"),
-        tf.TensorSpec([None], tf.int32, name="source_style"),
-        tf.TensorSpec([None], tf.int32, name="target_style")])
-    self.styles = tf.function(self._styles, input_signature=[])
+
+  def endpoints(self):
+    """{signature name: (function, input signature)}."""
+    mels = self._audio_config.num_mel_bins
+    return {
+        # Any rank is accepted so that a wrong rank reaches the explicit check
+        # in _transform (a [None, None] placeholder makes TF assume rank 2 and
+        # fail later with an unhelpful slicing error).
+        "serving_default": (self._transform, [
+            tf.TensorSpec(None, tf.float32, name="waveform"),
+            tf.TensorSpec([None], tf.int32, name="source_style"),
+            tf.TensorSpec([None], tf.int32, name="target_style")]),
+        "transform_log_mel": (self._transform_log_mel, [
+            tf.TensorSpec([None, None, mels], tf.float32, name="log_mel"),
+            tf.TensorSpec([None], tf.int32, name="lengths"),
+            tf.TensorSpec([None], tf.int32, name="source_style"),
+            tf.TensorSpec([None], tf.int32, name="target_style")]),
+        "styles": (self._styles, []),
+    }
 
   def _check_styles(self, batch, source_style, target_style):
     count = len(self._style_names)
@@ -143,19 +153,22 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
     raise FileExistsError(f"{target}: version {version} already exists; exports are never "
                           "overwritten -- pick another --version")
   module = TransformModule(run.model, run.config.audio, run.vocabulary.names,
-                           os.path.join(model_dir, "styles.json"),
                            fixed_length=run.config.dataset in ("gm_notes", "nsynth"),
                            max_seconds=max_seconds)
+  archive = keras.export.ExportArchive()
+  archive.track(run.model)
+  for endpoint, (function, signature) in module.endpoints().items():
+    archive.add_endpoint(endpoint, function, input_signature=signature)
   tf.io.gfile.makedirs(base)
   temporary = os.path.join(base, f".tmp-{version}")
   if tf.io.gfile.exists(temporary):
     tf.io.gfile.rmtree(temporary)
   try:
-    tf.saved_model.save(module, temporary, signatures={
-        "serving_default": module.transform,
-        "transform_log_mel": module.transform_log_mel,
-        "styles": module.styles,
-    })
+    archive.write_out(temporary, verbose=False)
+    # Files the graph does not read go to assets.extra/ (SavedModel convention).
+    tf.io.gfile.makedirs(os.path.join(temporary, "assets.extra"))
+    tf.io.gfile.copy(os.path.join(model_dir, "styles.json"),
+                     os.path.join(temporary, "assets.extra", "styles.json"))
     tf.io.gfile.rename(temporary, target)
   except BaseException:
     if tf.io.gfile.exists(temporary):
