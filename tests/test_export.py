@@ -133,3 +133,33 @@ def test_log_mel_signature_and_saved_model_cli(exported):
                        capture_output=True, text=True, timeout=300)
   assert ran.returncode == 0, ran.stderr[-2000:]
   assert "Result for output key waveform" in ran.stdout
+
+
+def test_transform_command_by_style_names(exported, tmp_path):
+  model_dir, path = exported
+  names = json.load(open(os.path.join(model_dir, "styles.json")))["styles"]
+  source = str(tmp_path / "in.wav")
+  from tf_transforms import io
+  io.write_audio(source, signals.harmonic_tone(f0=261.6, seconds=0.5))
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
+
+  def run(*args):
+    return subprocess.run([sys.executable, "-m", "tf_transforms.transform", f"--model={path}",
+                           *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+  output = str(tmp_path / "out.wav")
+  ok = run(f"--input={source}", f"--output={output}", f"--source_style={names[0]}",
+           f"--target_style={names[1]}")
+  assert ok.returncode == 0, ok.stderr[-2000:]
+  waveform = io.read_audio(output)
+  assert len(waveform) == 8000 and np.all(np.isfinite(waveform))
+  again = run(f"--input={source}", f"--output={output}", f"--source_style={names[0]}",
+              f"--target_style={names[1]}")
+  assert again.returncode != 0 and "already exists" in again.stderr
+  unknown = run(f"--input={source}", f"--output={tmp_path / 'x.wav'}",
+                f"--source_style={names[0]}", "--target_style=tuba")
+  assert unknown.returncode != 0 and "'tuba' is not a style" in unknown.stderr
+  (tmp_path / "text.wav").write_text("not audio")
+  bad = run(f"--input={tmp_path / 'text.wav'}", f"--output={tmp_path / 'y.wav'}",
+            f"--source_style={names[0]}", f"--target_style={names[1]}")
+  assert bad.returncode != 0 and "cannot decode audio" in bad.stderr
