@@ -34,6 +34,8 @@ setuptools.setup(
             "pytest>=8,<10",
             "mel-cepstral-distance>=0.0.4,<0.1",
             "dill>=0.3.8,<0.5",  # tfds.testing imports it
+            "tensorflow-hub>=0.16.1,<0.17",  # export works with hub.load ...
+            "tf_keras>=2.21,<2.22",          # ... and hub.KerasLayer (Keras 2)
         ],
     },
     classifiers=[

@@ -34,6 +34,28 @@ np.savez(output, waveform=result["waveform"].numpy(), lengths=result["lengths"].
 """
 
 
+HUB_PROCESS = r"""
+import sys
+sys.modules["tf_transforms"] = None
+sys.modules["tfds_builders"] = None
+import numpy as np, tensorflow as tf, tensorflow_hub as hub, tf_keras
+path, inputs = sys.argv[1:3]
+x = np.load(inputs)
+w, s, t = (tf.constant(x[k]) for k in ("waveform", "source_style", "target_style"))
+direct = hub.load(path).signatures["serving_default"](
+    waveform=w, source_style=s, target_style=t)["waveform"].numpy()
+layer = hub.KerasLayer(path, signature="serving_default", signature_outputs_as_dict=True)
+spec = {"waveform": tf_keras.Input(shape=(None,), dtype=tf.float32),
+        "source_style": tf_keras.Input(shape=(), dtype=tf.int32),
+        "target_style": tf_keras.Input(shape=(), dtype=tf.int32)}
+model = tf_keras.Model(spec, layer(spec)["waveform"])
+wrapped = model({"waveform": w, "source_style": s, "target_style": t}).numpy()
+assert direct.shape == wrapped.shape == x["waveform"].shape, (direct.shape, wrapped.shape)
+assert np.allclose(direct, wrapped, atol=1e-6), float(np.abs(direct - wrapped).max())
+print("ok")
+"""
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
   root = tmp_path_factory.mktemp("export")
@@ -87,6 +109,14 @@ def test_fresh_process_without_the_project_matches_the_eager_model(exported, tmp
   np.testing.assert_allclose(served["waveform"], expected, atol=1e-4 * np.abs(expected).max())
   vocabulary = json.load(open(os.path.join(model_dir, "styles.json")))["styles"]
   assert served["names"].tolist() == vocabulary
+
+
+def test_tf_hub_load_and_keras_layer_in_a_fresh_process(exported, tmp_path):
+  np.savez(tmp_path / "in.npz", **request())
+  result = subprocess.run([sys.executable, "-c", HUB_PROCESS, exported[1],
+                           str(tmp_path / "in.npz")], cwd=str(tmp_path), capture_output=True,
+                          text=True, timeout=600, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+  assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
 
 
 @pytest.mark.parametrize("change, message", [
