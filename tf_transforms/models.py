@@ -116,7 +116,8 @@ class AudioTransformModel(keras.Model):
       outputs["linear"] = self.postnet(frames, tf.sequence_mask(lengths, tf.shape(frames)[1]))
     return outputs
 
-  def generate(self, source, source_length, source_style, target_style, num_frames=None):
+  def generate(self, source, source_length, source_style, target_style, num_frames=None,
+               return_alignments=True):
     """Autoregressive inference.
 
     Args:
@@ -133,7 +134,7 @@ class AudioTransformModel(keras.Model):
     r = self.config.reduction_factor
     num_steps = None if num_frames is None else (num_frames + r - 1) // r
     outputs = self.decoder(memory, mask, conditioning, initial_state=state,
-                           num_steps=num_steps)
+                           num_steps=num_steps, return_alignments=return_alignments)
     stopped = tf.cast(outputs["stop_logits"] > 0.0, tf.int32)        # [B, steps]
     steps = tf.shape(stopped)[1]
     first_stop = tf.where(tf.reduce_any(stopped > 0, axis=1),

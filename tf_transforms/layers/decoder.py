@@ -100,7 +100,7 @@ class AttentionDecoder(keras.layers.Layer):
 
   def _attend(self, state, keys, memory, memory_mask):
     """Additive attention. Returns context [B, D] and weights [B, T]."""
-    query = self.query_layer(state)[:, tf.newaxis, :]                   # [B, 1, A]
+    query = tf.expand_dims(self.query_layer(state), 1)                  # [B, 1, A]
     scores = tf.squeeze(self.score_layer(tf.tanh(keys + query)), -1)    # [B, T]
     scores = tf.where(memory_mask, scores, _NEG_INF)
     weights = tf.nn.softmax(scores, axis=-1)
@@ -123,7 +123,7 @@ class AttentionDecoder(keras.layers.Layer):
   # ------------------------------------------------------------------ call
 
   def call(self, memory, memory_mask, conditioning, targets=None, initial_state=None,
-           num_steps=None, training=False):
+           num_steps=None, training=False, return_alignments=True):
     batch = tf.shape(memory)[0]
     dtype = memory.dtype
     memory_mask = tf.cast(memory_mask, tf.bool)
@@ -144,7 +144,7 @@ class AttentionDecoder(keras.layers.Layer):
       return self._teacher_forced(targets, memory, memory_mask, keys, conditioning,
                                   context, state, training)
     return self._autoregressive(memory, memory_mask, keys, conditioning, context,
-                                state, num_steps, training)
+                                state, num_steps, training, return_alignments)
 
   def _teacher_forced(self, targets, memory, memory_mask, keys, conditioning,
                       context, state, training):
@@ -178,16 +178,22 @@ class AttentionDecoder(keras.layers.Layer):
             "alignments": tf.transpose(weights_ta.stack(), [1, 0, 2])}
 
   def _autoregressive(self, memory, memory_mask, keys, conditioning, context, state,
-                      num_steps, training):
+                      num_steps, training, return_alignments):
     r = self.reduction_factor
     batch = tf.shape(memory)[0]
     dtype = memory.dtype
     fixed_length = num_steps is not None
     limit = num_steps if fixed_length else self.max_decoder_steps
-    frames_ta = tf.TensorArray(dtype, size=0, dynamic_size=True,
-                               element_shape=[None, r * self.num_mel_bins])
-    stops_ta = tf.TensorArray(dtype, size=0, dynamic_size=True, element_shape=[None])
-    weights_ta = tf.TensorArray(dtype, size=0, dynamic_size=True, element_shape=[None, None])
+    # Static element shapes where the graph knows them (batch 1 in a TFLite
+    # export): TFLite lowers TensorLists to builtins only then. Alignments
+    # depend on the input length, so they can be left out.
+    static_batch = memory.shape[0]
+    # Fixed-size arrays (``limit`` elements, sliced to the steps run below).
+    arrays = [tf.TensorArray(dtype, size=limit,
+                             element_shape=[static_batch, r * self.num_mel_bins]),
+              tf.TensorArray(dtype, size=limit, element_shape=[static_batch])]
+    if return_alignments:
+      arrays.append(tf.TensorArray(dtype, size=limit, element_shape=[static_batch, None]))
     previous = tf.zeros([batch, self.num_mel_bins], dtype)
 
     def condition(i, previous, context, h, c, finished, *_):
@@ -196,26 +202,29 @@ class AttentionDecoder(keras.layers.Layer):
         going = tf.logical_and(going, tf.logical_not(tf.reduce_all(finished)))
       return going
 
-    def body(i, previous, context, h, c, finished, frames_ta, stops_ta, weights_ta):
+    def body(i, previous, context, h, c, finished, *arrays):
       output, context, weights, (h, c) = self._step(
           self._prenet(previous, training), context, conditioning, [h, c], keys,
           memory, memory_mask)
       frames, stop_logit = self._project(output, context)      # [B, r*F], [B]
       finished = tf.logical_or(finished, stop_logit > 0.0)
-      return (i + 1, frames[:, -self.num_mel_bins:], context, h, c, finished,
-              frames_ta.write(i, frames), stops_ta.write(i, stop_logit),
-              weights_ta.write(i, weights))
+      written = [arrays[0].write(i, frames), arrays[1].write(i, stop_logit)]
+      if return_alignments:
+        written.append(arrays[2].write(i, weights))
+      return (i + 1, frames[:, -self.num_mel_bins:], context, h, c, finished, *written)
 
     loop = tf.while_loop(
         condition, body,
         (tf.constant(0), previous, context, state[0], state[1],
-         tf.zeros([batch], tf.bool), frames_ta, stops_ta, weights_ta),
+         tf.zeros([batch], tf.bool), *arrays),
         maximum_iterations=limit)
     steps = loop[0]
-    frames = tf.transpose(loop[6].stack(), [1, 0, 2])           # [B, steps, r*F]
-    return {"frames": tf.reshape(frames, [batch, steps * r, self.num_mel_bins]),
-            "stop_logits": tf.transpose(loop[7].stack(), [1, 0]),
-            "alignments": tf.transpose(loop[8].stack(), [1, 0, 2])}
+    frames = tf.transpose(loop[6].stack()[:steps], [1, 0, 2])   # [B, steps, r*F]
+    outputs = {"frames": tf.reshape(frames, [batch, steps * r, self.num_mel_bins]),
+               "stop_logits": tf.transpose(loop[7].stack()[:steps], [1, 0])}
+    if return_alignments:
+      outputs["alignments"] = tf.transpose(loop[8].stack()[:steps], [1, 0, 2])
+    return outputs
 
   def get_config(self):
     return {**super().get_config(), "num_mel_bins": self.num_mel_bins,

@@ -9,9 +9,11 @@ PACKAGE = "tf_transforms"
 def _pad_time_to_multiple(x, mask, multiple):
   """Zero-pads the time axis of x [B, T, D] and mask [B, T] to a multiple."""
   extra = -tf.shape(x)[1] % multiple
-  x = tf.pad(x, [[0, 0], [0, extra], [0, 0]])
+  batch = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
+  # Reshape (not set_shape) so graph converters also see the static sizes.
+  padded = tf.reshape(tf.pad(x, [[0, 0], [0, extra], [0, 0]]), [batch, -1, x.shape[2]])
   mask = tf.pad(mask, [[0, 0], [0, extra]], constant_values=False)
-  return x, mask
+  return padded, mask
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -43,7 +45,7 @@ class ConvFrontEnd(keras.layers.Layer):
     self.conv.build((None, None, input_shape[-1]))
 
   def call(self, frames, mask):
-    frames = frames * tf.cast(mask, frames.dtype)[..., tf.newaxis]
+    frames = frames * tf.expand_dims(tf.cast(mask, frames.dtype), -1)
     frames, mask = _pad_time_to_multiple(frames, mask, self.context_frames)
     return self.conv(frames), mask[:, ::self.context_frames]
 
@@ -66,7 +68,7 @@ class StyleConditioning(keras.layers.Layer):
 
   def call(self, features, style_ids):
     one_hot = tf.one_hot(tf.cast(style_ids, tf.int32), self.num_styles, dtype=features.dtype)
-    tiled = tf.tile(one_hot[:, tf.newaxis, :], [1, tf.shape(features)[1], 1])
+    tiled = tf.tile(tf.expand_dims(one_hot, 1), [1, tf.shape(features)[1], 1])
     return tf.concat([features, tiled], axis=-1)
 
   def get_config(self):
@@ -110,7 +112,7 @@ class PyramidalLSTM(keras.layers.Layer):
   def call(self, x, mask, training=False):
     for j, rnn in enumerate(self.rnns):
       if j > 0:
-        x = x * tf.cast(mask, x.dtype)[..., tf.newaxis]
+        x = x * tf.expand_dims(tf.cast(mask, x.dtype), -1)
         x, mask = _pad_time_to_multiple(x, mask, 2)
         batch, width = tf.shape(x)[0], x.shape[-1]
         x = tf.reshape(x, [batch, -1, 2 * width])  # [batch, time / 2, 2 * width]

@@ -39,7 +39,7 @@ class LinearPostNet(keras.layers.Layer):
     self.projection.build((None, None, width))
 
   def call(self, frames, mask):
-    keep = tf.cast(mask, frames.dtype)[..., tf.newaxis]
+    keep = tf.expand_dims(tf.cast(mask, frames.dtype), -1)
     x = frames * keep
     for conv in self.convs:
       x = conv(x) * keep
