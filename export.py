@@ -3,6 +3,8 @@ r"""Export a trained run as a SavedModel for TF Serving / TF Hub.
 Usage:
   python export.py --model_dir=runs/main_ours --export_dir=exports
   # -> exports/tf_transforms/1/ (the next free version; existing ones are kept)
+  python export.py --model_dir=runs/main_ours --tflite=float32 --tflite=float16 \
+      --tflite=dynamic_range     # also exports/tf_transforms/<version>.<variant>.tflite
 
   saved_model_cli show --dir exports/tf_transforms/1 --all
 """
@@ -14,6 +16,9 @@ flags.DEFINE_string("export_dir", "exports", "TF Serving base directory.")
 flags.DEFINE_string("name", "tf_transforms", "Model name (the folder under --export_dir).")
 flags.DEFINE_integer("version", None, "Version number; default the next free one.")
 flags.DEFINE_float("max_seconds", 10.0, "Longest waveform the export accepts.")
+flags.DEFINE_multi_enum("tflite", [], ["float32", "float16", "dynamic_range"],
+                        "Also write <export_dir>/<name>/<version>.<variant>.tflite "
+                        "(log-mel in / out, builtin ops only).")
 FLAGS = flags.FLAGS
 
 
@@ -23,6 +28,10 @@ def main(argv):
   path = export.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
                                    FLAGS.version, FLAGS.max_seconds)
   print(f"exported {path}")
+  for variant in FLAGS.tflite:
+    tflite_path = f"{path}.{variant}.tflite"
+    size = export.export_tflite(FLAGS.model_dir, tflite_path, variant)
+    print(f"exported {tflite_path} ({size / 1e6:.2f} MB)")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ setuptools.setup(
             "dill>=0.3.8,<0.5",  # tfds.testing imports it
             "tensorflow-hub>=0.16.1,<0.17",  # export works with hub.load ...
             "tf_keras>=2.21,<2.22",          # ... and hub.KerasLayer (Keras 2)
+            "ai-edge-litert>=2.0,<3",        # the TFLite runtime
         ],
     },
     classifiers=[

@@ -193,3 +193,27 @@ def test_transform_command_by_style_names(exported, tmp_path):
   bad = run(f"--input={tmp_path / 'text.wav'}", f"--output={tmp_path / 'y.wav'}",
             f"--source_style={names[0]}", f"--target_style={names[1]}")
   assert bad.returncode != 0 and "cannot decode audio" in bad.stderr
+
+
+@pytest.mark.parametrize("variant, tolerance", [("float32", 1e-4), ("float16", 0.05),
+                                                ("dynamic_range", 0.2)])
+def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path, variant, tolerance):
+  """Tolerances (max abs, normalised log-mel in [-1, ~1]): float32 is exact up to
+  round-off; quantised weights are allowed visible differences."""
+  from ai_edge_litert.interpreter import Interpreter
+  model_dir, _ = exported
+  path = str(tmp_path / f"model.{variant}.tflite")
+  size = export.export_tflite(model_dir, path, variant)
+  assert size == os.path.getsize(path) > 0
+  with pytest.raises(FileExistsError, match="already exists"):
+    export.export_tflite(model_dir, path, variant)
+  runner = Interpreter(model_path=path).get_signature_runner("serving_default")
+  model = keras.saving.load_model(os.path.join(model_dir, "model.keras"))
+  for frames in (23, 41):  # any input length, one converted model
+    log_mel = np.random.default_rng(frames).uniform(-1, 0, (1, frames, 80)).astype(np.float32)
+    styles = np.array([0], np.int32), np.array([2], np.int32)
+    lite = runner(log_mel=log_mel, source_style=styles[0], target_style=styles[1])["log_mel"]
+    reference = model.generate(log_mel, np.array([frames], np.int32), *styles,
+                               num_frames=frames)["frames"].numpy()
+    assert lite.shape == reference.shape == (1, frames, 80)
+    np.testing.assert_allclose(lite, reference, atol=tolerance)

@@ -175,3 +175,61 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
       shutil.rmtree(temporary, ignore_errors=True)
     raise
   return target
+
+
+TFLITE_VARIANTS = ("float32", "float16", "dynamic_range")
+
+
+def export_tflite(model_dir, path, variant="float32", overwrite=False) -> int:
+  """Writes the model as TFLite, builtin ops only: normalised log-mel in, log-mel out.
+
+  Batch 1, any number of frames (notes: as many output frames as input
+  frames). Signature ``serving_default``: ``log_mel`` float32 [1, frames, 80],
+  ``source_style``, ``target_style`` int32 [1] -> ``log_mel`` [1, frames, 80].
+  The waveform front-end and Griffin-Lim are not inside: they need complex
+  arithmetic and IRFFT, which are not TFLite builtins (the SavedModel has them).
+
+  Args:
+    variant: "float32", "float16" (weights stored as float16) or
+      "dynamic_range" (int8 weights, float activations).
+
+  Returns:
+    the file size in bytes.
+  """
+  if variant not in TFLITE_VARIANTS:
+    raise ValueError(f"variant must be one of {TFLITE_VARIANTS}. Received {variant!r}")
+  if tf.io.gfile.exists(path) and not overwrite:
+    raise FileExistsError(f"{path}: already exists; pass overwrite=True to replace it")
+  import tempfile
+  from tf_transforms import evaluation
+  run = evaluation.load_run(model_dir)
+  model, mels = run.model, run.config.audio.num_mel_bins
+  fixed_length = run.config.dataset in ("gm_notes", "nsynth")
+
+  def transform(log_mel, source_style, target_style):
+    frames = tf.shape(log_mel)[1]
+    outputs = model.generate(log_mel, tf.reshape(frames, [1]), source_style, target_style,
+                             num_frames=frames if fixed_length else None,
+                             return_alignments=False)
+    return {"log_mel": outputs["frames"]}
+
+  archive = keras.export.ExportArchive()
+  archive.track(model)
+  archive.add_endpoint("serving_default", transform, input_signature=[
+      tf.TensorSpec([1, None, mels], tf.float32, name="log_mel"),
+      tf.TensorSpec([1], tf.int32, name="source_style"),
+      tf.TensorSpec([1], tf.int32, name="target_style")])
+  with tempfile.TemporaryDirectory() as saved_model:
+    archive.write_out(saved_model, verbose=False)
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if variant != "float32":
+      converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if variant == "float16":
+      converter.target_spec.supported_types = [tf.float16]
+    flatbuffer = converter.convert()
+  tf.io.gfile.makedirs(os.path.dirname(os.path.abspath(path)))
+  with tf.io.gfile.GFile(path + ".tmp", "wb") as handle:
+    handle.write(flatbuffer)
+  tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
+  return len(flatbuffer)
