@@ -1,0 +1,78 @@
+r"""TFLite variants of a trained run: size, speed and MCD change, one run.
+
+Exports float32, float16 and dynamic-range TFLite models (builtin ops only)
+of ``--model_dir``, runs each in the LiteRT interpreter on the first
+``--pairs`` test pairs (unseen content), and prints file size, seconds per
+second of audio for the model part (log-mel in, log-mel out), and the
+standard MCD against the targets next to the Keras model's.
+
+Usage:
+  python bench/tflite.py --model_dir=runs/main_ours
+"""
+
+import os
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app, flags  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tf_transforms import audio, data, evaluation, export, metrics  # noqa: E402
+
+flags.DEFINE_string("model_dir", None, "A finished train.py run.", required=True)
+flags.DEFINE_string("data_dir", None, "TFDS data dir.")
+flags.DEFINE_integer("pairs", 24, "Test pairs scored.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  del argv
+  from ai_edge_litert.interpreter import Interpreter
+  run = evaluation.load_run(FLAGS.model_dir)
+  config = run.config
+  index = data.load_index(config.dataset, data_dir=FLAGS.data_dir, config=config.dataset_config,
+                          soundfont=config.soundfont)
+  pairs = data.sample_pairs(index, "test", seed=0)[:FLAGS.pairs]
+  features = index.features(config.audio)
+
+  def score(transform):
+    mcds, seconds = [], 0.0
+    for source, target in pairs:
+      start = time.perf_counter()
+      predicted = transform(features[source][np.newaxis], index.style[source],
+                            index.style[target])
+      seconds += time.perf_counter() - start
+      to_log_mel = lambda f: audio.denormalize_log_spectrogram(f, config.audio).numpy()
+      mcds.append(metrics.mel_cepstral_distortion(
+          to_log_mel(features[target]), to_log_mel(predicted[0, :len(features[target])])))
+    audio_seconds = sum(len(features[s]) for s, _ in pairs) * config.audio.frame_step / 16000
+    return float(np.mean(mcds)), seconds / audio_seconds
+
+  def keras_transform(log_mel, source, target):
+    return run.model.generate(log_mel, np.array([log_mel.shape[1]], np.int32),
+                              np.array([source], np.int32), np.array([target], np.int32),
+                              num_frames=log_mel.shape[1], return_alignments=False)["frames"].numpy()
+
+  keras_mcd, keras_speed = score(keras_transform)
+  print(f"{run.label}: {len(pairs)} test pairs, {os.cpu_count()} CPU cores\n")
+  print("| model (log-mel in, log-mel out) | size MB | s per s of audio | MCD dB | MCD change |")
+  print("| --- | ---: | ---: | ---: | ---: |")
+  print(f"| Keras (eager) | — | {keras_speed:.3f} | {keras_mcd:.2f} | — |")
+  with tempfile.TemporaryDirectory() as directory:
+    for variant in export.TFLITE_VARIANTS:
+      path = os.path.join(directory, f"{variant}.tflite")
+      size = export.export_tflite(FLAGS.model_dir, path, variant)
+      runner = Interpreter(model_path=path).get_signature_runner("serving_default")
+      lite_mcd, lite_speed = score(lambda log_mel, source, target: runner(
+          log_mel=log_mel.astype(np.float32), source_style=np.array([source], np.int32),
+          target_style=np.array([target], np.int32))["log_mel"])
+      print(f"| TFLite {variant} | {size / 1e6:.2f} | {lite_speed:.3f} | {lite_mcd:.2f} | "
+            f"{lite_mcd - keras_mcd:+.2f} |")
+
+
+if __name__ == "__main__":
+  app.run(main)
