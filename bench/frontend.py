@@ -15,7 +15,6 @@ Usage:
 
 import os
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -26,6 +25,7 @@ import numpy as np  # noqa: E402
 import scipy.signal  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from bench.common import best_time  # noqa: E402
 from tests import signals  # noqa: E402
 from tf_transforms import audio  # noqa: E402
 from tf_transforms.configs import AudioConfig  # noqa: E402
@@ -39,15 +39,6 @@ FLAGS = flags.FLAGS
 CONFIG = AudioConfig()
 LIBROSA_STFT = dict(n_fft=2048, hop_length=200, win_length=800, window="hann",
                     center=True, pad_mode="constant")
-
-
-def best_time(fn, repeats):
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  return min(times)
 
 
 def make_clips(count, seconds):

@@ -19,9 +19,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app, flags  # noqa: E402
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
+from bench.common import best_step_time, make_train_step  # noqa: E402
 from tf_transforms import data, models  # noqa: E402
 from tf_transforms.configs import PRESETS  # noqa: E402
 
@@ -46,24 +45,8 @@ def pipeline_rate(dataset, batches):
 
 def training_rate(index, batch):
   config = dataclasses.replace(PRESETS["default"].model, num_styles=len(index.vocabulary))
-  model = models.build_model(config)
-  optimizer = keras.optimizers.Adam(1e-3)
-
-  @tf.function
-  def step(batch):
-    with tf.GradientTape() as tape:
-      outputs = model(batch, training=True)
-      loss = models.transform_loss(outputs, batch["target"], batch["target_length"],
-                                   config.reduction_factor)["loss"]
-    gradients = tape.gradient(loss, model.trainable_variables)
-    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-    return loss
-
-  float(step(batch))
-  start = time.perf_counter()
-  for _ in range(FLAGS.steps):
-    float(step(batch))
-  return FLAGS.steps * int(batch["source"].shape[0]) / (time.perf_counter() - start)
+  step = make_train_step(models.build_model(config), config, "graph")
+  return int(batch["source"].shape[0]) / best_step_time(step, batch, FLAGS.steps)
 
 
 def main(argv):

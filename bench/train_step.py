@@ -20,7 +20,6 @@ Usage:
 import dataclasses
 import os
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -30,6 +29,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from bench.common import best_step_time, make_train_step  # noqa: E402
 from tf_transforms import models  # noqa: E402
 from tf_transforms.configs import PRESETS  # noqa: E402
 
@@ -104,33 +104,6 @@ def make_batch(config, batch_size, frames):
   }
 
 
-def make_step(model, config, compile_mode):
-  optimizer = keras.optimizers.Adam(1e-3)
-
-  def step(batch):
-    with tf.GradientTape() as tape:
-      outputs = model(batch, training=True)
-      loss = models.transform_loss(outputs, batch["target"], batch["target_length"],
-                                   config.reduction_factor)["loss"]
-    variables = model.trainable_variables
-    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-    return loss
-
-  if compile_mode == "eager":
-    return step
-  return tf.function(step, jit_compile=(compile_mode == "xla"))
-
-
-def best_step_time(step, batch, repeats):
-  float(step(batch))  # trace / compile / build
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    float(step(batch))
-    times.append(time.perf_counter() - start)
-  return min(times)
-
-
 def main(argv):
   del argv
   print(f"batch {FLAGS.batch_size}, {FLAGS.frames} frames in and out, {os.cpu_count()} CPU "
@@ -142,13 +115,13 @@ def main(argv):
     batch = make_batch(config, FLAGS.batch_size, FLAGS.frames)
     frames = FLAGS.batch_size * FLAGS.frames
     keras.utils.set_random_seed(0)
-    reference = best_step_time(make_step(ReferenceModel(config), config, "eager"), batch,
+    reference = best_step_time(make_train_step(ReferenceModel(config), config, "eager"), batch,
                                FLAGS.repeats)
     rows = [("reference (plain Keras, Python loop, eager)", reference)]
     for mode, label in [("graph", "tf_transforms, tf.function"),
                         ("xla", "tf_transforms, tf.function + XLA")]:
       model = models.build_model(config)
-      rows.append((label, best_step_time(make_step(model, config, mode), batch, FLAGS.repeats)))
+      rows.append((label, best_step_time(make_train_step(model, config, mode), batch, FLAGS.repeats)))
     for label, seconds in rows:
       print(f"| {preset} | {label} | {seconds:.3f} | {frames / seconds:.0f} | "
             f"{reference / seconds:.2f}x |")

@@ -71,6 +71,22 @@ DATASETS = {
 }
 
 
+def pad_rows(rows, pad_value=0.0) -> np.ndarray:
+  """Stacks arrays that differ in their first dimension, padding at the end.
+
+  Args:
+    rows: list of float arrays [length_i, ...] with equal trailing shapes.
+
+  Returns:
+    float32 [len(rows), max length, ...].
+  """
+  longest = max(len(r) for r in rows)
+  batch = np.full((len(rows), longest) + rows[0].shape[1:], pad_value, np.float32)
+  for i, row in enumerate(rows):
+    batch[i, :len(row)] = row
+  return batch
+
+
 def _feature(example, path):
   if not path:
     return "speech"
@@ -162,11 +178,7 @@ class Index:
       features = [None] * len(clips)
       for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
-        longest = max(len(clips[r]) for r in rows)
-        padded = np.zeros((len(rows), longest), np.float32)
-        for i, r in enumerate(rows):
-          padded[i, :len(clips[r])] = clips[r]
-        frames = extract(tf.constant(padded)).numpy()
+        frames = extract(tf.constant(pad_rows([clips[r] for r in rows]))).numpy()
         for i, r in enumerate(rows):
           features[r] = frames[i, :1 + len(clips[r]) // audio_config.frame_step]
       self._features[audio_config] = features

@@ -82,10 +82,7 @@ def vocoded_features(index: data.Index, rows, audio_config, batch_size=32):
   out = []
   for start in range(0, len(rows), batch_size):
     chunk = rows[start:start + batch_size]
-    longest = max(len(features[r]) for r in chunk)
-    batch = np.full((len(chunk), longest, features[0].shape[1]), -1.0, np.float32)
-    for i, r in enumerate(chunk):
-      batch[i, :len(features[r])] = features[r]
+    batch = data.pad_rows([features[r] for r in chunk], pad_value=-1.0)  # silence
     waveforms = vocode(audio.denormalize_log_spectrogram(batch, audio_config)).numpy()
     for i, r in enumerate(chunk):
       waveform = waveforms[i, :(len(features[r]) - 1) * audio_config.frame_step]
@@ -289,10 +286,7 @@ def figure_3(run: Run, index: data.Index, path, seed=0):
   embeddings = []
   for start in range(0, len(rows), 32):
     chunk = rows[start:start + 32]
-    longest = max(len(features[r]) for r in chunk)
-    batch = np.full((len(chunk), longest, features[0].shape[1]), -1.0, np.float32)
-    for i, r in enumerate(chunk):
-      batch[i, :len(features[r])] = features[r]
+    batch = data.pad_rows([features[r] for r in chunk], pad_value=-1.0)
     lengths = np.array([len(features[r]) for r in chunk], np.int32)
     memory, mask, state = run.model.encode(batch, lengths, index.style[chunk])
     weights = tf.cast(mask, tf.float32)[..., tf.newaxis]

@@ -153,7 +153,7 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
     raise FileExistsError(f"{target}: version {version} already exists; exports are never "
                           "overwritten -- pick another --version")
   module = TransformModule(run.model, run.config.audio, run.vocabulary.names,
-                           fixed_length=run.config.dataset in ("gm_notes", "nsynth"),
+                           fixed_length=run.config.dataset in evaluation.FIXED_LENGTH,
                            max_seconds=max_seconds)
   archive = keras.export.ExportArchive()
   archive.track(run.model)
@@ -204,7 +204,7 @@ def export_tflite(model_dir, path, variant="float32", overwrite=False) -> int:
   from tf_transforms import evaluation
   run = evaluation.load_run(model_dir)
   model, mels = run.model, run.config.audio.num_mel_bins
-  fixed_length = run.config.dataset in ("gm_notes", "nsynth")
+  fixed_length = run.config.dataset in evaluation.FIXED_LENGTH
 
   def transform(log_mel, source_style, target_style):
     frames = tf.shape(log_mel)[1]

@@ -1,0 +1,42 @@
+"""Helpers shared by the benchmarks (no flags here)."""
+
+import time
+
+import keras
+import tensorflow as tf
+
+from tf_transforms import models
+
+
+def best_time(fn, repeats):
+  """Shortest wall time of ``repeats`` calls of ``fn()`` (machines here are shared)."""
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - start)
+  return min(times)
+
+
+def make_train_step(model, config, compile_mode):
+  """One optimizer step of ``transform_loss`` on a batch: "eager", "graph" or "xla"."""
+  optimizer = keras.optimizers.Adam(1e-3)
+
+  def step(batch):
+    with tf.GradientTape() as tape:
+      outputs = model(batch, training=True)
+      loss = models.transform_loss(outputs, batch["target"], batch["target_length"],
+                                   config.reduction_factor)["loss"]
+    variables = model.trainable_variables
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    return loss
+
+  if compile_mode == "eager":
+    return step
+  return tf.function(step, jit_compile=(compile_mode == "xla"))
+
+
+def best_step_time(step, batch, repeats):
+  """Best time of one training step, after a first call that traces / compiles."""
+  float(step(batch))
+  return best_time(lambda: float(step(batch)), repeats)
