@@ -5,9 +5,14 @@ only) and times ``serving_default`` -- front-end, autoregressive model,
 mel inverse, Griffin-Lim and de-emphasis, all in-graph -- on 1 s and 4 s
 inputs. Best of --repeats; RTF < 1 is faster than real time.
 
+With --tflite, the TFLite model (builtins only) is timed on the same inputs:
+the network alone, log-mel in and out -- the front-end and Griffin-Lim are
+not in the TFLite file (see README).
+
 Usage:
-  python export.py --model_dir=runs/main_ours --export_dir=exports
-  python bench/inference.py --model=exports/tf_transforms/1
+  python export.py --model_dir=runs/main_ours --export_dir=exports --tflite=float32
+  python bench/inference.py --model=exports/tf_transforms/1 \
+      --tflite=exports/tf_transforms/1.float32.tflite
 """
 
 import os
@@ -20,6 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 flags.DEFINE_string("model", None, "Exported SavedModel version directory.", required=True)
+flags.DEFINE_string("tflite", None, "Optional TFLite model (export.py --tflite) to time too.")
 flags.DEFINE_integer("repeats", 5, "Timed calls per length; the best is kept.")
 FLAGS = flags.FLAGS
 
@@ -30,8 +36,12 @@ def main(argv):
   serve = loaded.signatures["serving_default"]
   print(f"{FLAGS.model}, {os.cpu_count()} CPU cores, TF {tf.__version__}, best of "
         f"{FLAGS.repeats}\n")
-  print("| input | SavedModel seconds | real-time factor |")
-  print("| --- | ---: | ---: |")
+  runner = None
+  if FLAGS.tflite:
+    from ai_edge_litert.interpreter import Interpreter
+    runner = Interpreter(model_path=FLAGS.tflite).get_signature_runner("serving_default")
+  print("| input | model | seconds | real-time factor |")
+  print("| --- | --- | ---: | ---: |")
   for seconds in (1.0, 4.0):
     t = np.arange(int(seconds * 16000)) / 16000
     waveform = tf.constant((0.3 * np.sin(2 * np.pi * 261.6 * t))[np.newaxis], tf.float32)
@@ -43,7 +53,22 @@ def main(argv):
       serve(waveform=waveform, source_style=styles[0], target_style=styles[1])["waveform"].numpy()
       times.append(time.perf_counter() - start)
     best = min(times)
-    print(f"| {seconds:g} s | {best:.3f} | {best / seconds:.3f} |")
+    print(f"| {seconds:g} s | SavedModel, audio to audio (Griffin-Lim included) | {best:.3f} | "
+          f"{best / seconds:.3f} |")
+    if runner is not None:
+      log_mel = serve(waveform=waveform, source_style=styles[0],
+                      target_style=styles[1])["log_mel"].numpy()  # any log-mel of this length
+      inputs = dict(log_mel=log_mel, source_style=np.array([0], np.int32),
+                    target_style=np.array([1], np.int32))
+      runner(**inputs)
+      times = []
+      for _ in range(FLAGS.repeats):
+        start = time.perf_counter()
+        runner(**inputs)
+        times.append(time.perf_counter() - start)
+      best = min(times)
+      print(f"| {seconds:g} s | TFLite, network only (log-mel in/out) | {best:.3f} | "
+            f"{best / seconds:.3f} |")
 
 
 if __name__ == "__main__":
