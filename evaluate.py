@@ -12,6 +12,7 @@ Writes to --output_dir: table2.md (and table3.md for a sweep), results.json
 unless --overwrite.
 """
 
+import json
 import os
 
 from absl import app, flags
@@ -73,14 +74,10 @@ def main(argv):
   elif FLAGS.sweep:
     raise app.UsageError(f"--sweep supports context_ms only. Received {FLAGS.sweep!r}")
   for name, text in outputs.items():
-    path = os.path.join(FLAGS.output_dir, name)
-    if os.path.exists(path) and not FLAGS.overwrite:
-      raise FileExistsError(f"{path}: already exists; pass --overwrite to replace it")
-    with open(path, "w") as handle:
-      handle.write(text + "\n")
+    evaluation.write_output(os.path.join(FLAGS.output_dir, name), text + "\n", FLAGS.overwrite)
     print(f"\n{name}:\n{text}")
-  evaluation.write_json(os.path.join(FLAGS.output_dir, "results.json"), results,
-                        FLAGS.overwrite)
+  evaluation.write_output(os.path.join(FLAGS.output_dir, "results.json"),
+                          json.dumps(results, indent=1, default=float), FLAGS.overwrite)
   print(f"\nwrote {FLAGS.output_dir}/")
 
 

@@ -31,7 +31,7 @@ def main(argv):
       epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
       context_ms=FLAGS.context_ms, autoencoder=FLAGS.autoencoder, init_from=FLAGS.init_from,
       seed=FLAGS.seed, strategy=FLAGS.strategy, soundfont=FLAGS.soundfont,
-      checkpoint_every=FLAGS.checkpoint_every, summary_every=FLAGS.checkpoint_every)
+      checkpoint_every=FLAGS.checkpoint_every)
   model_dir = FLAGS.model_dir or os.path.join("runs", f"{FLAGS.dataset}_{FLAGS.model}")
   training.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir)
 

@@ -16,13 +16,16 @@ Usage:
 """
 
 import os
-import time
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app, flags  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+from bench.common import best_time  # noqa: E402
 
 flags.DEFINE_string("model", None, "Exported SavedModel version directory.", required=True)
 flags.DEFINE_string("tflite", None, "Optional TFLite model (export.py --tflite) to time too.")
@@ -46,13 +49,10 @@ def main(argv):
     t = np.arange(int(seconds * 16000)) / 16000
     waveform = tf.constant((0.3 * np.sin(2 * np.pi * 261.6 * t))[np.newaxis], tf.float32)
     styles = tf.constant([0], tf.int32), tf.constant([1], tf.int32)
-    serve(waveform=waveform, source_style=styles[0], target_style=styles[1])  # warm up
-    times = []
-    for _ in range(FLAGS.repeats):
-      start = time.perf_counter()
-      serve(waveform=waveform, source_style=styles[0], target_style=styles[1])["waveform"].numpy()
-      times.append(time.perf_counter() - start)
-    best = min(times)
+    run = lambda: serve(waveform=waveform, source_style=styles[0],
+                        target_style=styles[1])["waveform"].numpy()
+    run()  # warm up
+    best = best_time(run, FLAGS.repeats)
     print(f"| {seconds:g} s | SavedModel, audio to audio (Griffin-Lim included) | {best:.3f} | "
           f"{best / seconds:.3f} |")
     if runner is not None:
@@ -60,13 +60,8 @@ def main(argv):
                       target_style=styles[1])["log_mel"].numpy()  # any log-mel of this length
       inputs = dict(log_mel=log_mel, source_style=np.array([0], np.int32),
                     target_style=np.array([1], np.int32))
-      runner(**inputs)
-      times = []
-      for _ in range(FLAGS.repeats):
-        start = time.perf_counter()
-        runner(**inputs)
-        times.append(time.perf_counter() - start)
-      best = min(times)
+      runner(**inputs)  # warm up
+      best = best_time(lambda: runner(**inputs), FLAGS.repeats)
       print(f"| {seconds:g} s | TFLite, network only (log-mel in/out) | {best:.3f} | "
             f"{best / seconds:.3f} |")
 

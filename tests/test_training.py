@@ -1,7 +1,6 @@
 """train.py: run configs, refusing mixed runs, NaN guard, kill-and-resume, summaries."""
 
 import glob
-import math
 import os
 import signal
 import subprocess

@@ -113,13 +113,8 @@ class AudioConfig:
   def num_spectrogram_bins(self) -> int:
     return self.fft_length // 2 + 1
 
-  @property
-  def frame_rate(self) -> float:
-    """Frames per second."""
-    return self.sample_rate / self.frame_step
-
-  def num_frames(self, num_samples: int) -> int:
-    """Frames produced by the centred STFT for ``num_samples`` samples."""
+  def num_frames(self, num_samples):
+    """Frames the centred STFT gives ``num_samples`` samples (int or int tensor)."""
     return 1 + num_samples // self.frame_step
 
   @property

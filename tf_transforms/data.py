@@ -180,7 +180,7 @@ class Index:
         rows = order[start:start + batch_size]
         frames = extract(tf.constant(pad_rows([clips[r] for r in rows]))).numpy()
         for i, r in enumerate(rows):
-          features[r] = frames[i, :1 + len(clips[r]) // audio_config.frame_step]
+          features[r] = frames[i, :audio_config.num_frames(len(clips[r]))]
       self._features[audio_config] = features
     return self._features[audio_config]
 
@@ -368,7 +368,7 @@ def pair_dataset(index: Index, split: str, batch_size: int, *,
     def frames(waveforms, lengths):
       log_mel = audio.log_mel_spectrogram(waveforms, audio_config)   # [B, T, mels]
       return (audio.normalize_log_spectrogram(log_mel, audio_config),
-              tf.cast(1 + lengths // audio_config.frame_step, tf.int32))
+              tf.cast(audio_config.num_frames(lengths), tf.int32))
 
     source, source_length = frames(batch["source_audio"], batch["source_samples"])
     target, target_length = frames(batch["target_audio"], batch["target_samples"])

@@ -21,7 +21,6 @@ The copy-the-source baseline (output = input) is scored the same way.
 """
 
 import dataclasses
-import json
 import math
 import os
 
@@ -288,11 +287,9 @@ def figure_3(run: Run, index: data.Index, path, seed=0):
     chunk = rows[start:start + 32]
     batch = data.pad_rows([features[r] for r in chunk], pad_value=-1.0)
     lengths = np.array([len(features[r]) for r in chunk], np.int32)
-    memory, mask, state = run.model.encode(batch, lengths, index.style[chunk])
+    memory, mask, _ = run.model.encode(batch, lengths, index.style[chunk])
     weights = tf.cast(mask, tf.float32)[..., tf.newaxis]
     pooled = tf.reduce_sum(memory * weights, 1) / tf.maximum(tf.reduce_sum(weights, 1), 1.0)
-    if state is not None and memory.shape[-1] == 0:
-      pooled = state[0]
     embeddings.append(pooled.numpy())
   embeddings = np.concatenate(embeddings)
   points = sklearn.manifold.TSNE(n_components=2, perplexity=min(30, len(rows) - 1),
@@ -329,9 +326,10 @@ def write_example_audio(examples, output_dir, audio_config, overwrite=False):
   return paths
 
 
-def write_json(path, payload, overwrite=False):
+def write_output(path, text, overwrite=False):
+  """Writes a result file atomically; refuses to replace one unless ``overwrite``."""
   if tf.io.gfile.exists(path) and not overwrite:
     raise FileExistsError(f"{path}: already exists; pass --overwrite to replace it")
   with tf.io.gfile.GFile(path + ".tmp", "w") as handle:
-    json.dump(payload, handle, indent=1, default=float)
+    handle.write(text)
   tf.io.gfile.rename(path + ".tmp", path, overwrite=True)

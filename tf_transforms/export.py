@@ -24,7 +24,7 @@ import shutil
 import keras
 import tensorflow as tf
 
-from tf_transforms import audio, data
+from tf_transforms import audio
 
 DEFAULT_MAX_SECONDS = 10.0
 

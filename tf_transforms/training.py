@@ -31,7 +31,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms import audio, data, models
+from tf_transforms import data, models
 from tf_transforms.configs import AudioConfig, ModelConfig, TrainingConfig, get_preset
 
 FRAME_MS = 12.5
@@ -49,8 +49,8 @@ class RunConfig:
     model: the ModelConfig (``num_styles`` is set from the data).
     training: the TrainingConfig.
     steps: total optimizer steps.
-    checkpoint_every: steps per checkpoint (and per Keras "epoch").
-    summary_every: steps between spectrogram / audio summaries.
+    checkpoint_every: steps per checkpoint (and per Keras "epoch"); spectrogram
+      and audio summaries are written at each checkpoint too.
     autoencoder: pairs are (x, x) instead of (x, same content in another style).
     init_from: a model.keras whose weights initialise this run (fine-tuning).
     seed: seeds weights, pairs and order.
@@ -66,7 +66,6 @@ class RunConfig:
   training: TrainingConfig = TrainingConfig()
   steps: int = 1000
   checkpoint_every: int = 200
-  summary_every: int = 200
   autoencoder: bool = False
   init_from: str | None = None
   seed: int = 0
