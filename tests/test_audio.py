@@ -11,6 +11,7 @@ import librosa
 import numpy as np
 import pytest
 import scipy.signal
+import scipy.stats
 import tensorflow as tf
 
 from tests import signals
@@ -263,3 +264,73 @@ def test_log_linear_spectrogram_matches_librosa_and_vocodes_back():
   mcd = metrics.mel_cepstral_distortion(audio.log_mel_spectrogram(x).numpy(),
                                         audio.log_mel_spectrogram(y).numpy())
   assert mcd < 4.0  # the true linear spectrogram, 64 Griffin-Lim iterations
+
+
+# ---------------------------------------------------------------- builtin-op forms
+
+
+@pytest.mark.parametrize("fft_length,num_samples", [(2048, 800), (2048, 2048), (16, 11)])
+def test_irfft_by_forward_rfft_matches_numpy(rng, fft_length, num_samples):
+  bins = fft_length // 2 + 1
+  spectrum = (rng.standard_normal((3, 4, bins)) + 1j * rng.standard_normal((3, 4, bins)))
+  # numpy's irfft, like ours, ignores the imaginary parts of DC and Nyquist.
+  expected = np.fft.irfft(spectrum, fft_length)[..., :num_samples]
+  ours = audio._irfft(spectrum.real.astype(np.float32), spectrum.imag.astype(np.float32),
+                      fft_length, num_samples)
+  np.testing.assert_allclose(ours, expected, atol=1e-5 * np.abs(expected).max())
+
+
+def test_hashed_phase_is_uniform_and_incoherent():
+  phase = audio.hashed_phase(400, 1025, seed=0).numpy()
+  assert phase.shape == (400, 1025)
+  assert phase.min() >= 0.0 and phase.max() < 2 * np.pi
+
+  def distance_from_uniform(values):  # Kolmogorov-Smirnov statistic
+    return scipy.stats.kstest(values.ravel() / (2 * np.pi), "uniform").statistic
+
+  # The law of the phases is within 1% of uniform, and so are the phase
+  # steps between neighbouring bins and frames (a linear ramp, the failure
+  # of affine hashes, has a constant step: a distance near 1).
+  assert distance_from_uniform(phase) < 0.01
+  for axis in (0, 1):
+    assert distance_from_uniform(np.mod(np.diff(phase, axis=axis), 2 * np.pi)) < 0.01
+  # The mean phasor over a frame's bins is as small as for random phases.
+  resultant = np.abs(np.exp(1j * phase).mean(axis=1))
+  assert resultant.mean() < 3 / np.sqrt(1025)
+  assert not np.array_equal(phase, audio.hashed_phase(400, 1025, seed=1).numpy())
+
+
+def test_dsp_converts_to_tflite_builtins_and_matches(rng):
+  """The TFLite export runs these functions: log-mel and Griffin-Lim must be
+  builtin-only and agree with TF (batch 1, any length)."""
+  from ai_edge_litert.interpreter import Interpreter
+
+  def roundtrip(waveform):
+    log_mel = audio.log_mel_spectrogram(waveform)
+    return {"log_mel": log_mel,
+            "audio": audio.log_mel_to_audio(log_mel, iterations=4,
+                                            length=tf.shape(waveform)[1])}
+
+  module = tf.Module()
+  module.roundtrip = tf.function(roundtrip)
+  function = module.roundtrip.get_concrete_function(
+      tf.TensorSpec([1, None], tf.float32, name="waveform"))
+  converter = tf.lite.TFLiteConverter.from_concrete_functions([function], module)
+  converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+  interpreter = Interpreter(model_content=converter.convert())
+  for seconds in (0.5, 1.3):
+    x = signals.speech_like(seconds=seconds)[None].astype(np.float32)
+    runner = interpreter.get_signature_runner()
+    got = runner(waveform=x)
+    want = roundtrip(tf.constant(x))
+    np.testing.assert_allclose(got["log_mel"], want["log_mel"], atol=2e-3)
+    assert got["audio"].shape == x.shape
+    np.testing.assert_allclose(got["audio"], want["audio"],
+                               atol=1e-3 * np.abs(want["audio"]).max())
+
+
+@pytest.mark.parametrize("length,step", [(800, 200), (6, 4)])
+def test_overlap_and_add_matches_tf_signal(rng, length, step):
+  frames = rng.standard_normal((2, 3, 7, length)).astype(np.float32)
+  np.testing.assert_allclose(audio.overlap_and_add(frames, step),
+                             tf.signal.overlap_and_add(frames, step), atol=1e-5)

@@ -4,6 +4,12 @@ Every function here works eagerly, inside ``tf.function`` and under XLA
 (``jit_compile=True``), on any number of leading batch dimensions. Layers and
 data pipelines call these; nothing here holds state.
 
+Everything here also converts to TFLite with builtin ops only (the TFLite
+export runs this same code): no complex multiplication or conjugate (power is
+``re^2 + im^2``), no IRFFT (``_irfft`` uses one RFFT), no random ops
+(Griffin-Lim's initial phase is an integer hash) and no dynamic-length FFT
+(de-emphasis is a convolution).
+
 Conventions (see ``configs.py`` for why):
 
 * waveforms: float32 ``[..., samples]``, nominally in [-1, 1];
@@ -52,14 +58,13 @@ def pre_emphasis(audio, coefficient: float = DEFAULT_CONFIG.pre_emphasis):
 
 
 def de_emphasis(audio, coefficient: float = DEFAULT_CONFIG.pre_emphasis):
-  """Exact inverse of ``pre_emphasis``: the IIR ``y[n] = x[n] + a * y[n-1]``.
+  """Inverse of ``pre_emphasis``: the IIR ``y[n] = x[n] + a * y[n-1]``.
 
   A sample-by-sample recursion is slow in a graph, so the filter is applied as
-  a division in the frequency domain, ``Y = X / (1 - a e^{-jw})``, over an FFT
-  long enough that the circular wrap-around is below
-  ``_DE_EMPHASIS_TOLERANCE`` (the impulse response ``a^k`` has decayed by then:
-  ~680 samples for a = 0.97). Matches ``scipy.signal.lfilter([1], [1, -a], x)``
-  to float32 precision; O(n log n).
+  its impulse response ``a^k`` truncated where it falls below
+  ``_DE_EMPHASIS_TOLERANCE`` (~680 taps for a = 0.97), a causal convolution:
+  fast, batched, and a TFLite builtin (CONV_2D). Matches
+  ``scipy.signal.lfilter([1], [1, -a], x)`` to float32 precision.
 
   Args:
     audio: float32 waveform, shape ``[..., samples]``.
@@ -74,21 +79,14 @@ def de_emphasis(audio, coefficient: float = DEFAULT_CONFIG.pre_emphasis):
   if not 0.0 < coefficient < 1.0:
     raise ValueError(f"de_emphasis coefficient must be in [0, 1). "
                      f"Received coefficient={coefficient}")
-  tail = int(math.ceil(math.log(_DE_EMPHASIS_TOLERANCE) / math.log(coefficient)))
-  num_samples = audio.shape[-1]
-  if num_samples is not None:  # Static: XLA needs a constant FFT length.
-    fft_length = 1 << int(math.ceil(math.log2(num_samples + tail)))
-  else:
-    total = tf.cast(tf.shape(audio)[-1] + tail, tf.float32)
-    fft_length = tf.cast(2.0**tf.math.ceil(tf.math.log(total) / math.log(2.0)),
-                         tf.int32)
-    num_samples = tf.shape(audio)[-1]
-  spectrum = tf.signal.rfft(audio, [fft_length])  # [..., fft_length//2 + 1]
-  omega = (2.0 * math.pi / tf.cast(fft_length, tf.float32)) * tf.range(
-      tf.shape(spectrum)[-1], dtype=tf.float32)
-  denominator = tf.complex(1.0 - coefficient * tf.cos(omega),
-                           coefficient * tf.sin(omega))
-  return tf.signal.irfft(spectrum / denominator, [fft_length])[..., :num_samples]
+  taps = int(math.ceil(math.log(_DE_EMPHASIS_TOLERANCE) / math.log(coefficient)))
+  # conv1d correlates, so the kernel is the impulse response reversed.
+  kernel = (coefficient ** np.arange(taps - 1, -1, -1, dtype=np.float64)).astype(np.float32)
+  shape = tf.shape(audio)
+  flat = tf.reshape(audio, [-1, shape[-1], 1])
+  flat = tf.pad(flat, [[0, 0], [taps - 1, 0], [0, 0]])
+  filtered = tf.nn.conv1d(flat, kernel[:, None, None], stride=1, padding="VALID")
+  return tf.reshape(filtered, shape)
 
 
 def stft(audio, config: AudioConfig = DEFAULT_CONFIG):
@@ -134,15 +132,45 @@ def inverse_stft(stfts, config: AudioConfig = DEFAULT_CONFIG, length=None):
     float32 waveform, shape ``[..., samples]``.
   """
   stfts = tf.convert_to_tensor(stfts, tf.complex64)
-  padded = _overlap_add(stfts, _inverse_envelope(tf.shape(stfts)[-2], config),
-                        config)
+  return _inverse_stft_parts(tf.math.real(stfts), tf.math.imag(stfts), config, length)
+
+
+def _inverse_stft_parts(real, imag, config: AudioConfig, length=None):
+  """``inverse_stft`` of the STFT ``real + i imag`` (float32 parts)."""
+  padded = _overlap_add(real, imag, _inverse_envelope(tf.shape(real)[-2], config), config)
   half = config.frame_length // 2
   if length is None:
-    length = (tf.shape(stfts)[-2] - 1) * config.frame_step
+    length = (tf.shape(real)[-2] - 1) * config.frame_step
   signal = padded[..., half:half + length]
   missing = length - tf.shape(signal)[-1]
   rank = signal.shape.rank
   return tf.pad(signal, [[0, 0]] * (rank - 1) + [[0, missing]])
+
+
+def overlap_and_add(frames, frame_step):
+  """``tf.signal.overlap_and_add`` in TFLite builtin ops.
+
+  When ``frame_step`` divides the frame length L (ours: 800 = 4 x 200), each
+  frame is cut into R = L / frame_step blocks and block r of frame t lands on
+  output block t + r: R padded adds. (TF's version slices with an ellipsis,
+  which TFLite's STRIDED_SLICE lacks.) Other sizes use TF's version.
+
+  Args:
+    frames: float32 ``[..., frames, L]``.
+
+  Returns:
+    float32 ``[..., (frames - 1) * frame_step + L]``.
+  """
+  length = frames.shape[-1]
+  if length is None or length % frame_step:
+    return tf.signal.overlap_and_add(frames, frame_step)
+  ratio = length // frame_step
+  shape = tf.shape(frames)
+  blocks = tf.reshape(frames, tf.stack([-1, shape[-2], ratio, frame_step]))  # [M, T, R, step]
+  total = 0.0
+  for r in range(ratio):
+    total += tf.pad(blocks[:, :, r, :], [[0, 0], [r, ratio - 1 - r], [0, 0]])
+  return tf.reshape(total, tf.concat([shape[:-2], [-1]], 0))
 
 
 def _inverse_envelope(num_frames, config: AudioConfig):
@@ -153,26 +181,63 @@ def _inverse_envelope(num_frames, config: AudioConfig):
     (centred) time axis of ``stft``.
   """
   window = tf.signal.hann_window(config.frame_length)
-  envelope = tf.signal.overlap_and_add(
-      tf.tile(tf.square(window)[tf.newaxis], [num_frames, 1]), config.frame_step)
+  envelope = overlap_and_add(
+      tf.tile(tf.square(window)[tf.newaxis], tf.stack([num_frames, 1])), config.frame_step)
   return tf.where(envelope > 1e-10, 1.0 / tf.maximum(envelope, 1e-10),
                   tf.zeros_like(envelope))
 
 
-def _overlap_add(stfts, inverse_envelope, config: AudioConfig):
+def _irfft(real, imag, fft_length, num_samples):
+  """The first ``num_samples`` of ``irfft(complex(real, imag), [fft_length])``.
+
+  Computed with one *forward* real FFT (TFLite has RFFT2D but no inverse):
+  the Hermitian spectrum X = a + ib is folded into the real sequence
+  ``c_k = Re X_k + Im X_k`` (k <= N/2), ``c_{N-k} = Re X_k - Im X_k``, whose
+  DFT C has ``N x[n] = Re C[n] + Im C[n]`` and ``N x[N-n] = Re C[n] - Im C[n]``
+  (a discrete Hartley transform). Like irfft, the imaginary parts of the DC
+  and Nyquist bins are ignored.
+
+  Args:
+    real, imag: float32 ``[..., fft_length // 2 + 1]``.
+    fft_length: even FFT size N.
+    num_samples: samples to return, at most N.
+
+  Returns:
+    float32 ``[..., num_samples]``.
+  """
+  half = fft_length // 2
+  imag = tf.concat([tf.zeros_like(imag[..., :1]), imag[..., 1:half],
+                    tf.zeros_like(imag[..., :1])], -1)
+  plus, minus = real + imag, real - imag
+  folded = tf.concat([plus, tf.reverse(minus[..., 1:half], [-1])], -1)    # [..., N]
+  spectrum = tf.signal.rfft(folded, [fft_length])                          # [..., N/2+1]
+  re, im = tf.math.real(spectrum), tf.math.imag(spectrum)
+  samples = (re + im) * (1.0 / fft_length)                                 # n = 0..N/2
+  if num_samples > half + 1:
+    mirrored = tf.reverse((re - im)[..., 1:half], [-1]) * (1.0 / fft_length)  # n > N/2
+    samples = tf.concat([samples, mirrored], -1)
+  return samples[..., :num_samples]
+
+
+def _power(spectrum):
+  """|X|^2 of a complex STFT as re^2 + im^2 (no complex multiply or conj)."""
+  real, imag = tf.math.real(spectrum), tf.math.imag(spectrum)
+  return real * real + imag * imag
+
+
+def _overlap_add(real, imag, inverse_envelope, config: AudioConfig):
   """Windowed overlap-add of inverse FFTs, on the padded time axis.
 
   Args:
-    stfts: complex64 ``[..., frames, bins]``.
+    real, imag: float32 ``[..., frames, bins]``, an STFT's parts.
     inverse_envelope: from ``_inverse_envelope``.
 
   Returns:
     float32 ``[..., (frames - 1) * frame_step + frame_length]``.
   """
   window = tf.signal.hann_window(config.frame_length)
-  frames = tf.signal.irfft(stfts, [config.fft_length])
-  frames = frames[..., :config.frame_length] * window  # [..., frames, frame_length]
-  return tf.signal.overlap_and_add(frames, config.frame_step) * inverse_envelope
+  frames = _irfft(real, imag, config.fft_length, config.frame_length) * window
+  return overlap_and_add(frames, config.frame_step) * inverse_envelope
 
 
 @functools.lru_cache(maxsize=None)
@@ -235,8 +300,7 @@ def mel_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
     float32 mel power, shape ``[..., 1 + samples // frame_step, num_mel_bins]``.
   """
   emphasised = pre_emphasis(audio, config.pre_emphasis)
-  spectrum = stft(emphasised, config)
-  power = tf.math.real(spectrum * tf.math.conj(spectrum))
+  power = _power(stft(emphasised, config))
   return tf.tensordot(power, mel_weight_matrix(config), 1)
 
 
@@ -275,8 +339,7 @@ def log_linear_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
   Returns:
     float32 ``[..., 1 + samples // frame_step, fft_length // 2 + 1]``.
   """
-  spectrum = stft(pre_emphasis(audio, config.pre_emphasis), config)
-  power = tf.math.real(spectrum * tf.math.conj(spectrum))
+  power = _power(stft(pre_emphasis(audio, config.pre_emphasis), config))
   return tf.math.log(tf.maximum(power, config.log_floor))
 
 
@@ -331,6 +394,30 @@ def mel_to_linear(mel_power, config: AudioConfig = DEFAULT_CONFIG):
   return power
 
 
+_HASH_PRIME = 46337  # the largest prime whose square fits in int32
+
+
+def hashed_phase(num_frames, num_bins, seed=0):
+  """Deterministic pseudo-random phases in [0, 2 pi), float32 ``[frames, bins]``.
+
+  Griffin-Lim's random initialisation without a random-number op (TFLite has
+  none as a builtin, and a stateful one would make exports nondeterministic):
+  ``n = 1031 t + 7919 k + 104729 seed (mod p)``, then two rounds of
+  ``n <- n^3 + c (mod p)`` with the prime p = 46337, all in exact int32
+  arithmetic, so TF, XLA and TFLite give the same phases. Cubing is a
+  bijection mod p (3 does not divide p - 1), so uniform stays uniform, and
+  it is not affine: affine steps alone would give a linear phase ramp, i.e.
+  a coherent time shift, not a random phase.
+  """
+  p = _HASH_PRIME
+  t = tf.range(num_frames)[:, tf.newaxis] % p
+  k = tf.range(num_bins)[tf.newaxis, :] % p
+  n = (t * 1031 + k * 7919 + (104729 * int(seed)) % p) % p
+  for constant in (12345, 54321):
+    n = ((n * n) % p * n + constant) % p
+  return tf.cast(n, tf.float32) * (2.0 * math.pi / p)
+
+
 def griffin_lim(magnitude, config: AudioConfig = DEFAULT_CONFIG, *,
                 iterations=None, momentum=None, init="random", seed=0,
                 length=None):
@@ -349,8 +436,9 @@ def griffin_lim(magnitude, config: AudioConfig = DEFAULT_CONFIG, *,
       are the defaults for ``iterations`` / ``momentum``.
     iterations: number of iterations (Python int or scalar tensor).
     momentum: in [0, 1).
-    init: "random" (uniform phase from a stateless seeded RNG, as librosa's
-      default) or "zeros" (zero phase, as librosa's ``init=None``).
+    init: "random" (pseudo-random uniform phase, as librosa's default; from
+      ``hashed_phase``, so the same in TF and TFLite) or "zeros" (zero
+      phase, as librosa's ``init=None``).
     seed: integer seed for ``init="random"``; same seed, same audio.
     length: samples to return; default ``(frames - 1) * frame_step``.
 
@@ -364,9 +452,9 @@ def griffin_lim(magnitude, config: AudioConfig = DEFAULT_CONFIG, *,
                      f"Received init={init!r}")
   magnitude = tf.convert_to_tensor(magnitude, tf.float32)
   if init == "random":
-    phase = tf.random.stateless_uniform(tf.shape(magnitude), [seed, 0],
-                                        0.0, 2.0 * math.pi)
-    real, imag = tf.cos(phase), tf.sin(phase)
+    phase = hashed_phase(tf.shape(magnitude)[-2], magnitude.shape[-1], seed)
+    real = tf.zeros_like(magnitude) + tf.cos(phase)
+    imag = tf.zeros_like(magnitude) + tf.sin(phase)
   else:
     real, imag = tf.ones_like(magnitude), tf.zeros_like(magnitude)
   beta = momentum / (1.0 + momentum)
@@ -381,8 +469,7 @@ def griffin_lim(magnitude, config: AudioConfig = DEFAULT_CONFIG, *,
   inverse_envelope = tf.where(inside, _inverse_envelope(num_frames, config), 0.0)
 
   def body(i, real, imag, rebuilt_real, rebuilt_imag):
-    estimate = _overlap_add(tf.complex(magnitude * real, magnitude * imag),
-                            inverse_envelope, config)
+    estimate = _overlap_add(magnitude * real, magnitude * imag, inverse_envelope, config)
     rebuilt = tf.signal.stft(estimate, config.frame_length, config.frame_step,
                              config.fft_length, window_fn=tf.signal.hann_window)
     new_real, new_imag = tf.math.real(rebuilt), tf.math.imag(rebuilt)
@@ -394,8 +481,7 @@ def griffin_lim(magnitude, config: AudioConfig = DEFAULT_CONFIG, *,
   _, real, imag, _, _ = tf.while_loop(
       lambda i, *_: i < iterations, body,
       (tf.constant(0), real, imag, tf.zeros_like(real), tf.zeros_like(imag)))
-  return inverse_stft(tf.complex(magnitude * real, magnitude * imag), config,
-                      length=length)
+  return _inverse_stft_parts(magnitude * real, magnitude * imag, config, length=length)
 
 
 def spectral_convergence(magnitude, audio, config: AudioConfig = DEFAULT_CONFIG):

@@ -125,6 +125,7 @@ class AudioConfig:
 
 METHODS = ("ours", "seq2seq", "las", "cseq2seq")
 LINEAR_OUTPUTS = ("mel_inverse", "postnet")
+OUTPUT_HEADS = ("auto", "direct", "source_filter")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,6 +168,18 @@ class ModelConfig:
     (``"postnet"``, Tacotron). The default is chosen by measured audio
     quality: see ``bench/vocoder_paths.py`` and the README.
 
+  * Output head (``output_head``): ``"direct"`` is the paper's, a dense
+    layer from ``[s_i, c_i]`` to the frames. ``"source_filter"`` outputs the
+    attended source spectrum through a smooth gain and offset the decoder
+    predicts (``AttentionDecoder``), so the harmonics -- the pitch -- come from
+    the source instead of being generated. Measured on gm_notes' unseen
+    pitches (README, "Pitch on unseen notes"): the direct head puts 5% of
+    notes within 50 cents of the target pitch, source_filter <see README>.
+    ``"auto"`` (default) is source_filter for the methods with attention
+    (ours, las) and direct for seq2seq / cseq2seq, which have no alignment to
+    copy through; Table 2 is run with ``direct`` for all four, the paper's
+    comparison.
+
   Attributes:
     method: one of METHODS.
     num_styles: size of the style vocabulary (speakers / instruments).
@@ -186,6 +199,10 @@ class ModelConfig:
     num_linear_bins: post-net output bins (fft_length // 2 + 1).
     postnet_filters: post-net convolution channels.
     postnet_layers: post-net convolutions.
+    output_head: one of OUTPUT_HEADS (see above).
+    envelope_coefficients: DCT coefficients of the source_filter head's gain
+      and offset curves over the mel bins (smoothness: no detail finer than
+      about 2 * num_mel_bins / envelope_coefficients bins).
   """
 
   method: str = "ours"
@@ -205,8 +222,21 @@ class ModelConfig:
   num_linear_bins: int = 1025
   postnet_filters: int = 256
   postnet_layers: int = 3
+  output_head: str = "auto"
+  envelope_coefficients: int = 12
 
   def __post_init__(self):
+    if self.output_head not in OUTPUT_HEADS:
+      raise ValueError(f"ModelConfig: output_head must be one of {OUTPUT_HEADS}. "
+                       f"Received output_head={self.output_head!r}")
+    if self.output_head == "source_filter" and not self.uses_attention:
+      raise ValueError(f"ModelConfig: output_head='source_filter' copies the attended "
+                       f"source, and method={self.method!r} has no attention; use "
+                       "'direct' or 'auto'")
+    if (self.resolved_output_head == "source_filter"
+        and not 1 <= self.envelope_coefficients <= self.num_mel_bins):
+      raise ValueError(f"ModelConfig: envelope_coefficients must be in [1, num_mel_bins]. "
+                       f"Received envelope_coefficients={self.envelope_coefficients}")
     if self.linear_output not in LINEAR_OUTPUTS:
       raise ValueError(f"ModelConfig: linear_output must be one of {LINEAR_OUTPUTS}. "
                        f"Received linear_output={self.linear_output!r}")
@@ -231,6 +261,13 @@ class ModelConfig:
   @property
   def uses_attention(self) -> bool:
     return self.method in ("ours", "las")
+
+  @property
+  def resolved_output_head(self) -> str:
+    """``output_head`` with "auto" resolved for this method."""
+    if self.output_head != "auto":
+      return self.output_head
+    return "source_filter" if self.uses_attention else "direct"
 
   @property
   def uses_conditioning(self) -> bool:

@@ -24,6 +24,7 @@ from tf_transforms import audio
 from tf_transforms.configs import AudioConfig, ModelConfig
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
                                   PyramidalLSTM, StyleConditioning)
+from tf_transforms.layers.decoder import pool_source_frames
 
 PACKAGE = "tf_transforms"
 
@@ -64,7 +65,8 @@ class AudioTransformModel(keras.Model):
         config.prenet_units, config.prenet_dropout, config.reduction_factor,
         use_attention=config.uses_attention, max_decoder_steps=config.max_decoder_steps,
         conditioning_dim=config.num_styles if config.uses_conditioning else 0,
-        name="decoder")
+        output_head=config.resolved_output_head,
+        envelope_coefficients=config.envelope_coefficients, name="decoder")
     if config.linear_output == "postnet":
       self.postnet = LinearPostNet(config.num_linear_bins, config.postnet_filters,
                                    num_layers=config.postnet_layers, name="postnet")
@@ -91,6 +93,14 @@ class AudioTransformModel(keras.Model):
     h, c = tf.split(self.bridge(tf.concat([h, c], -1)), 2, axis=-1)
     return memory, mask, [h, c]
 
+  def source_blocks(self, source, source_length):
+    """The source spectrum per encoder step for the source_filter head, else None."""
+    if self.config.resolved_output_head != "source_filter":
+      return None
+    source = tf.convert_to_tensor(source, tf.float32)
+    mask = tf.sequence_mask(source_length, tf.shape(source)[1])
+    return pool_source_frames(source, mask, self.config.time_reduction)
+
   def _target_conditioning(self, target_style, batch):
     if self.config.uses_conditioning:
       return tf.one_hot(tf.cast(target_style, tf.int32), self.config.num_styles)
@@ -106,7 +116,9 @@ class AudioTransformModel(keras.Model):
                               self.config.reduction_factor)
     conditioning = self._target_conditioning(inputs["target_style"], tf.shape(target)[0])
     outputs = self.decoder(memory, mask, conditioning, targets=target, initial_state=state,
-                           training=training)
+                           training=training,
+                           source_blocks=self.source_blocks(inputs["source"],
+                                                            inputs["source_length"]))
     return self._add_linear(outputs, inputs["target_length"])
 
   def _add_linear(self, outputs, lengths):
@@ -134,7 +146,8 @@ class AudioTransformModel(keras.Model):
     r = self.config.reduction_factor
     num_steps = None if num_frames is None else (num_frames + r - 1) // r
     outputs = self.decoder(memory, mask, conditioning, initial_state=state,
-                           num_steps=num_steps, return_alignments=return_alignments)
+                           num_steps=num_steps, return_alignments=return_alignments,
+                           source_blocks=self.source_blocks(source, source_length))
     stopped = tf.cast(outputs["stop_logits"] > 0.0, tf.int32)        # [B, steps]
     steps = tf.shape(stopped)[1]
     first_stop = tf.where(tf.reduce_any(stopped > 0, axis=1),

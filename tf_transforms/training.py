@@ -94,7 +94,7 @@ def context_frames(context_ms: float) -> int:
 
 def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=None,
                     batch_size=None, learning_rate=None, context_ms=None, model=None,
-                    **kwargs) -> RunConfig:
+                    output_head=None, **kwargs) -> RunConfig:
   """A RunConfig from a preset plus overrides (what train.py's flags set).
 
   ``epochs`` are converted to steps later, once the dataset size is known;
@@ -105,6 +105,8 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
   model_config = chosen.model
   if model is not None:
     model_config = dataclasses.replace(model_config, method=model)
+  if output_head is not None:
+    model_config = dataclasses.replace(model_config, output_head=output_head)
   if context_ms is not None:
     model_config = dataclasses.replace(model_config, context_frames=context_frames(context_ms))
   training = chosen.training

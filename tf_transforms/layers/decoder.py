@@ -1,10 +1,48 @@
 """Conditional LSTM transducer with additive attention (paper sec. 2.2)."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 PACKAGE = "tf_transforms"
 _NEG_INF = -1e9
+OUTPUT_HEADS = ("direct", "source_filter")
+
+
+def dct_basis(num_coefficients, size):
+  """Rows 0..K-1 of the orthonormal DCT-II matrix, float32 ``[K, size]``.
+
+  ``coefficients @ dct_basis(K, F)`` is a curve over F bins that is smooth
+  (no detail finer than about ``2 F / K`` bins); it equals
+  ``scipy.fft.idct(padded coefficients, norm="ortho")``.
+  """
+  k = np.arange(num_coefficients)[:, None]
+  m = np.arange(size)[None, :]
+  basis = np.sqrt(2.0 / size) * np.cos(np.pi * k * (m + 0.5) / size)
+  basis[0] /= np.sqrt(2.0)
+  return basis.astype(np.float32)
+
+
+def pool_source_frames(frames, mask, block):
+  """Mean of each block of ``block`` valid frames: the encoder steps' spectra.
+
+  Args:
+    frames: ``[batch, time, features]`` (normalised log-mel).
+    mask: ``[batch, time]`` bool, valid frames.
+    block: frames per encoder step (``ModelConfig.time_reduction``).
+
+  Returns:
+    ``[batch, ceil(time / block), features]``: step j is the mean of the
+    valid frames ``j * block ... (j + 1) * block - 1`` (zeros if none), so it
+    lines up with the encoder's step j and its attention weight.
+  """
+  weights = tf.expand_dims(tf.cast(mask, frames.dtype), -1)
+  extra = -tf.shape(frames)[1] % block
+  padding = [[0, 0], [0, extra], [0, 0]]
+  batch, features = tf.shape(frames)[0], frames.shape[-1]
+  total = tf.reshape(tf.pad(frames * weights, padding), [batch, -1, block, features])
+  count = tf.reshape(tf.pad(weights, padding), [batch, -1, block, 1])
+  return tf.reduce_sum(total, 2) / tf.maximum(tf.reduce_sum(count, 2), 1.0)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -23,6 +61,24 @@ class AttentionDecoder(keras.layers.Layer):
   Without attention (the seq2seq baselines) there is no context ``c`` and the
   decoder starts from ``initial_state`` (the encoder's summary).
 
+  Output heads (``output_head``):
+
+  * ``"direct"`` (the paper): ``y_i = Dense([s_i, c_i])``.
+  * ``"source_filter"``: the frames are the attended *source* spectrum
+    filtered by a smooth, per-frame gain and offset the decoder predicts:
+
+      x_i = sum_j a_ij X_j           (X_j: mean source log-mel of step j)
+      y_i = (1 + g_i B) * x_i + o_i B,   [g_i, o_i] = Dense([s_i, c_i])
+
+    with B the first ``envelope_coefficients`` rows of the DCT-II basis over
+    the mel bins, so gain and offset are smooth across frequency. The
+    harmonics' positions (the pitch) can only come from the source; the
+    decoder changes the spectral envelope, level and contrast (the timbre)
+    and the time course. Requires attention. Why: a direct regression onto
+    log-mel has to *generate* the harmonic comb of each pitch, and for a
+    pitch absent from training it gives the comb of a neighbouring training
+    pitch (README, "Pitch on unseen notes").
+
   Keras 3's RNN layer has no ``constants=`` for the memory, so the loop is a
   ``tf.while_loop`` with static per-step shapes (which the TFLite export
   relies on); the pre-net and output projections run outside it, batched
@@ -37,6 +93,8 @@ class AttentionDecoder(keras.layers.Layer):
     targets: teacher frames ``[batch, time, num_mel_bins]`` with time a
       multiple of r, or None for autoregressive inference.
     initial_state: optional ``(h, c)``, each ``[batch, decoder_units]``.
+    source_blocks: ``[batch, enc_time, num_mel_bins]``, the source spectrum
+      of each encoder step (``pool_source_frames``); source_filter only.
     num_steps: inference only: run exactly this many steps (scalar int);
       default: until every example's stop probability exceeds 0.5, or
       ``max_decoder_steps``.
@@ -49,8 +107,20 @@ class AttentionDecoder(keras.layers.Layer):
 
   def __init__(self, num_mel_bins, decoder_units, attention_units=128,
                prenet_units=128, prenet_dropout=0.5, reduction_factor=2,
-               use_attention=True, max_decoder_steps=200, conditioning_dim=0, **kwargs):
+               use_attention=True, max_decoder_steps=200, conditioning_dim=0,
+               output_head="direct", envelope_coefficients=12, **kwargs):
     super().__init__(**kwargs)
+    if output_head not in OUTPUT_HEADS:
+      raise ValueError(f"AttentionDecoder: output_head must be one of {OUTPUT_HEADS}. "
+                       f"Received output_head={output_head!r}")
+    if output_head == "source_filter" and not use_attention:
+      raise ValueError("AttentionDecoder: output_head='source_filter' copies the attended "
+                       "source frames, so it needs use_attention=True")
+    if output_head == "source_filter" and not 1 <= envelope_coefficients <= num_mel_bins:
+      raise ValueError(f"AttentionDecoder: envelope_coefficients must be in [1, "
+                       f"num_mel_bins={num_mel_bins}]. Received {envelope_coefficients}")
+    self.output_head = output_head
+    self.envelope_coefficients = envelope_coefficients
     self.supports_masking = True  # masks are explicit arguments; drop Keras' implicit one
     self.conditioning_dim = conditioning_dim
     self.num_mel_bins = num_mel_bins
@@ -71,7 +141,14 @@ class AttentionDecoder(keras.layers.Layer):
       self.query_layer = keras.layers.Dense(attention_units, use_bias=False, name="W")
       self.memory_layer = keras.layers.Dense(attention_units, use_bias=True, name="V")
       self.score_layer = keras.layers.Dense(1, use_bias=False, name="w")
-    self.frame_layer = keras.layers.Dense(num_mel_bins * reduction_factor, name="frames")
+    if output_head == "direct":
+      self.frame_layer = keras.layers.Dense(num_mel_bins * reduction_factor, name="frames")
+    else:
+      # Gain and offset coefficients; zero-initialised so training starts
+      # from the identity (the output is the attended source).
+      self.frame_layer = keras.layers.Dense(2 * envelope_coefficients * reduction_factor,
+                                            kernel_initializer="zeros", name="envelope")
+      self.basis = tf.constant(dct_basis(envelope_coefficients, num_mel_bins))
     self.stop_layer = keras.layers.Dense(1, name="stop")
 
   def build(self, memory_shape):
@@ -115,15 +192,23 @@ class AttentionDecoder(keras.layers.Layer):
       weights = tf.zeros_like(memory_mask, dtype=output.dtype)
     return output, context, weights, state
 
-  def _project(self, outputs, contexts):
-    """[..., U], [..., D] -> frames [..., r * F], stop logits [...]."""
+  def _project(self, outputs, contexts, copies):
+    """[..., U], [..., D], [..., F] or None (attended source) -> frames [..., r * F], stop logits [...]."""
     features = tf.concat([outputs, contexts], axis=-1)
-    return self.frame_layer(features), tf.squeeze(self.stop_layer(features), -1)
+    stop_logits = tf.squeeze(self.stop_layer(features), -1)
+    if self.output_head == "direct":
+      return self.frame_layer(features), stop_logits
+    r, k, f = self.reduction_factor, self.envelope_coefficients, self.num_mel_bins
+    lead = tf.shape(features)[:-1]
+    params = tf.reshape(self.frame_layer(features), tf.concat([lead, [r, 2, k]], 0))
+    smooth = tf.einsum("...k,kf->...f", params, self.basis)            # [..., r, 2, F]
+    frames = (1.0 + smooth[..., 0, :]) * tf.expand_dims(copies, -2) + smooth[..., 1, :]
+    return tf.reshape(frames, tf.concat([lead, [r * f]], 0)), stop_logits
 
   # ------------------------------------------------------------------ call
 
   def call(self, memory, memory_mask, conditioning, targets=None, initial_state=None,
-           num_steps=None, training=False, return_alignments=True):
+           num_steps=None, training=False, return_alignments=True, source_blocks=None):
     batch = tf.shape(memory)[0]
     dtype = memory.dtype
     memory_mask = tf.cast(memory_mask, tf.bool)
@@ -131,6 +216,13 @@ class AttentionDecoder(keras.layers.Layer):
     if conditioning.shape[-1] != self.conditioning_dim:
       raise ValueError(f"AttentionDecoder: conditioning must have width "
                        f"{self.conditioning_dim}. Received shape {conditioning.shape}")
+    if self.output_head == "source_filter":
+      if source_blocks is None:
+        raise ValueError("AttentionDecoder: output_head='source_filter' needs "
+                         "source_blocks [batch, enc_time, num_mel_bins]")
+      source_blocks = tf.convert_to_tensor(source_blocks, dtype)
+    else:
+      source_blocks = None
     if self.use_attention:
       keys = self.memory_layer(memory)                                  # [B, T, A]
     else:
@@ -142,12 +234,12 @@ class AttentionDecoder(keras.layers.Layer):
     state = list(initial_state)
     if targets is not None:
       return self._teacher_forced(targets, memory, memory_mask, keys, conditioning,
-                                  context, state, training)
+                                  context, state, training, source_blocks)
     return self._autoregressive(memory, memory_mask, keys, conditioning, context,
-                                state, num_steps, training, return_alignments)
+                                state, num_steps, training, return_alignments, source_blocks)
 
   def _teacher_forced(self, targets, memory, memory_mask, keys, conditioning,
-                      context, state, training):
+                      context, state, training, source_blocks):
     r = self.reduction_factor
     batch = tf.shape(targets)[0]
     steps = targets.shape[1] // r if targets.shape[1] is not None else tf.shape(targets)[1] // r
@@ -172,13 +264,16 @@ class AttentionDecoder(keras.layers.Layer):
         maximum_iterations=steps)
     outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])      # [B, steps, U]
     contexts = tf.transpose(contexts_ta.stack(), [1, 0, 2])    # [B, steps, D]
-    frames, stop_logits = self._project(outputs, contexts)
+    alignments = tf.transpose(weights_ta.stack(), [1, 0, 2])   # [B, steps, T]
+    copies = None
+    if source_blocks is not None:
+      copies = tf.einsum("bst,btf->bsf", alignments, source_blocks)
+    frames, stop_logits = self._project(outputs, contexts, copies)
     return {"frames": tf.reshape(frames, [batch, steps * r, self.num_mel_bins]),
-            "stop_logits": stop_logits,
-            "alignments": tf.transpose(weights_ta.stack(), [1, 0, 2])}
+            "stop_logits": stop_logits, "alignments": alignments}
 
   def _autoregressive(self, memory, memory_mask, keys, conditioning, context, state,
-                      num_steps, training, return_alignments):
+                      num_steps, training, return_alignments, source_blocks):
     r = self.reduction_factor
     batch = tf.shape(memory)[0]
     dtype = memory.dtype
@@ -206,7 +301,10 @@ class AttentionDecoder(keras.layers.Layer):
       output, context, weights, (h, c) = self._step(
           self._prenet(previous, training), context, conditioning, [h, c], keys,
           memory, memory_mask)
-      frames, stop_logit = self._project(output, context)      # [B, r*F], [B]
+      copy = None
+      if source_blocks is not None:
+        copy = tf.einsum("bt,btf->bf", weights, source_blocks)
+      frames, stop_logit = self._project(output, context, copy)  # [B, r*F], [B]
       finished = tf.logical_or(finished, stop_logit > 0.0)
       written = [arrays[0].write(i, frames), arrays[1].write(i, stop_logit)]
       if return_alignments:
@@ -232,4 +330,5 @@ class AttentionDecoder(keras.layers.Layer):
             "prenet_units": self.prenet_units, "prenet_dropout": self.prenet_dropout,
             "reduction_factor": self.reduction_factor, "use_attention": self.use_attention,
             "max_decoder_steps": self.max_decoder_steps,
-            "conditioning_dim": self.conditioning_dim}
+            "conditioning_dim": self.conditioning_dim, "output_head": self.output_head,
+            "envelope_coefficients": self.envelope_coefficients}
