@@ -198,22 +198,58 @@ def test_transform_command_by_style_names(exported, tmp_path):
 @pytest.mark.parametrize("variant, tolerance", [("float32", 1e-4), ("float16", 0.05),
                                                 ("dynamic_range", 0.2)])
 def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path, variant, tolerance):
-  """Tolerances (max abs, normalised log-mel in [-1, ~1]): float32 is exact up to
-  round-off; quantised weights are allowed visible differences."""
+  """The TFLite file holds the SavedModel's whole serving path (front-end,
+  model, mel inverse, Griffin-Lim, de-emphasis) and the network alone.
+
+  Tolerances: log-mel outputs (max abs, normalised log-mel in [-1, ~1]):
+  float32 is exact up to round-off; quantised weights are allowed visible
+  differences. Audio: float32 must match the SavedModel's waveform sample by
+  sample (1e-3 of its peak: Griffin-Lim's 32 iterations amplify round-off a
+  little); for every variant the transformed audio's log-mel must be within
+  a standard MCD of 1 dB (float32: 0.1 dB) of the SavedModel's."""
   from ai_edge_litert.interpreter import Interpreter
-  model_dir, _ = exported
+  from tf_transforms import metrics
+  model_dir, saved_model = exported
   path = str(tmp_path / f"model.{variant}.tflite")
   size = export.export_tflite(model_dir, path, variant)
   assert size == os.path.getsize(path) > 0
   with pytest.raises(FileExistsError, match="already exists"):
     export.export_tflite(model_dir, path, variant)
-  runner = Interpreter(model_path=path).get_signature_runner("serving_default")
+  interpreter = Interpreter(model_path=path)
+  assert set(interpreter.get_signature_list()) == {"serving_default", "transform_log_mel"}
+  network = interpreter.get_signature_runner("transform_log_mel")
   model = keras.saving.load_model(os.path.join(model_dir, "model.keras"))
+  styles = np.array([0], np.int32), np.array([2], np.int32)
   for frames in (23, 41):  # any input length, one converted model
     log_mel = np.random.default_rng(frames).uniform(-1, 0, (1, frames, 80)).astype(np.float32)
-    styles = np.array([0], np.int32), np.array([2], np.int32)
-    lite = runner(log_mel=log_mel, source_style=styles[0], target_style=styles[1])["log_mel"]
+    lite = network(log_mel=log_mel, source_style=styles[0], target_style=styles[1])
     reference = model.generate(log_mel, np.array([frames], np.int32), *styles,
                                num_frames=frames)["frames"].numpy()
-    assert lite.shape == reference.shape == (1, frames, 80)
-    np.testing.assert_allclose(lite, reference, atol=tolerance)
+    assert lite["log_mel"].shape == reference.shape == (1, frames, 80)
+    np.testing.assert_allclose(lite["log_mel"], reference, atol=tolerance)
+  serve = interpreter.get_signature_runner("serving_default")
+  loaded = tf.saved_model.load(saved_model).signatures["serving_default"]
+  for seconds in (0.4, 0.75):
+    x = request(batch=1, seconds=seconds)
+    lite = serve(waveform=x["waveform"].astype(np.float32), source_style=x["source_style"],
+                 target_style=x["target_style"])
+    want = {k: v.numpy() for k, v in loaded(
+        waveform=tf.constant(x["waveform"], tf.float32),
+        source_style=tf.constant(x["source_style"]),
+        target_style=tf.constant(x["target_style"])).items()}
+    assert lite["waveform"].shape == want["waveform"].shape == x["waveform"].shape
+    np.testing.assert_array_equal(lite["lengths"], want["lengths"])
+    np.testing.assert_allclose(lite["log_mel"], want["log_mel"], atol=tolerance)
+    peak = np.abs(want["waveform"]).max()
+    if variant == "float32":
+      np.testing.assert_allclose(lite["waveform"], want["waveform"], atol=1e-3 * peak)
+      heard = [audio.log_mel_spectrogram(w[0]).numpy() for w in (lite["waveform"],
+                                                                  want["waveform"])]
+      assert metrics.mel_cepstral_distortion(*heard) < 0.1
+    # Every variant vocodes its own log-mel as faithfully as the SavedModel
+    # does its own (the analysed audio's MCD to the predicted log-mel).
+    def vocoding_error(result):
+      predicted = audio.denormalize_log_spectrogram(result["log_mel"][0]).numpy()
+      heard = audio.log_mel_spectrogram(result["waveform"][0]).numpy()
+      return metrics.mel_cepstral_distortion(predicted, heard[:len(predicted)])
+    assert vocoding_error(lite) < vocoding_error(want) + 0.5

@@ -240,6 +240,19 @@ def _overlap_add(real, imag, inverse_envelope, config: AudioConfig):
   return overlap_and_add(frames, config.frame_step) * inverse_envelope
 
 
+def _runtime_constant(value, tensor):
+  """``value`` plus a zero the graph derives from ``tensor``'s shape.
+
+  TFLite's dynamic-range quantisation stores every large *constant* matmul
+  operand as int8. That is right for a network's weights but not for the
+  filter banks here: int8 mel filters put errors of 6 nats into quiet log-mel
+  bands and make the mel inverse divide by zero. A constant that the
+  converter cannot fold is left alone, for the price of one addition.
+  """
+  zero = tf.cast(tf.minimum(tf.size(tensor), 0), tf.float32)  # sizes are >= 0
+  return tf.convert_to_tensor(value, tf.float32) + zero
+
+
 @functools.lru_cache(maxsize=None)
 def mel_weight_matrix(config: AudioConfig = DEFAULT_CONFIG) -> np.ndarray:
   """Slaney-style mel filter bank (librosa's ``filters.mel`` default).
@@ -301,7 +314,7 @@ def mel_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
   """
   emphasised = pre_emphasis(audio, config.pre_emphasis)
   power = _power(stft(emphasised, config))
-  return tf.tensordot(power, mel_weight_matrix(config), 1)
+  return tf.tensordot(power, _runtime_constant(mel_weight_matrix(config), power), 1)
 
 
 def log_mel_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
@@ -382,11 +395,15 @@ def mel_to_linear(mel_power, config: AudioConfig = DEFAULT_CONFIG):
   """
   matrix, pseudo_inverse, inverse_coverage = _mel_inverse_constants(config)
   mel_power = tf.maximum(tf.convert_to_tensor(mel_power, tf.float32), 1e-30)
-  power = tf.nn.relu(tf.tensordot(mel_power, pseudo_inverse, 1)) + 1e-12
+  # (max(., 1e-12), not relu(.) + 1e-12: TFLite fuses a ReLU into a matmul
+  # whose weights are computed at run time and then gets it wrong.)
+  power = tf.maximum(
+      tf.tensordot(mel_power, _runtime_constant(pseudo_inverse, mel_power), 1), 1e-12)
 
   def body(i, x):
-    ratio = mel_power / tf.maximum(tf.tensordot(x, matrix, 1), 1e-30)  # [..., frames, mels]
-    correction = tf.tensordot(ratio, matrix.T, 1) * inverse_coverage  # [..., frames, bins]
+    ratio = mel_power / tf.maximum(tf.tensordot(x, _runtime_constant(matrix, x), 1),
+                                   1e-30)                               # [..., frames, mels]
+    correction = tf.tensordot(ratio, _runtime_constant(matrix.T, x), 1) * inverse_coverage
     return i + 1, x * correction * tf.sqrt(correction)  # x * correction ** 1.5
 
   _, power = tf.while_loop(lambda i, _: i < config.mel_inverse_iters, body,

@@ -82,9 +82,32 @@ class TransformModule:
 
   def _generate(self, log_mel, lengths, source_style, target_style):
     frames = tf.shape(log_mel)[1]
-    outputs = self.model.generate(log_mel, lengths, source_style, target_style,
-                                  num_frames=frames if self._fixed_length else None)
-    return outputs
+    return self.model.generate(log_mel, lengths, source_style, target_style,
+                               num_frames=frames if self._fixed_length else None,
+                               return_alignments=False)
+
+  def audio_transform(self, waveform, source_style, target_style):
+    """Waveform [batch, samples] -> dict of waveform, lengths (samples), log_mel.
+
+    No input checks: the TFLite export uses this as it is (TFLite has no
+    error ops); the SavedModel signature wraps it in ``_transform``.
+    """
+    config = self._audio_config
+    log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(waveform, config),
+                                              config)
+    batch, frames = tf.shape(log_mel)[0], tf.shape(log_mel)[1]
+    outputs = self._generate(log_mel, tf.fill([batch], frames), source_style, target_style)
+    samples = tf.shape(waveform)[1] if self._fixed_length else None
+    result = self.model.to_audio(outputs, config, length=samples)
+    lengths = (tf.fill([batch], samples) if self._fixed_length else
+               tf.maximum(outputs["lengths"] - 1, 0) * config.frame_step)
+    return {"waveform": result, "lengths": lengths, "log_mel": outputs["frames"]}
+
+  def log_mel_transform(self, log_mel, source_style, target_style):
+    """Normalised log-mel [batch, frames, mels] (all frames valid) -> log_mel, lengths."""
+    lengths = tf.fill([tf.shape(log_mel)[0]], tf.shape(log_mel)[1])
+    outputs = self._generate(log_mel, lengths, source_style, target_style)
+    return {"log_mel": outputs["frames"], "lengths": outputs["lengths"]}
 
   def _transform(self, waveform, source_style, target_style):
     rank_check = tf.debugging.assert_equal(tf.rank(waveform), 2, message=(
@@ -100,16 +123,7 @@ class TransformModule:
     ] + self._check_styles(tf.shape(waveform)[0], source_style, target_style)
     with tf.control_dependencies(checks):
       waveform = tf.identity(waveform)
-    config = self._audio_config
-    log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(waveform, config),
-                                              config)
-    batch, frames = tf.shape(log_mel)[0], tf.shape(log_mel)[1]
-    outputs = self._generate(log_mel, tf.fill([batch], frames), source_style, target_style)
-    samples = tf.shape(waveform)[1] if self._fixed_length else None
-    result = self.model.to_audio(outputs, config, length=samples)
-    lengths = (tf.fill([batch], samples) if self._fixed_length else
-               tf.maximum(outputs["lengths"] - 1, 0) * config.frame_step)
-    return {"waveform": result, "lengths": lengths, "log_mel": outputs["frames"]}
+    return self.audio_transform(waveform, source_style, target_style)
 
   def _transform_log_mel(self, log_mel, lengths, source_style, target_style):
     checks = [tf.debugging.assert_all_finite(log_mel, "log_mel contains NaN or Inf"),
@@ -181,17 +195,28 @@ TFLITE_VARIANTS = ("float32", "float16", "dynamic_range")
 
 
 def export_tflite(model_dir, path, variant="float32", overwrite=False) -> int:
-  """Writes the model as TFLite, builtin ops only: normalised log-mel in, log-mel out.
+  """Writes the run as a TFLite model of builtin ops only, audio in and audio out.
 
-  Batch 1, any number of frames (notes: as many output frames as input
-  frames). Signature ``serving_default``: ``log_mel`` float32 [1, frames, 80],
-  ``source_style``, ``target_style`` int32 [1] -> ``log_mel`` [1, frames, 80].
-  The waveform front-end and Griffin-Lim are not inside: they need complex
-  arithmetic and IRFFT, which are not TFLite builtins (the SavedModel has them).
+  Batch 1, any length (up to memory). Signatures:
+
+    serving_default    ``waveform`` float32 [1, samples] at 16 kHz,
+                       ``source_style``, ``target_style`` int32 [1] ->
+                       ``waveform`` [1, samples'], ``lengths`` [1] (valid output
+                       samples), ``log_mel`` [1, frames', mels]: the front-end,
+                       the model, mel inverse, Griffin-Lim and de-emphasis, the
+                       same computation as the SavedModel's serving_default.
+    transform_log_mel  ``log_mel`` [1, frames, mels] (normalised), styles ->
+                       ``log_mel``, ``lengths`` (frames): the network alone,
+                       for callers with their own front-end / vocoder.
+
+  Unlike the SavedModel, the file cannot reject bad input (TFLite has no
+  error ops): callers check the rank, length, finiteness and style ids
+  (``tf_transforms.transform`` shows how) before invoking it.
 
   Args:
     variant: "float32", "float16" (weights stored as float16) or
       "dynamic_range" (int8 weights, float activations).
+    overwrite: replace an existing file at ``path``.
 
   Returns:
     the file size in bytes.
@@ -203,25 +228,21 @@ def export_tflite(model_dir, path, variant="float32", overwrite=False) -> int:
   import tempfile
   from tf_transforms import evaluation
   run = evaluation.load_run(model_dir)
-  model, mels = run.model, run.config.audio.num_mel_bins
-  fixed_length = run.config.dataset in evaluation.FIXED_LENGTH
-
-  def transform(log_mel, source_style, target_style):
-    frames = tf.shape(log_mel)[1]
-    outputs = model.generate(log_mel, tf.reshape(frames, [1]), source_style, target_style,
-                             num_frames=frames if fixed_length else None,
-                             return_alignments=False)
-    return {"log_mel": outputs["frames"]}
-
+  mels = run.config.audio.num_mel_bins
+  module = TransformModule(run.model, run.config.audio, run.vocabulary.names,
+                           fixed_length=run.config.dataset in evaluation.FIXED_LENGTH)
+  styles = [tf.TensorSpec([1], tf.int32, name="source_style"),
+            tf.TensorSpec([1], tf.int32, name="target_style")]
   archive = keras.export.ExportArchive()
-  archive.track(model)
-  archive.add_endpoint("serving_default", transform, input_signature=[
-      tf.TensorSpec([1, None, mels], tf.float32, name="log_mel"),
-      tf.TensorSpec([1], tf.int32, name="source_style"),
-      tf.TensorSpec([1], tf.int32, name="target_style")])
+  archive.track(run.model)
+  archive.add_endpoint("serving_default", module.audio_transform, input_signature=[
+      tf.TensorSpec([1, None], tf.float32, name="waveform"), *styles])
+  archive.add_endpoint("transform_log_mel", module.log_mel_transform, input_signature=[
+      tf.TensorSpec([1, None, mels], tf.float32, name="log_mel"), *styles])
   with tempfile.TemporaryDirectory() as saved_model:
     archive.write_out(saved_model, verbose=False)
-    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
+    converter = tf.lite.TFLiteConverter.from_saved_model(
+        saved_model, signature_keys=["serving_default", "transform_log_mel"])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if variant != "float32":
       converter.optimizations = [tf.lite.Optimize.DEFAULT]
