@@ -18,7 +18,7 @@ flags.DEFINE_integer("version", None, "Version number; default the next free one
 flags.DEFINE_float("max_seconds", 10.0, "Longest waveform the export accepts.")
 flags.DEFINE_multi_enum("tflite", [], ["float32", "float16", "dynamic_range"],
                         "Also write <export_dir>/<name>/<version>.<variant>.tflite "
-                        "(log-mel in / out, builtin ops only).")
+                        "(audio in / out with Griffin-Lim, and log-mel in / out; builtin ops only).")
 FLAGS = flags.FLAGS
 
 

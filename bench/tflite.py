@@ -3,8 +3,9 @@ r"""TFLite variants of a trained run: size, speed and MCD change, one run.
 Exports float32, float16 and dynamic-range TFLite models (builtin ops only)
 of ``--model_dir``, runs each in the LiteRT interpreter on the first
 ``--pairs`` test pairs (unseen content), and prints file size, seconds per
-second of audio for the model part (log-mel in, log-mel out), and the
-standard MCD against the targets next to the Keras model's.
+second of audio for the network (the transform_log_mel signature: log-mel
+in, log-mel out), and the standard MCD against the targets next to the Keras
+model's. bench/inference.py times the whole audio path.
 
 Usage:
   python bench/tflite.py --model_dir=runs/main_ours
@@ -66,7 +67,7 @@ def main(argv):
     for variant in export.TFLITE_VARIANTS:
       path = os.path.join(directory, f"{variant}.tflite")
       size = export.export_tflite(FLAGS.model_dir, path, variant)
-      runner = Interpreter(model_path=path).get_signature_runner("serving_default")
+      runner = Interpreter(model_path=path).get_signature_runner("transform_log_mel")
       lite_mcd, lite_speed = score(lambda log_mel, source, target: runner(
           log_mel=log_mel.astype(np.float32), source_style=np.array([source], np.int32),
           target_style=np.array([target], np.int32))["log_mel"])

@@ -210,8 +210,9 @@ def export_tflite(model_dir, path, variant="float32", overwrite=False) -> int:
                        for callers with their own front-end / vocoder.
 
   Unlike the SavedModel, the file cannot reject bad input (TFLite has no
-  error ops): callers check the rank, length, finiteness and style ids
-  (``tf_transforms.transform`` shows how) before invoking it.
+  error ops): callers check what the SavedModel's serving_default checks --
+  rank, a non-empty length, finite samples and style ids in range (the style
+  names are in the run's styles.json) -- before invoking it.
 
   Args:
     variant: "float32", "float16" (weights stored as float16) or

@@ -65,16 +65,21 @@ class AttentionDecoder(keras.layers.Layer):
 
   * ``"direct"`` (the paper): ``y_i = Dense([s_i, c_i])``.
   * ``"source_filter"``: the frames are the attended *source* spectrum
-    filtered by a smooth, per-frame gain and offset the decoder predicts:
+    with a smooth offset (spectral envelope and level) and a smooth gain on
+    its fine structure (harmonic contrast), both predicted by the decoder:
 
       x_i = sum_j a_ij X_j           (X_j: mean source log-mel of step j)
-      y_i = (1 + g_i B) * x_i + o_i B,   [g_i, o_i] = Dense([s_i, c_i])
+      y_i = x_i + o_i B + (g_i B) * (x_i - x_i B^T B),   [g_i, o_i] = Dense([s_i, c_i])
 
     with B the first ``envelope_coefficients`` rows of the DCT-II basis over
-    the mel bins, so gain and offset are smooth across frequency. The
+    the mel bins: ``o_i B`` and ``g_i B`` are smooth across frequency and
+    ``x_i - x_i B^T B`` is x_i without its smooth part (its harmonics). The
     harmonics' positions (the pitch) can only come from the source; the
-    decoder changes the spectral envelope, level and contrast (the timbre)
-    and the time course. Requires attention. Why: a direct regression onto
+    decoder changes the envelope, level and harmonic contrast (the timbre)
+    and the time course. Zero-initialised, it starts as the identity.
+    Requires attention. (A gain on all of x_i instead of its fine structure
+    measured worse: averaging over the attended steps halves the harmonic
+    contrast, and restoring it then also rescaled the level.) Why: a direct regression onto
     log-mel has to *generate* the harmonic comb of each pitch, and for a
     pitch absent from training it gives the comb of a neighbouring training
     pitch (README, "Pitch on unseen notes").
@@ -148,7 +153,10 @@ class AttentionDecoder(keras.layers.Layer):
       # from the identity (the output is the attended source).
       self.frame_layer = keras.layers.Dense(2 * envelope_coefficients * reduction_factor,
                                             kernel_initializer="zeros", name="envelope")
-      self.basis = tf.constant(dct_basis(envelope_coefficients, num_mel_bins))
+      basis = dct_basis(envelope_coefficients, num_mel_bins)
+      self.basis = tf.constant(basis)
+      self.fine_projection = tf.constant(np.eye(num_mel_bins, dtype=np.float32) -
+                                         basis.T @ basis)                # [F, F]
     self.stop_layer = keras.layers.Dense(1, name="stop")
 
   def build(self, memory_shape):
@@ -202,7 +210,9 @@ class AttentionDecoder(keras.layers.Layer):
     lead = tf.shape(features)[:-1]
     params = tf.reshape(self.frame_layer(features), tf.concat([lead, [r, 2, k]], 0))
     smooth = tf.einsum("...k,kf->...f", params, self.basis)            # [..., r, 2, F]
-    frames = (1.0 + smooth[..., 0, :]) * tf.expand_dims(copies, -2) + smooth[..., 1, :]
+    fine = tf.einsum("...f,fg->...g", copies, self.fine_projection)    # [..., F]
+    frames = (tf.expand_dims(copies, -2) + smooth[..., 1, :] +
+              smooth[..., 0, :] * tf.expand_dims(fine, -2))
     return tf.reshape(frames, tf.concat([lead, [r * f]], 0)), stop_logits
 
   # ------------------------------------------------------------------ call
