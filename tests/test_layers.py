@@ -3,10 +3,12 @@
 import keras
 import numpy as np
 import pytest
+import scipy.fft
 import tensorflow as tf
 
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
                                   PyramidalLSTM, StyleConditioning)
+from tf_transforms.layers.decoder import dct_basis, pool_source_frames
 
 
 def lengths_mask(lengths, time):
@@ -153,6 +155,80 @@ def test_unattending_decoder_uses_initial_state_not_memory(rng):
   assert np.abs(a - c).max() > 1e-4
 
 
+# ------------------------------------------------- decoder: source_filter head
+
+
+def test_dct_basis_is_scipy_orthonormal_inverse_dct():
+  basis = dct_basis(5, 12)
+  expected = np.stack([scipy.fft.idct(np.eye(12)[k], norm="ortho") for k in range(5)])
+  np.testing.assert_allclose(basis, expected, atol=1e-6)
+  np.testing.assert_allclose(basis @ basis.T, np.eye(5), atol=1e-6)
+
+
+def test_pool_source_frames_averages_valid_frames_per_block(rng):
+  frames = rng.standard_normal((2, 11, 3)).astype(np.float32)
+  pooled = pool_source_frames(frames, lengths_mask([11, 6], 11), 4).numpy()
+  assert pooled.shape == (2, 3, 3)                       # ceil(11 / 4) blocks
+  np.testing.assert_allclose(pooled[0, 2], frames[0, 8:11].mean(0), atol=1e-6)
+  np.testing.assert_allclose(pooled[1, 1], frames[1, 4:6].mean(0), atol=1e-6)
+  np.testing.assert_allclose(pooled[1, 2], 0.0)           # no valid frame
+
+
+def source_filter_inputs(rng, smooth_coefficients=None):
+  memory, mask, conditioning = decoder_inputs(rng)
+  blocks = rng.standard_normal((2, 7, 12)).astype(np.float32)
+  if smooth_coefficients:  # only the first DCT components: no fine structure
+    blocks = (rng.standard_normal((2, 7, smooth_coefficients)) @
+              dct_basis(smooth_coefficients, 12)).astype(np.float32)
+  return memory, mask, conditioning, blocks
+
+
+def test_source_filter_head_starts_as_the_attended_source(rng):
+  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4)
+  memory, mask, conditioning, blocks = source_filter_inputs(rng)
+  out = decoder(memory, mask, conditioning, num_steps=5, source_blocks=blocks)
+  copies = np.einsum("bst,btf->bsf", out["alignments"].numpy(), blocks)   # [B, steps, F]
+  np.testing.assert_allclose(out["frames"].numpy(), np.repeat(copies, 2, axis=1), atol=1e-5)
+
+
+def test_source_filter_head_cannot_add_harmonics_the_source_lacks(rng):
+  """Whatever its weights, the head only reshapes the source smoothly: a source
+  without fine structure (a smooth spectrum) gives smooth output frames, while
+  the direct head is free to put detail anywhere."""
+  memory, mask, conditioning, blocks = source_filter_inputs(rng, smooth_coefficients=4)
+  fine = np.eye(12) - dct_basis(4, 12).T @ dct_basis(4, 12)  # removes the smooth part
+  for head, expect_smooth in (("source_filter", True), ("direct", False)):
+    decoder = make_decoder(num_mel_bins=12, output_head=head, envelope_coefficients=4)
+    decoder(memory, mask, conditioning, num_steps=1, source_blocks=blocks)  # build
+    for weight in decoder.frame_layer.weights:
+      weight.assign(rng.standard_normal(weight.shape).astype(np.float32))
+    frames = decoder(memory, mask, conditioning, num_steps=5, source_blocks=blocks)["frames"]
+    detail = np.abs(frames.numpy() @ fine).max()
+    assert (detail < 1e-4) == expect_smooth, (head, detail)
+
+
+def test_source_filter_teacher_forcing_reproduces_inference(rng):
+  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4)
+  memory, mask, conditioning, blocks = source_filter_inputs(rng)
+  decoder(memory, mask, conditioning, num_steps=1, source_blocks=blocks)
+  for weight in decoder.frame_layer.weights:
+    weight.assign(0.3 * rng.standard_normal(weight.shape).astype(np.float32))
+  inferred = decoder(memory, mask, conditioning, num_steps=5, source_blocks=blocks)
+  forced = decoder(memory, mask, conditioning, targets=inferred["frames"], source_blocks=blocks)
+  np.testing.assert_allclose(forced["frames"], inferred["frames"], atol=1e-4)
+
+
+def test_source_filter_head_needs_attention_and_source_blocks(rng):
+  with pytest.raises(ValueError, match="needs use_attention=True"):
+    make_decoder(output_head="source_filter", use_attention=False)
+  with pytest.raises(ValueError, match="output_head must be one of"):
+    make_decoder(output_head="residual")
+  memory, mask, conditioning = decoder_inputs(rng)
+  with pytest.raises(ValueError, match="needs source_blocks"):
+    make_decoder(output_head="source_filter", envelope_coefficients=3)(
+        memory, mask, conditioning, num_steps=1)
+
+
 def test_decoder_rejects_wrong_conditioning_width(rng):
   memory, mask, _ = decoder_inputs(rng)
   with pytest.raises(ValueError, match="conditioning must have width 3"):
@@ -181,6 +257,7 @@ def test_postnet_maps_frames_to_linear_bins_and_ignores_padding(rng):
     StyleConditioning(num_styles=7),
     PyramidalLSTM(units=5, pyramid_layers=2, bidirectional=False),
     make_decoder(use_attention=False),
+    make_decoder(output_head="source_filter", envelope_coefficients=3),
     LinearPostNet(num_bins=9, filters=4, kernel_size=3, num_layers=1),
 ], ids=lambda layer: type(layer).__name__)
 def test_layer_config_round_trip(layer):

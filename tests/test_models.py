@@ -111,6 +111,18 @@ def test_model_config_rejects_bad_values():
     ModelConfig(method="transformer")
   with pytest.raises(ValueError, match="encoder_units must be >= 1"):
     ModelConfig(encoder_units=0)
+  with pytest.raises(ValueError, match="has no attention"):
+    ModelConfig(method="seq2seq", output_head="source_filter")
+  with pytest.raises(ValueError, match="envelope_coefficients must be in"):
+    ModelConfig(envelope_coefficients=81)
+
+
+def test_auto_output_head_is_source_filter_only_where_there_is_attention():
+  heads = {method: ModelConfig(method=method).resolved_output_head
+           for method in ("ours", "las", "seq2seq", "cseq2seq")}
+  assert heads == {"ours": "source_filter", "las": "source_filter",
+                   "seq2seq": "direct", "cseq2seq": "direct"}
+  assert ModelConfig(output_head="direct").resolved_output_head == "direct"
 
 
 def test_train_step_compiles_with_xla_and_matches_graph(rng):
