@@ -55,6 +55,9 @@ def main(argv):
       baseline = evaluation.summarize(records, prefix="copy_")
       rows.append(("copy the source (output = input)", baseline))
       results["copy_baseline"] = baseline
+      ceiling = evaluation.summarize(records, prefix="oracle_")
+      rows.append(("vocoded true target (ceiling)", ceiling))
+      results["vocoded_target"] = ceiling
     summary = evaluation.summarize(records)
     rows.append((f"{run.config.model.method} ({run.label})", summary))
     sweep_rows.append((run.config.model.context_frames * 12.5, run.label, summary))

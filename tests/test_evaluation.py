@@ -75,6 +75,13 @@ def test_evaluate_command_end_to_end(tmp_path):
   baseline = results["copy_baseline"]
   # The source is the same note on another instrument: its pitch is the target's.
   assert baseline["pitch_within_50_cents"] >= 0.9
+  # The true targets through the vocoder: an exact log-mel, audio a few dB off
+  # (examples/resynthesize.py measures ~5 dB on a vowel), pitch kept.
+  ceiling = results["vocoded_target"]
+  assert ceiling["mcd"]["mean"] == 0.0 and 0.0 < ceiling["audio_mcd"]["mean"] < 20.0
+  assert ceiling["pitch_within_50_cents"] >= 0.75
+  assert "| vocoded true target (ceiling) | 0.00 ± 0.00 |" in open(
+      os.path.join(output_dir, "table2.md")).read()
   summary = results["runs"]["run"]["summary"]
   assert summary["pairs"] == baseline["pairs"] > 0
   for key in ("mcd", "paper_mcd", "audio_mcd"):
