@@ -19,6 +19,9 @@ flags.DEFINE_float("max_seconds", 10.0, "Longest waveform the export accepts.")
 flags.DEFINE_multi_enum("tflite", [], ["float32", "float16", "dynamic_range"],
                         "Also write <export_dir>/<name>/<version>.<variant>.tflite "
                         "(audio in / out with Griffin-Lim, and log-mel in / out; builtin ops only).")
+flags.DEFINE_integer("griffin_lim_iters", None,
+                     "Griffin-Lim iterations in the exported graphs (default: the run's, 32); "
+                     "fewer is faster and rougher (README: Export, speed).")
 FLAGS = flags.FLAGS
 
 
@@ -26,11 +29,12 @@ def main(argv):
   del argv
   from tf_transforms import export  # after flag parsing: TF starts up here
   path = export.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
-                                   FLAGS.version, FLAGS.max_seconds)
+                                   FLAGS.version, FLAGS.max_seconds, FLAGS.griffin_lim_iters)
   print(f"exported {path}")
   for variant in FLAGS.tflite:
     tflite_path = f"{path}.{variant}.tflite"
-    size = export.export_tflite(FLAGS.model_dir, tflite_path, variant)
+    size = export.export_tflite(FLAGS.model_dir, tflite_path, variant,
+                                griffin_lim_iters=FLAGS.griffin_lim_iters)
     print(f"exported {tflite_path} ({size / 1e6:.2f} MB)")
 
 

@@ -92,6 +92,19 @@ def test_layout_is_tf_serving_s_and_versions_are_never_overwritten(exported):
   assert export.next_version(os.path.dirname(path)) == 2
 
 
+def test_griffin_lim_iterations_can_be_set_at_export(exported, tmp_path):
+  model_dir, path = exported
+  with pytest.raises(ValueError, match="griffin_lim_iters must be >= 1"):
+    export.export_saved_model(model_dir, str(tmp_path), griffin_lim_iters=0)
+  fewer = export.export_saved_model(model_dir, str(tmp_path), griffin_lim_iters=2)
+  x = request(batch=1)
+  outputs = [tf.saved_model.load(p).signatures["serving_default"](
+      waveform=tf.constant(x["waveform"], tf.float32), source_style=tf.constant(x["source_style"]),
+      target_style=tf.constant(x["target_style"])) for p in (path, fewer)]
+  np.testing.assert_allclose(outputs[0]["log_mel"], outputs[1]["log_mel"], atol=1e-5)
+  assert np.abs(outputs[0]["waveform"] - outputs[1]["waveform"]).max() > 1e-3
+
+
 def test_fresh_process_without_the_project_matches_the_eager_model(exported, tmp_path):
   model_dir, path = exported
   x = request()

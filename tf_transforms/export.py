@@ -18,6 +18,7 @@ empty or too long a waveform, NaN/Inf samples, a style id out of range, or
 style/batch sizes that disagree.
 """
 
+import dataclasses
 import os
 import shutil
 
@@ -147,12 +148,22 @@ def next_version(base_dir) -> int:
   return max(versions, default=0) + 1
 
 
+def _audio_config(run, griffin_lim_iters):
+  """The run's AudioConfig, with ``griffin_lim_iters`` overridden when given."""
+  if griffin_lim_iters is None:
+    return run.config.audio
+  if griffin_lim_iters < 1:
+    raise ValueError(f"griffin_lim_iters must be >= 1. Received {griffin_lim_iters}")
+  return dataclasses.replace(run.config.audio, griffin_lim_iters=int(griffin_lim_iters))
+
+
 def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None,
-                       max_seconds=DEFAULT_MAX_SECONDS) -> str:
+                       max_seconds=DEFAULT_MAX_SECONDS, griffin_lim_iters=None) -> str:
   """Exports the run in ``model_dir`` to ``<export_dir>/<name>/<version>/``.
 
   ``version`` None means the next free integer; an existing version is never
-  overwritten. The SavedModel is written to a temporary directory and renamed
+  overwritten. ``griffin_lim_iters`` overrides the run's Griffin-Lim
+  iterations (32) in the exported graph: fewer is faster and rougher. The SavedModel is written to a temporary directory and renamed
   into place only when complete.
 
   Returns:
@@ -166,7 +177,8 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
   if tf.io.gfile.exists(target):
     raise FileExistsError(f"{target}: version {version} already exists; exports are never "
                           "overwritten -- pick another --version")
-  module = TransformModule(run.model, run.config.audio, run.vocabulary.names,
+  module = TransformModule(run.model, _audio_config(run, griffin_lim_iters),
+                           run.vocabulary.names,
                            fixed_length=run.config.dataset in evaluation.FIXED_LENGTH,
                            max_seconds=max_seconds)
   archive = keras.export.ExportArchive()
@@ -194,7 +206,8 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
 TFLITE_VARIANTS = ("float32", "float16", "dynamic_range")
 
 
-def export_tflite(model_dir, path, variant="float32", overwrite=False) -> int:
+def export_tflite(model_dir, path, variant="float32", overwrite=False,
+                  griffin_lim_iters=None) -> int:
   """Writes the run as a TFLite model of builtin ops only, audio in and audio out.
 
   Batch 1, any length (up to memory). Signatures:
@@ -218,6 +231,7 @@ def export_tflite(model_dir, path, variant="float32", overwrite=False) -> int:
     variant: "float32", "float16" (weights stored as float16) or
       "dynamic_range" (int8 weights, float activations).
     overwrite: replace an existing file at ``path``.
+    griffin_lim_iters: overrides the run's Griffin-Lim iterations (32).
 
   Returns:
     the file size in bytes.
@@ -230,7 +244,8 @@ def export_tflite(model_dir, path, variant="float32", overwrite=False) -> int:
   from tf_transforms import evaluation
   run = evaluation.load_run(model_dir)
   mels = run.config.audio.num_mel_bins
-  module = TransformModule(run.model, run.config.audio, run.vocabulary.names,
+  module = TransformModule(run.model, _audio_config(run, griffin_lim_iters),
+                           run.vocabulary.names,
                            fixed_length=run.config.dataset in evaluation.FIXED_LENGTH)
   styles = [tf.TensorSpec([1], tf.int32, name="source_style"),
             tf.TensorSpec([1], tf.int32, name="target_style")]
