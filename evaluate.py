@@ -72,6 +72,8 @@ def main(argv):
       evaluation.figure_3(run, index, os.path.join(FLAGS.output_dir, f"figure3_{run.label}.png"))
 
   outputs = {"table2.md": evaluation.table_2(rows)}
+  if evaluation.pitch_table(rows):
+    outputs["pitch.md"] = evaluation.pitch_table(rows)
   if FLAGS.sweep == "context_ms":
     outputs["table3.md"] = evaluation.table_3(sweep_rows)
   elif FLAGS.sweep:

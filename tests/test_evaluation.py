@@ -32,16 +32,19 @@ def test_median_f0_is_nan_for_noise(rng):
 
 def test_summary_matches_the_metric_helpers():
   records = [{"mcd": m, "paper_mcd": 2 * m, "audio_mcd": m + 1, "style_recognised": s,
-              "pitch_cents": c}
-             for m, s, c in [(5.0, True, 10.0), (7.0, False, -80.0), (6.0, True, 49.0)]]
+              "pitch_cents": c, "content": k}
+             for m, s, c, k in [(5.0, True, 10.0, 60), (7.0, False, -80.0, 60),
+                                (6.0, True, 49.0, 66)]]
   summary = evaluation.summarize(records)
   mean, half = metrics.mean_confidence_interval([5.0, 7.0, 6.0])
   assert summary["mcd"] == {"mean": mean, "ci95": half, "n": 3}
   assert summary["style_recognised"] == pytest.approx(2 / 3)
   assert summary["pitch_within_50_cents"] == pytest.approx(2 / 3)
   assert summary["pitch_median_abs_cents"] == 49.0
+  assert summary["pitch_within_50_cents_by_content"] == {"60": 0.5, "66": 1.0}
   table = evaluation.table_2([("ours (x)", summary)])
   assert "| ours (x) | 6.00 ± " in table and "| 67% | 67% | 3 |" in table
+  assert "| ours (x) | 50% | 100% | 67% |" in evaluation.pitch_table([("ours (x)", summary)])
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +89,7 @@ def test_evaluate_command_end_to_end(tmp_path):
   assert summary["pairs"] == baseline["pairs"] > 0
   for key in ("mcd", "paper_mcd", "audio_mcd"):
     assert math.isfinite(summary[key]["mean"])
-  for name in ("table2.md", "figure2_run.png", "figure3_run.png",
+  for name in ("table2.md", "pitch.md", "figure2_run.png", "figure3_run.png",
                "run/example0_prediction.wav"):
     assert os.path.getsize(os.path.join(output_dir, name)) > 0
   again = run(*command)

@@ -232,8 +232,12 @@ def summarize(records, prefix=""):
     summary["audio_mcd"] = mean_ci(prefix + "audio_mcd")
   if records and "pitch_cents" in records[0]:
     cents = np.array([r[prefix + "pitch_cents"] for r in records])
-    summary["pitch_within_50_cents"] = float(np.mean(np.abs(cents) <= 50.0))
+    within = np.abs(cents) <= 50.0
+    summary["pitch_within_50_cents"] = float(np.mean(within))
     summary["pitch_median_abs_cents"] = float(np.nanmedian(np.abs(cents)))
+    contents = np.array([r["content"] for r in records])
+    summary["pitch_within_50_cents_by_content"] = {
+        str(c): float(np.mean(within[contents == c])) for c in sorted(set(contents.tolist()))}
   return summary
 
 
@@ -253,6 +257,22 @@ def table_2(rows):
         f"{_cell(summary['audio_mcd']) if 'audio_mcd' in summary else '= MCD (real audio)'} | "
         f"{'—' if pitch is None else f'{100 * pitch:.0f}%'} | "
         f"{100 * summary['style_recognised']:.0f}% | {summary['pairs']} |")
+  return "\n".join(lines)
+
+
+def pitch_table(rows):
+  """Markdown table: share within 50 cents per test pitch (MIDI), one row per entry."""
+  rows = [(label, summary) for label, summary in rows
+          if "pitch_within_50_cents_by_content" in summary]
+  if not rows:
+    return ""
+  contents = list(rows[0][1]["pitch_within_50_cents_by_content"])
+  lines = ["| within 50 cents, by test pitch (MIDI) | " + " | ".join(contents) + " | all |",
+           "| --- |" + " ---: |" * (len(contents) + 1)]
+  for label, summary in rows:
+    shares = summary["pitch_within_50_cents_by_content"]
+    lines.append(f"| {label} | " + " | ".join(f"{100 * shares[c]:.0f}%" for c in contents) +
+                 f" | {100 * summary['pitch_within_50_cents']:.0f}% |")
   return "\n".join(lines)
 
 
