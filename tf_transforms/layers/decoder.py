@@ -78,10 +78,10 @@ class AttentionDecoder(keras.layers.Layer):
     decoder changes the envelope, level and harmonic contrast (the timbre)
     and the time course. Zero-initialised, it starts as the identity.
     ``b_ij`` is a second additive attention from s_i ("copy attention",
-    trained only through what it copies): the main attention's weights
-    a_ij, trained for the context c_i, mostly pointed at source steps
-    without harmonics (measured: copying from its most-attended step kept a
-    tenth of the source's harmonic contrast).
+    trained only through what it copies): copying through the main
+    attention's weights a_ij, which are trained for the context c_i, gave
+    outputs with much weaker harmonics than the source's, because a_ij
+    mostly pointed at source steps without them (the note's decay).
     Requires attention. (A gain on all of x_i instead of its fine structure
     measured worse: averaging over the attended steps halves the harmonic
     contrast, and restoring it then also rescaled the level.) Why: a direct regression onto
