@@ -77,17 +77,17 @@ class AttentionDecoder(keras.layers.Layer):
     harmonics' positions (the pitch) can only come from the source; the
     decoder changes the envelope, level and harmonic contrast (the timbre)
     and the time course. Zero-initialised, it starts as the identity.
+    Why: a direct regression onto log-mel has to *generate* the harmonic
+    comb of each pitch, and for a pitch absent from training it gives the
+    comb of a neighbouring training pitch (README, "Pitch on unseen notes").
+
     ``b_ij`` is a second additive attention from s_i ("copy attention",
-    trained only through what it copies): copying through the main
+    trained only through what it copies). Copying through the main
     attention's weights a_ij, which are trained for the context c_i, gave
-    outputs with much weaker harmonics than the source's, because a_ij
-    mostly pointed at source steps without them (the note's decay).
-    Requires attention. (A gain on all of x_i instead of its fine structure
-    measured worse: averaging over the attended steps halves the harmonic
-    contrast, and restoring it then also rescaled the level.) Why: a direct regression onto
-    log-mel has to *generate* the harmonic comb of each pitch, and for a
-    pitch absent from training it gives the comb of a neighbouring training
-    pitch (README, "Pitch on unseen notes").
+    outputs with much weaker harmonics than the source's: a_ij mostly
+    pointed at source steps without them (the note's decay). A gain on all
+    of x_i rather than on its fine structure also did worse: restoring the
+    harmonic contrast then rescaled the level too. Requires attention.
 
   Keras 3's RNN layer has no ``constants=`` for the memory, so the loop is a
   ``tf.while_loop`` with static per-step shapes (which the TFLite export
