@@ -68,7 +68,7 @@ class AttentionDecoder(keras.layers.Layer):
     with a smooth offset (spectral envelope and level) and a smooth gain on
     its fine structure (harmonic contrast), both predicted by the decoder:
 
-      x_i = sum_j b_ij X_j           (X_j: mean source log-mel of step j)
+      x_i = sum_j a_ij X_j           (X_j: mean source log-mel of step j)
       y_i = x_i + o_i B + (g_i B) * (x_i - x_i B^T B),   [g_i, o_i] = Dense([s_i, c_i])
 
     with B the first ``envelope_coefficients`` rows of the DCT-II basis over
@@ -77,17 +77,16 @@ class AttentionDecoder(keras.layers.Layer):
     harmonics' positions (the pitch) can only come from the source; the
     decoder changes the envelope, level and harmonic contrast (the timbre)
     and the time course. Zero-initialised, it starts as the identity.
-    Why: a direct regression onto log-mel has to *generate* the harmonic
-    comb of each pitch, and for a pitch absent from training it gives the
-    comb of a neighbouring training pitch (README, "Pitch on unseen notes").
+    Requires attention. Why: a direct regression onto log-mel has to
+    *generate* the harmonic comb of each pitch, and for a pitch absent from
+    training it gives the comb of a neighbouring training pitch (README,
+    "Pitch on unseen notes").
 
-    ``b_ij`` is a second additive attention from s_i ("copy attention",
-    trained only through what it copies). Copying through the main
-    attention's weights a_ij, which are trained for the context c_i, gave
-    outputs with much weaker harmonics than the source's: a_ij mostly
-    pointed at source steps without them (the note's decay). A gain on all
-    of x_i rather than on its fine structure also did worse: restoring the
-    harmonic contrast then rescaled the level too. Requires attention.
+    Variants measured on the main job and not kept (README): a gain on all
+    of x_i instead of its fine structure (restoring the harmonic contrast
+    then rescaled the level too), and a second, copy-only attention for
+    b_ij in place of a_ij -- within noise of this head on MCD, pitch and
+    style, for more parameters.
 
   Keras 3's RNN layer has no ``constants=`` for the memory, so the loop is a
   ``tf.while_loop`` with static per-step shapes (which the TFLite export
@@ -151,12 +150,6 @@ class AttentionDecoder(keras.layers.Layer):
       self.query_layer = keras.layers.Dense(attention_units, use_bias=False, name="W")
       self.memory_layer = keras.layers.Dense(attention_units, use_bias=True, name="V")
       self.score_layer = keras.layers.Dense(1, use_bias=False, name="w")
-    if output_head == "source_filter":
-      self.copy_query_layer = keras.layers.Dense(attention_units, use_bias=False,
-                                                 name="copy_W")
-      self.copy_memory_layer = keras.layers.Dense(attention_units, use_bias=True,
-                                                  name="copy_V")
-      self.copy_score_layer = keras.layers.Dense(1, use_bias=False, name="copy_w")
     if output_head == "direct":
       self.frame_layer = keras.layers.Dense(num_mel_bins * reduction_factor, name="frames")
     else:
@@ -180,10 +173,6 @@ class AttentionDecoder(keras.layers.Layer):
       self.memory_layer.build((None, None, memory_dim))
       self.query_layer.build((None, self.decoder_units))
       self.score_layer.build((None, None, self.attention_units))
-    if self.output_head == "source_filter":
-      self.copy_memory_layer.build((None, None, memory_dim))
-      self.copy_query_layer.build((None, self.decoder_units))
-      self.copy_score_layer.build((None, None, self.attention_units))
     self.cell.build((None, prenet_dim + memory_dim + self.conditioning_dim))
     self.frame_layer.build((None, self.decoder_units + memory_dim))
     self.stop_layer.build((None, self.decoder_units + memory_dim))
@@ -198,30 +187,13 @@ class AttentionDecoder(keras.layers.Layer):
       frames = self.prenet_drop(dense(frames), training=training)
     return frames
 
-  @staticmethod
-  def _attention_weights(states, keys, memory_mask, query_layer, score_layer):
-    """Additive attention weights of states [B, U] or [B, S, U] -> [B, T] or [B, S, T]."""
-    query = query_layer(states)
-    if states.shape.rank == 3:                                         # [B, S, A]
-      query, keys, memory_mask = (tf.expand_dims(query, 2), tf.expand_dims(keys, 1),
-                                  tf.expand_dims(memory_mask, 1))
-    else:                                                              # [B, A]
-      query = tf.expand_dims(query, 1)
-    scores = tf.squeeze(score_layer(tf.tanh(keys + query)), -1)
-    return tf.nn.softmax(tf.where(memory_mask, scores, _NEG_INF), axis=-1)
-
   def _attend(self, state, keys, memory, memory_mask):
     """Additive attention. Returns context [B, D] and weights [B, T]."""
-    weights = self._attention_weights(state, keys, memory_mask, self.query_layer,
-                                      self.score_layer)
+    query = tf.expand_dims(self.query_layer(state), 1)                  # [B, 1, A]
+    scores = tf.squeeze(self.score_layer(tf.tanh(keys + query)), -1)    # [B, T]
+    scores = tf.where(memory_mask, scores, _NEG_INF)
+    weights = tf.nn.softmax(scores, axis=-1)
     return tf.einsum("bt,btd->bd", weights, memory), weights
-
-  def _copy(self, states, copy_keys, memory_mask, source_blocks):
-    """The source_filter head's attended source spectra for states [B, (S,) U]."""
-    weights = self._attention_weights(states, copy_keys, memory_mask,
-                                      self.copy_query_layer, self.copy_score_layer)
-    return tf.einsum("bt,btf->bf" if states.shape.rank == 2 else "bst,btf->bsf",
-                     weights, source_blocks)
 
   def _step(self, prenet_frame, context, conditioning, state, keys, memory, memory_mask):
     inputs = tf.concat([prenet_frame, context, conditioning], axis=-1)
@@ -263,9 +235,8 @@ class AttentionDecoder(keras.layers.Layer):
         raise ValueError("AttentionDecoder: output_head='source_filter' needs "
                          "source_blocks [batch, enc_time, num_mel_bins]")
       source_blocks = tf.convert_to_tensor(source_blocks, dtype)
-      copy_keys = self.copy_memory_layer(memory)                        # [B, T, A]
     else:
-      source_blocks = copy_keys = None
+      source_blocks = None
     if self.use_attention:
       keys = self.memory_layer(memory)                                  # [B, T, A]
     else:
@@ -277,13 +248,12 @@ class AttentionDecoder(keras.layers.Layer):
     state = list(initial_state)
     if targets is not None:
       return self._teacher_forced(targets, memory, memory_mask, keys, conditioning,
-                                  context, state, training, source_blocks, copy_keys)
+                                  context, state, training, source_blocks)
     return self._autoregressive(memory, memory_mask, keys, conditioning, context,
-                                state, num_steps, training, return_alignments, source_blocks,
-                                copy_keys)
+                                state, num_steps, training, return_alignments, source_blocks)
 
   def _teacher_forced(self, targets, memory, memory_mask, keys, conditioning,
-                      context, state, training, source_blocks, copy_keys):
+                      context, state, training, source_blocks):
     r = self.reduction_factor
     batch = tf.shape(targets)[0]
     steps = targets.shape[1] // r if targets.shape[1] is not None else tf.shape(targets)[1] // r
@@ -311,13 +281,13 @@ class AttentionDecoder(keras.layers.Layer):
     alignments = tf.transpose(weights_ta.stack(), [1, 0, 2])   # [B, steps, T]
     copies = None
     if source_blocks is not None:
-      copies = self._copy(outputs, copy_keys, memory_mask, source_blocks)  # [B, steps, F]
+      copies = tf.einsum("bst,btf->bsf", alignments, source_blocks)
     frames, stop_logits = self._project(outputs, contexts, copies)
     return {"frames": tf.reshape(frames, [batch, steps * r, self.num_mel_bins]),
             "stop_logits": stop_logits, "alignments": alignments}
 
   def _autoregressive(self, memory, memory_mask, keys, conditioning, context, state,
-                      num_steps, training, return_alignments, source_blocks, copy_keys):
+                      num_steps, training, return_alignments, source_blocks):
     r = self.reduction_factor
     batch = tf.shape(memory)[0]
     dtype = memory.dtype
@@ -347,7 +317,7 @@ class AttentionDecoder(keras.layers.Layer):
           memory, memory_mask)
       copy = None
       if source_blocks is not None:
-        copy = self._copy(output, copy_keys, memory_mask, source_blocks)  # [B, F]
+        copy = tf.einsum("bt,btf->bf", weights, source_blocks)
       frames, stop_logit = self._project(output, context, copy)  # [B, r*F], [B]
       finished = tf.logical_or(finished, stop_logit > 0.0)
       written = [arrays[0].write(i, frames), arrays[1].write(i, stop_logit)]
