@@ -84,9 +84,9 @@ class AttentionDecoder(keras.layers.Layer):
 
     Variants measured on the main job and not kept (README): a gain on all
     of x_i instead of its fine structure (restoring the harmonic contrast
-    then rescaled the level too), and a second, copy-only attention for
-    b_ij in place of a_ij -- within noise of this head on MCD, pitch and
-    style, for more parameters.
+    then rescaled the level too), and a second attention trained only
+    through the copy in place of a_ij -- within noise of this head on MCD,
+    pitch and style, for more parameters.
 
   Keras 3's RNN layer has no ``constants=`` for the memory, so the loop is a
   ``tf.while_loop`` with static per-step shapes (which the TFLite export
