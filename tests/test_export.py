@@ -218,8 +218,8 @@ def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path, var
   float32 is exact up to round-off; quantised weights are allowed visible
   differences. Audio: float32 must match the SavedModel's waveform sample by
   sample to 2% of its peak (Griffin-Lim's 32 momentum iterations amplify
-  float round-off, which varies with the thread schedule: 0.6% of the peak
-  was seen) and within a standard MCD of 0.1 dB; every variant must vocode
+  the round-off differences between TF's and TFLite's kernels: 0.6% of the
+  peak is seen) and within a standard MCD of 0.1 dB; every variant must vocode
   its own log-mel within 0.5 dB MCD of how well the SavedModel vocodes its
   own (bench/tflite.py reports each variant's MCD change against targets)."""
   from ai_edge_litert.interpreter import Interpreter
@@ -257,7 +257,7 @@ def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path, var
     np.testing.assert_allclose(lite["log_mel"], want["log_mel"], atol=tolerance)
     peak = np.abs(want["waveform"]).max()
     if variant == "float32":
-      np.testing.assert_allclose(lite["waveform"], want["waveform"], atol=1e-3 * peak)
+      np.testing.assert_allclose(lite["waveform"], want["waveform"], atol=2e-2 * peak)
       heard = [audio.log_mel_spectrogram(w[0]).numpy() for w in (lite["waveform"],
                                                                   want["waveform"])]
       assert metrics.mel_cepstral_distortion(*heard) < 0.1
