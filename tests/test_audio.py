@@ -334,10 +334,3 @@ def test_overlap_and_add_matches_tf_signal(rng, length, step):
   frames = rng.standard_normal((2, 3, 7, length)).astype(np.float32)
   np.testing.assert_allclose(audio.overlap_and_add(frames, step),
                              tf.signal.overlap_and_add(frames, step), atol=1e-5)
-
-
-@pytest.mark.parametrize("length,step", [(800, 200), (6, 4)])
-def test_frame_matches_tf_signal(rng, length, step):
-  signal = rng.standard_normal((2, 3, 4321)).astype(np.float32)
-  np.testing.assert_array_equal(audio.frame(signal, length, step),
-                                tf.signal.frame(signal, length, step))

@@ -113,38 +113,10 @@ def stft(audio, config: AudioConfig = DEFAULT_CONFIG):
   return _stft_unpadded(padded, config)
 
 
-def frame(signal, frame_length, frame_step):
-  """``tf.signal.frame(signal, frame_length, frame_step)`` (no end padding), fast in TFLite.
-
-  When ``frame_step`` divides ``frame_length`` (ours: 800 = 4 x 200) the
-  signal is cut into blocks of ``frame_step`` and frame t is blocks t..t+R-1
-  side by side: R slices and a concat, where TF's version becomes a large
-  gather in TFLite (measured 2x slower there). Other sizes use TF's version.
-
-  Args:
-    signal: float32 ``[..., samples]`` with samples >= frame_length.
-
-  Returns:
-    float32 ``[..., 1 + (samples - frame_length) // frame_step, frame_length]``.
-  """
-  if frame_length % frame_step:
-    return tf.signal.frame(signal, frame_length, frame_step)
-  ratio = frame_length // frame_step
-  shape = tf.shape(signal)
-  flat = tf.reshape(signal, tf.stack([-1, shape[-1]]))                 # [M, samples]
-  num_frames = 1 + (shape[-1] - frame_length) // frame_step
-  num_blocks = num_frames + ratio - 1
-  blocks = tf.reshape(flat[:, :num_blocks * frame_step],
-                      tf.stack([tf.shape(flat)[0], num_blocks, frame_step]))
-  frames = tf.concat([blocks[:, r:r + num_frames, :] for r in range(ratio)], axis=-1)
-  return tf.reshape(frames, tf.concat([shape[:-1], [num_frames, frame_length]], 0))
-
-
 def _stft_unpadded(signal, config: AudioConfig):
-  """``tf.signal.stft(signal, ..., window_fn=hann_window)`` of an already padded signal."""
-  window = tf.signal.hann_window(config.frame_length)
-  frames = frame(signal, config.frame_length, config.frame_step) * window
-  return tf.signal.rfft(frames, [config.fft_length])
+  """``tf.signal.stft`` (Hann window, no end padding) of an already padded signal."""
+  return tf.signal.stft(signal, config.frame_length, config.frame_step, config.fft_length,
+                        window_fn=tf.signal.hann_window, pad_end=False)
 
 
 def inverse_stft(stfts, config: AudioConfig = DEFAULT_CONFIG, length=None):
@@ -431,11 +403,11 @@ def mel_to_linear(mel_power, config: AudioConfig = DEFAULT_CONFIG):
   # whose weights are computed at run time and then gets it wrong.)
   power = tf.maximum(
       tf.tensordot(mel_power, _runtime_constant(pseudo_inverse, mel_power), 1), 1e-12)
+  matrix, transposed = (_runtime_constant(m, mel_power) for m in (matrix, matrix.T))
 
   def body(i, x):
-    ratio = mel_power / tf.maximum(tf.tensordot(x, _runtime_constant(matrix, x), 1),
-                                   1e-30)                               # [..., frames, mels]
-    correction = tf.tensordot(ratio, _runtime_constant(matrix.T, x), 1) * inverse_coverage
+    ratio = mel_power / tf.maximum(tf.tensordot(x, matrix, 1), 1e-30)  # [..., frames, mels]
+    correction = tf.tensordot(ratio, transposed, 1) * inverse_coverage
     return i + 1, x * correction * tf.sqrt(correction)  # x * correction ** 1.5
 
   _, power = tf.while_loop(lambda i, _: i < config.mel_inverse_iters, body,
