@@ -58,6 +58,9 @@ def main(argv):
       ceiling = evaluation.summarize(records, prefix="oracle_")
       rows.append(("vocoded true target (ceiling)", ceiling))
       results["vocoded_target"] = ceiling
+      if run.config.dataset in evaluation.PITCHED:
+        results["real_target_pitch"] = evaluation.pitch_summary(records,
+                                                                "real_target_pitch_cents")
     summary = evaluation.summarize(records)
     rows.append((f"{run.config.model.method} ({run.label})", summary))
     sweep_rows.append((run.config.model.context_frames * 12.5, run.label, summary))
@@ -72,8 +75,9 @@ def main(argv):
       evaluation.figure_3(run, index, os.path.join(FLAGS.output_dir, f"figure3_{run.label}.png"))
 
   outputs = {"table2.md": evaluation.table_2(rows)}
-  if evaluation.pitch_table(rows):
-    outputs["pitch.md"] = evaluation.pitch_table(rows)
+  if "real_target_pitch" in results:
+    pitch_rows = [("real target audio (no vocoder)", results["real_target_pitch"])] + rows
+    outputs["pitch.md"] = evaluation.pitch_table(pitch_rows)
   if FLAGS.sweep == "context_ms":
     outputs["table3.md"] = evaluation.table_3(sweep_rows)
   elif FLAGS.sweep:

@@ -45,6 +45,11 @@ def test_summary_matches_the_metric_helpers():
   table = evaluation.table_2([("ours (x)", summary)])
   assert "| ours (x) | 6.00 ± " in table and "| 67% | 67% | 3 |" in table
   assert "| ours (x) | 50% | 100% | 67% |" in evaluation.pitch_table([("ours (x)", summary)])
+  for record, cents in zip(records, [float("nan"), 20.0, -1200.0]):
+    record["real_target_pitch_cents"] = cents
+  real = evaluation.pitch_summary(records, "real_target_pitch_cents")
+  assert real["pitch_within_50_cents_by_content"] == {"60": 0.5, "66": 0.0}
+  assert real["pitch_median_abs_cents"] == 610.0
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +85,9 @@ def test_evaluate_command_end_to_end(tmp_path):
   assert baseline["pitch_within_50_cents"] >= 0.9
   # The true targets through the vocoder: an exact log-mel, audio a few dB off
   # (examples/resynthesize.py measures ~5 dB on a vowel), pitch kept.
+  # The real target recordings: the pitch measurement's own ceiling.
+  assert results["real_target_pitch"]["pitch_within_50_cents"] >= 0.9
+  assert "| real target audio (no vocoder) |" in open(os.path.join(output_dir, "pitch.md")).read()
   ceiling = results["vocoded_target"]
   assert ceiling["mcd"]["mean"] == 0.0 and 0.0 < ceiling["audio_mcd"]["mean"] < 20.0
   assert ceiling["pitch_within_50_cents"] >= 0.75

@@ -175,58 +175,92 @@ def test_pool_source_frames_averages_valid_frames_per_block(rng):
 
 
 def source_filter_inputs(rng, smooth_coefficients=None):
+  """Decoder inputs plus source blocks [2, 7, 12] and source frames [2, 9, 12]
+  (example 1 has 6 valid frames, the rest zeroed as the model does)."""
   memory, mask, conditioning = decoder_inputs(rng)
   blocks = rng.standard_normal((2, 7, 12)).astype(np.float32)
+  frames = rng.standard_normal((2, 9, 12)).astype(np.float32)
   if smooth_coefficients:  # only the first DCT components: no fine structure
-    blocks = (rng.standard_normal((2, 7, smooth_coefficients)) @
+    frames = (rng.standard_normal((2, 9, smooth_coefficients)) @
               dct_basis(smooth_coefficients, 12)).astype(np.float32)
-  return memory, mask, conditioning, blocks
+  frames[1, 6:] = 0.0
+  return memory, mask, conditioning, {"source_blocks": blocks, "source_frames": frames}
 
 
-def test_source_filter_head_starts_as_the_attended_source(rng):
+def smooth_and_fine(coefficients, bins):
+  basis = dct_basis(coefficients, bins)
+  return basis.T @ basis, np.eye(bins) - basis.T @ basis
+
+
+def randomise(decoder, rng, scale=1.0):
+  for weight in decoder.frame_layer.weights:
+    weight.assign(scale * rng.standard_normal(weight.shape).astype(np.float32))
+
+
+def test_source_filter_head_starts_as_the_attended_envelope_with_the_source_fine_structure(rng):
   decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4)
-  memory, mask, conditioning, blocks = source_filter_inputs(rng)
-  out = decoder(memory, mask, conditioning, num_steps=5, source_blocks=blocks)
-  copies = np.einsum("bst,btf->bsf", out["alignments"].numpy(), blocks)   # [B, steps, F]
-  np.testing.assert_allclose(out["frames"].numpy(), np.repeat(copies, 2, axis=1), atol=1e-5)
+  memory, mask, conditioning, source = source_filter_inputs(rng)
+  out = decoder(memory, mask, conditioning, num_steps=5, **source)
+  smooth, fine = smooth_and_fine(4, 12)
+  copies = np.einsum("bst,btf->bsf", out["alignments"].numpy(), source["source_blocks"])
+  expected = np.repeat(copies @ smooth, 2, axis=1)                       # [B, 10, F]
+  expected[:, :9] += source["source_frames"] @ fine                      # frame t <- source frame t
+  np.testing.assert_allclose(out["frames"].numpy(), expected, atol=1e-5)
+
+
+def test_source_filter_fine_structure_is_the_sources_whatever_the_weights(rng):
+  """The pitch cannot be changed: with any weights, each output frame's fine
+  structure is that of the source frame at the same time (none past the
+  source's end), in inference and teacher forcing alike."""
+  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4)
+  memory, mask, conditioning, source = source_filter_inputs(rng)
+  decoder(memory, mask, conditioning, num_steps=1, **source)
+  randomise(decoder, rng)
+  _, fine = smooth_and_fine(4, 12)
+  expected = np.zeros((2, 12, 12), np.float32)
+  expected[:, :9] = source["source_frames"] @ fine
+  inferred = decoder(memory, mask, conditioning, num_steps=6, **source)["frames"].numpy()
+  np.testing.assert_allclose(inferred @ fine, expected, atol=1e-5)
+  forced = decoder(memory, mask, conditioning, targets=inferred, **source)["frames"].numpy()
+  np.testing.assert_allclose(forced @ fine, expected, atol=1e-5)
 
 
 def test_source_filter_head_cannot_add_harmonics_the_source_lacks(rng):
   """Whatever its weights, the head only reshapes the source smoothly: a source
   without fine structure (a smooth spectrum) gives smooth output frames, while
   the direct head is free to put detail anywhere."""
-  memory, mask, conditioning, blocks = source_filter_inputs(rng, smooth_coefficients=4)
-  fine = np.eye(12) - dct_basis(4, 12).T @ dct_basis(4, 12)  # removes the smooth part
+  memory, mask, conditioning, source = source_filter_inputs(rng, smooth_coefficients=4)
+  _, fine = smooth_and_fine(4, 12)
   for head, expect_smooth in (("source_filter", True), ("direct", False)):
     decoder = make_decoder(num_mel_bins=12, output_head=head, envelope_coefficients=4)
-    decoder(memory, mask, conditioning, num_steps=1, source_blocks=blocks)  # build
-    for weight in decoder.frame_layer.weights:
-      weight.assign(rng.standard_normal(weight.shape).astype(np.float32))
-    frames = decoder(memory, mask, conditioning, num_steps=5, source_blocks=blocks)["frames"]
+    decoder(memory, mask, conditioning, num_steps=1, **source)  # build
+    randomise(decoder, rng)
+    frames = decoder(memory, mask, conditioning, num_steps=5, **source)["frames"]
     detail = np.abs(frames.numpy() @ fine).max()
     assert (detail < 1e-4) == expect_smooth, (head, detail)
 
 
 def test_source_filter_teacher_forcing_reproduces_inference(rng):
   decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4)
-  memory, mask, conditioning, blocks = source_filter_inputs(rng)
-  decoder(memory, mask, conditioning, num_steps=1, source_blocks=blocks)
-  for weight in decoder.frame_layer.weights:
-    weight.assign(0.3 * rng.standard_normal(weight.shape).astype(np.float32))
-  inferred = decoder(memory, mask, conditioning, num_steps=5, source_blocks=blocks)
-  forced = decoder(memory, mask, conditioning, targets=inferred["frames"], source_blocks=blocks)
+  memory, mask, conditioning, source = source_filter_inputs(rng)
+  decoder(memory, mask, conditioning, num_steps=1, **source)
+  randomise(decoder, rng, scale=0.3)
+  inferred = decoder(memory, mask, conditioning, num_steps=5, **source)
+  forced = decoder(memory, mask, conditioning, targets=inferred["frames"], **source)
   np.testing.assert_allclose(forced["frames"], inferred["frames"], atol=1e-4)
 
 
-def test_source_filter_head_needs_attention_and_source_blocks(rng):
+def test_source_filter_head_needs_attention_and_the_source(rng):
   with pytest.raises(ValueError, match="needs use_attention=True"):
     make_decoder(output_head="source_filter", use_attention=False)
   with pytest.raises(ValueError, match="output_head must be one of"):
     make_decoder(output_head="residual")
-  memory, mask, conditioning = decoder_inputs(rng)
-  with pytest.raises(ValueError, match="needs source_blocks"):
-    make_decoder(output_head="source_filter", envelope_coefficients=3)(
-        memory, mask, conditioning, num_steps=1)
+  memory, mask, conditioning, source = source_filter_inputs(rng)
+  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=3)
+  for missing in source:
+    given = {k: v for k, v in source.items() if k != missing}
+    with pytest.raises(ValueError, match="needs source_blocks .* and source_frames"):
+      decoder(memory, mask, conditioning, num_steps=1, **given)
 
 
 def test_decoder_rejects_wrong_conditioning_width(rng):

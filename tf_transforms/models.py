@@ -93,13 +93,16 @@ class AudioTransformModel(keras.Model):
     h, c = tf.split(self.bridge(tf.concat([h, c], -1)), 2, axis=-1)
     return memory, mask, [h, c]
 
-  def source_blocks(self, source, source_length):
-    """The source spectrum per encoder step for the source_filter head, else None."""
+  def source_inputs(self, source, source_length):
+    """What the source_filter head reads of the source (else {}):
+    ``source_blocks`` [B, T_enc, F], the mean spectrum of each encoder step,
+    and ``source_frames`` [B, T, F], the frames with padding zeroed."""
     if self.config.resolved_output_head != "source_filter":
-      return None
+      return {}
     source = tf.convert_to_tensor(source, tf.float32)
     mask = tf.sequence_mask(source_length, tf.shape(source)[1])
-    return pool_source_frames(source, mask, self.config.time_reduction)
+    return {"source_blocks": pool_source_frames(source, mask, self.config.time_reduction),
+            "source_frames": source * tf.cast(mask, source.dtype)[..., tf.newaxis]}
 
   def _target_conditioning(self, target_style, batch):
     if self.config.uses_conditioning:
@@ -117,8 +120,7 @@ class AudioTransformModel(keras.Model):
     conditioning = self._target_conditioning(inputs["target_style"], tf.shape(target)[0])
     outputs = self.decoder(memory, mask, conditioning, targets=target, initial_state=state,
                            training=training,
-                           source_blocks=self.source_blocks(inputs["source"],
-                                                            inputs["source_length"]))
+                           **self.source_inputs(inputs["source"], inputs["source_length"]))
     return self._add_linear(outputs, inputs["target_length"])
 
   def _add_linear(self, outputs, lengths):
@@ -147,7 +149,7 @@ class AudioTransformModel(keras.Model):
     num_steps = None if num_frames is None else (num_frames + r - 1) // r
     outputs = self.decoder(memory, mask, conditioning, initial_state=state,
                            num_steps=num_steps, return_alignments=return_alignments,
-                           source_blocks=self.source_blocks(source, source_length))
+                           **self.source_inputs(source, source_length))
     stopped = tf.cast(outputs["stop_logits"] > 0.0, tf.int32)        # [B, steps]
     steps = tf.shape(stopped)[1]
     first_stop = tf.where(tf.reduce_any(stopped > 0, axis=1),

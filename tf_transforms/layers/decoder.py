@@ -64,29 +64,33 @@ class AttentionDecoder(keras.layers.Layer):
   Output heads (``output_head``):
 
   * ``"direct"`` (the paper): ``y_i = Dense([s_i, c_i])``.
-  * ``"source_filter"``: the frames are the attended *source* spectrum
-    with a smooth offset (spectral envelope and level) and a smooth gain on
-    its fine structure (harmonic contrast), both predicted by the decoder:
+  * ``"source_filter"``: a source-filter split of the output frame. The
+    smooth part of the spectrum (envelope and level: the timbre) is the
+    attended source's, reshaped by a smooth offset the decoder predicts; the
+    fine structure (the harmonics, hence the pitch) is the source frame's at
+    the same time, unchanged:
 
       x_i = sum_j a_ij X_j           (X_j: mean source log-mel of step j)
-      y_i = x_i + o_i B + (g_i B) * (x_i - x_i B^T B),   [g_i, o_i] = Dense([s_i, c_i])
+      y_t = x_i B^T B + o_t B + (s_t - s_t B^T B),    o_t = Dense([s_i, c_i])
 
-    with B the first ``envelope_coefficients`` rows of the DCT-II basis over
-    the mel bins: ``o_i B`` and ``g_i B`` are smooth across frequency and
-    ``x_i - x_i B^T B`` is x_i without its smooth part (its harmonics). The
-    harmonics' positions (the pitch) can only come from the source; the
-    decoder changes the envelope, level and harmonic contrast (the timbre)
-    and the time course. Zero-initialised, it starts as the identity.
-    Requires attention. Why: a direct regression onto log-mel has to
-    *generate* the harmonic comb of each pitch, and for a pitch absent from
-    training it gives the comb of a neighbouring training pitch (README,
-    "Pitch on unseen notes").
+    for the r frames t of step i, with B the first ``envelope_coefficients``
+    rows of the DCT-II basis over the mel bins (``v B^T B`` keeps the smooth
+    part of v, ``v - v B^T B`` its fine structure) and s_t source frame t
+    (zero past the source's end). Zero-initialised, it starts as the
+    attended envelope with the source's fine structure. Requires attention.
 
-    Variants measured on the main job and not kept (README): a gain on all
-    of x_i instead of its fine structure (restoring the harmonic contrast
-    then rescaled the level too), and a second attention trained only
-    through the copy in place of a_ij -- within noise of this head on MCD,
-    pitch and style, for more parameters.
+    Why: a direct regression onto log-mel has to *generate* the harmonic comb
+    of each pitch, and for a pitch absent from training it gives the comb of
+    a neighbouring training pitch (README, "Pitch on unseen notes"). Measured
+    variants (README): the fine structure of the *attended* source x_i, with
+    a predicted smooth gain on it, kept the pitch less well at low notes --
+    the attention settles on late, decaying frames and the MSE-trained gain
+    flattens harmonics whose pattern differs between instruments, and both
+    leave low notes unvoiced; forcing the attention onto the diagonal
+    (guided attention) cost ~10 dB MCD. Taking the fine structure from the
+    source frame at the same time assumes source and target share their
+    timing, as notes of one pitch do; for words of different lengths the
+    source's pitch contour is kept on the source's clock.
 
   Keras 3's RNN layer has no ``constants=`` for the memory, so the loop is a
   ``tf.while_loop`` with static per-step shapes (which the TFLite export
@@ -104,6 +108,8 @@ class AttentionDecoder(keras.layers.Layer):
     initial_state: optional ``(h, c)``, each ``[batch, decoder_units]``.
     source_blocks: ``[batch, enc_time, num_mel_bins]``, the source spectrum
       of each encoder step (``pool_source_frames``); source_filter only.
+    source_frames: ``[batch, time, num_mel_bins]``, the source frames with
+      padding zeroed; source_filter only.
     num_steps: inference only: run exactly this many steps (scalar int);
       default: until every example's stop probability exceeds 0.5, or
       ``max_decoder_steps``.
@@ -155,10 +161,11 @@ class AttentionDecoder(keras.layers.Layer):
     else:
       # Gain and offset coefficients; zero-initialised so training starts
       # from the identity (the output is the attended source).
-      self.frame_layer = keras.layers.Dense(2 * envelope_coefficients * reduction_factor,
+      self.frame_layer = keras.layers.Dense(envelope_coefficients * reduction_factor,
                                             kernel_initializer="zeros", name="envelope")
       basis = dct_basis(envelope_coefficients, num_mel_bins)
-      self.basis = tf.constant(basis)
+      self.basis = tf.constant(basis)                                   # [k, F]
+      self.smooth_projection = tf.constant(basis.T @ basis)             # [F, F]
       self.fine_projection = tf.constant(np.eye(num_mel_bins, dtype=np.float32) -
                                          basis.T @ basis)                # [F, F]
     self.stop_layer = keras.layers.Dense(1, name="stop")
@@ -204,25 +211,38 @@ class AttentionDecoder(keras.layers.Layer):
       weights = tf.zeros_like(memory_mask, dtype=output.dtype)
     return output, context, weights, state
 
-  def _project(self, outputs, contexts, copies):
-    """[..., U], [..., D], [..., F] or None (attended source) -> frames [..., r * F], stop logits [...]."""
+  def _project(self, outputs, contexts, copies, fine):
+    """Frames and stop logits of decoder steps.
+
+    outputs [..., U], contexts [..., D]; source_filter only: copies [..., F]
+    (attended source blocks) and fine [..., r, F] (fine structure of the
+    source frames at the steps' own times). Returns frames [..., r * F] and
+    stop logits [...].
+    """
     features = tf.concat([outputs, contexts], axis=-1)
     stop_logits = tf.squeeze(self.stop_layer(features), -1)
     if self.output_head == "direct":
       return self.frame_layer(features), stop_logits
     r, k, f = self.reduction_factor, self.envelope_coefficients, self.num_mel_bins
     lead = tf.shape(features)[:-1]
-    params = tf.reshape(self.frame_layer(features), tf.concat([lead, [r, 2, k]], 0))
-    smooth = tf.einsum("...k,kf->...f", params, self.basis)            # [..., r, 2, F]
-    fine = tf.einsum("...f,fg->...g", copies, self.fine_projection)    # [..., F]
-    frames = (tf.expand_dims(copies, -2) + smooth[..., 1, :] +
-              smooth[..., 0, :] * tf.expand_dims(fine, -2))
+    params = tf.reshape(self.frame_layer(features), tf.concat([lead, [r, k]], 0))
+    offset = tf.einsum("...k,kf->...f", params, self.basis)            # [..., r, F]
+    envelope = tf.einsum("...f,fg->...g", copies, self.smooth_projection)  # [..., F]
+    frames = tf.expand_dims(envelope, -2) + offset + fine
     return tf.reshape(frames, tf.concat([lead, [r * f]], 0)), stop_logits
+
+  def _source_fine(self, source_frames, frames):
+    """Fine structure of the source frames 0 .. frames-1: [B, frames, F]
+    (zeros past the source's end; padding must be zero already)."""
+    fine = tf.einsum("btf,fg->btg", source_frames, self.fine_projection)
+    extra = tf.maximum(frames - tf.shape(fine)[1], 0)
+    return tf.pad(fine, [[0, 0], [0, extra], [0, 0]])[:, :frames]
 
   # ------------------------------------------------------------------ call
 
   def call(self, memory, memory_mask, conditioning, targets=None, initial_state=None,
-           num_steps=None, training=False, return_alignments=True, source_blocks=None):
+           num_steps=None, training=False, return_alignments=True, source_blocks=None,
+           source_frames=None):
     batch = tf.shape(memory)[0]
     dtype = memory.dtype
     memory_mask = tf.cast(memory_mask, tf.bool)
@@ -231,12 +251,14 @@ class AttentionDecoder(keras.layers.Layer):
       raise ValueError(f"AttentionDecoder: conditioning must have width "
                        f"{self.conditioning_dim}. Received shape {conditioning.shape}")
     if self.output_head == "source_filter":
-      if source_blocks is None:
+      if source_blocks is None or source_frames is None:
         raise ValueError("AttentionDecoder: output_head='source_filter' needs "
-                         "source_blocks [batch, enc_time, num_mel_bins]")
+                         "source_blocks [batch, enc_time, num_mel_bins] and source_frames "
+                         "[batch, time, num_mel_bins]")
       source_blocks = tf.convert_to_tensor(source_blocks, dtype)
+      source_frames = tf.convert_to_tensor(source_frames, dtype)
     else:
-      source_blocks = None
+      source_blocks = source_frames = None
     if self.use_attention:
       keys = self.memory_layer(memory)                                  # [B, T, A]
     else:
@@ -248,12 +270,13 @@ class AttentionDecoder(keras.layers.Layer):
     state = list(initial_state)
     if targets is not None:
       return self._teacher_forced(targets, memory, memory_mask, keys, conditioning,
-                                  context, state, training, source_blocks)
+                                  context, state, training, source_blocks, source_frames)
     return self._autoregressive(memory, memory_mask, keys, conditioning, context,
-                                state, num_steps, training, return_alignments, source_blocks)
+                                state, num_steps, training, return_alignments, source_blocks,
+                                source_frames)
 
   def _teacher_forced(self, targets, memory, memory_mask, keys, conditioning,
-                      context, state, training, source_blocks):
+                      context, state, training, source_blocks, source_frames):
     r = self.reduction_factor
     batch = tf.shape(targets)[0]
     steps = targets.shape[1] // r if targets.shape[1] is not None else tf.shape(targets)[1] // r
@@ -279,15 +302,17 @@ class AttentionDecoder(keras.layers.Layer):
     outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])      # [B, steps, U]
     contexts = tf.transpose(contexts_ta.stack(), [1, 0, 2])    # [B, steps, D]
     alignments = tf.transpose(weights_ta.stack(), [1, 0, 2])   # [B, steps, T]
-    copies = None
+    copies = fine = None
     if source_blocks is not None:
       copies = tf.einsum("bst,btf->bsf", alignments, source_blocks)
-    frames, stop_logits = self._project(outputs, contexts, copies)
+      fine = tf.reshape(self._source_fine(source_frames, steps * r),
+                        [batch, steps, r, self.num_mel_bins])
+    frames, stop_logits = self._project(outputs, contexts, copies, fine)
     return {"frames": tf.reshape(frames, [batch, steps * r, self.num_mel_bins]),
             "stop_logits": stop_logits, "alignments": alignments}
 
   def _autoregressive(self, memory, memory_mask, keys, conditioning, context, state,
-                      num_steps, training, return_alignments, source_blocks):
+                      num_steps, training, return_alignments, source_blocks, source_frames):
     r = self.reduction_factor
     batch = tf.shape(memory)[0]
     dtype = memory.dtype
@@ -304,6 +329,9 @@ class AttentionDecoder(keras.layers.Layer):
     if return_alignments:
       arrays.append(tf.TensorArray(dtype, size=limit, element_shape=[static_batch, None]))
     previous = tf.zeros([batch, self.num_mel_bins], dtype)
+    if source_frames is not None:                                  # [B, limit, r, F]
+      source_fine = tf.reshape(self._source_fine(source_frames, limit * r),
+                               [batch, limit, r, self.num_mel_bins])
 
     def condition(i, previous, context, h, c, finished, *_):
       going = i < limit
@@ -315,10 +343,11 @@ class AttentionDecoder(keras.layers.Layer):
       output, context, weights, (h, c) = self._step(
           self._prenet(previous, training), context, conditioning, [h, c], keys,
           memory, memory_mask)
-      copy = None
+      copy = fine = None
       if source_blocks is not None:
         copy = tf.einsum("bt,btf->bf", weights, source_blocks)
-      frames, stop_logit = self._project(output, context, copy)  # [B, r*F], [B]
+        fine = source_fine[:, i]
+      frames, stop_logit = self._project(output, context, copy, fine)  # [B, r*F], [B]
       finished = tf.logical_or(finished, stop_logit > 0.0)
       written = [arrays[0].write(i, frames), arrays[1].write(i, stop_logit)]
       if return_alignments:
