@@ -244,7 +244,7 @@ def _overlap_add(real, imag, inverse_envelope, config: AudioConfig):
   return overlap_and_add(frames, config.frame_step) * inverse_envelope
 
 
-def _runtime_constant(value, tensor):
+def runtime_constant(value, tensor):
   """``value`` plus a zero the graph derives from ``tensor``'s shape.
 
   TFLite's dynamic-range quantisation stores every large *constant* matmul
@@ -318,7 +318,7 @@ def mel_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
   """
   emphasised = pre_emphasis(audio, config.pre_emphasis)
   power = _power(stft(emphasised, config))
-  return tf.tensordot(power, _runtime_constant(mel_weight_matrix(config), power), 1)
+  return tf.tensordot(power, runtime_constant(mel_weight_matrix(config), power), 1)
 
 
 def log_mel_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
@@ -402,8 +402,8 @@ def mel_to_linear(mel_power, config: AudioConfig = DEFAULT_CONFIG):
   # (max(., 1e-12), not relu(.) + 1e-12: TFLite fuses a ReLU into a matmul
   # whose weights are computed at run time and then gets it wrong.)
   power = tf.maximum(
-      tf.tensordot(mel_power, _runtime_constant(pseudo_inverse, mel_power), 1), 1e-12)
-  matrix, transposed = (_runtime_constant(m, mel_power) for m in (matrix, matrix.T))
+      tf.tensordot(mel_power, runtime_constant(pseudo_inverse, mel_power), 1), 1e-12)
+  matrix, transposed = (runtime_constant(m, mel_power) for m in (matrix, matrix.T))
 
   def body(i, x):
     ratio = mel_power / tf.maximum(tf.tensordot(x, matrix, 1), 1e-30)  # [..., frames, mels]

@@ -102,7 +102,8 @@ class AudioTransformModel(keras.Model):
     source = tf.convert_to_tensor(source, tf.float32)
     mask = tf.sequence_mask(source_length, tf.shape(source)[1])
     return {"source_blocks": pool_source_frames(source, mask, self.config.time_reduction),
-            "source_frames": source * tf.cast(mask, source.dtype)[..., tf.newaxis]}
+            # (expand_dims, not [..., tf.newaxis]: TFLite has no builtin for the latter)
+            "source_frames": source * tf.expand_dims(tf.cast(mask, source.dtype), -1)}
 
   def _target_conditioning(self, target_style, batch):
     if self.config.uses_conditioning:

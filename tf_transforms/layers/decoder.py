@@ -4,6 +4,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tf_transforms.audio import runtime_constant
+
 PACKAGE = "tf_transforms"
 _NEG_INF = -1e9
 OUTPUT_HEADS = ("direct", "source_filter")
@@ -227,14 +229,18 @@ class AttentionDecoder(keras.layers.Layer):
     lead = tf.shape(features)[:-1]
     params = tf.reshape(self.frame_layer(features), tf.concat([lead, [r, k]], 0))
     offset = tf.einsum("...k,kf->...f", params, self.basis)            # [..., r, F]
-    envelope = tf.einsum("...f,fg->...g", copies, self.smooth_projection)  # [..., F]
+    # The projections stay float32 in TFLite's dynamic-range quantisation
+    # (runtime_constant): int8 would put noise into the copied fine structure.
+    envelope = tf.einsum("...f,fg->...g", copies,
+                         runtime_constant(self.smooth_projection, copies))  # [..., F]
     frames = tf.expand_dims(envelope, -2) + offset + fine
     return tf.reshape(frames, tf.concat([lead, [r * f]], 0)), stop_logits
 
   def _source_fine(self, source_frames, frames):
     """Fine structure of the source frames 0 .. frames-1: [B, frames, F]
     (zeros past the source's end; padding must be zero already)."""
-    fine = tf.einsum("btf,fg->btg", source_frames, self.fine_projection)
+    fine = tf.einsum("btf,fg->btg", source_frames,
+                     runtime_constant(self.fine_projection, source_frames))
     extra = tf.maximum(frames - tf.shape(fine)[1], 0)
     return tf.pad(fine, [[0, 0], [0, extra], [0, 0]])[:, :frames]
 
