@@ -169,16 +169,15 @@ class ModelConfig:
     quality: see ``bench/vocoder_paths.py`` and the README.
 
   * Output head (``output_head``): ``"direct"`` is the paper's, a dense
-    layer from ``[s_i, c_i]`` to the frames. ``"source_filter"`` outputs the
-    attended source spectrum through a smooth gain and offset the decoder
-    predicts (``AttentionDecoder``), so the harmonics -- the pitch -- come from
-    the source instead of being generated. Measured on gm_notes' unseen
-    pitches (README, "Pitch on unseen notes"): the direct head puts 5% of
-    notes within 50 cents of the target pitch, source_filter <see README>.
-    ``"auto"`` (default) is source_filter for the methods with attention
-    (ours, las) and direct for seq2seq / cseq2seq, which have no alignment to
-    copy through; Table 2 is run with ``direct`` for all four, the paper's
-    comparison.
+    layer from ``[s_i, c_i]`` to the frames. ``"source_filter"`` keeps the
+    fine structure (harmonics: the pitch) of the source frame at the same
+    time and predicts only a smooth offset on the attended source's envelope
+    (``AttentionDecoder``), so the pitch is the source's by construction
+    instead of being generated. Measured on gm_notes' unseen pitches
+    (README, "Pitch on unseen notes"). ``"auto"`` (default) is source_filter
+    for the methods with attention (ours, las) and direct for seq2seq /
+    cseq2seq, which have no alignment to copy through; Table 2 is run with
+    ``direct`` for all four, the paper's comparison.
 
   Attributes:
     method: one of METHODS.
@@ -200,8 +199,8 @@ class ModelConfig:
     postnet_filters: post-net convolution channels.
     postnet_layers: post-net convolutions.
     output_head: one of OUTPUT_HEADS (see above).
-    envelope_coefficients: DCT coefficients of the source_filter head's gain
-      and offset curves over the mel bins (smoothness: no detail finer than
+    envelope_coefficients: DCT coefficients of the source_filter head's
+      envelope and offset curves over the mel bins (smoothness: no detail finer than
       about 2 * num_mel_bins / envelope_coefficients bins).
   """
 
