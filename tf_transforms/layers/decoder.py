@@ -89,7 +89,7 @@ class AttentionDecoder(keras.layers.Layer):
     the attention settles on late, decaying frames and the MSE-trained gain
     flattens harmonics whose pattern differs between instruments, and both
     leave low notes unvoiced; forcing the attention onto the diagonal
-    (guided attention) cost ~10 dB MCD. Taking the fine structure from the
+    (guided attention) cost MCD with either head. Taking the fine structure from the
     source frame at the same time assumes source and target share their
     timing, as notes of one pitch do; for words of different lengths the
     source's pitch contour is kept on the source's clock.
@@ -161,8 +161,8 @@ class AttentionDecoder(keras.layers.Layer):
     if output_head == "direct":
       self.frame_layer = keras.layers.Dense(num_mel_bins * reduction_factor, name="frames")
     else:
-      # Gain and offset coefficients; zero-initialised so training starts
-      # from the identity (the output is the attended source).
+      # Offset coefficients, zero-initialised: training starts from the
+      # attended envelope with the source's fine structure.
       self.frame_layer = keras.layers.Dense(envelope_coefficients * reduction_factor,
                                             kernel_initializer="zeros", name="envelope")
       basis = dct_basis(envelope_coefficients, num_mel_bins)
