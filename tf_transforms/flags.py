@@ -37,8 +37,9 @@ def define_train_flags():
   flags.DEFINE_float("learning_rate", None, "Initial learning rate.")
   flags.DEFINE_enum("output_head", "auto", ["auto", "direct", "source_filter"],
                     "Decoder output: direct (the paper's dense layer) or source_filter "
-                    "(the attended source through a predicted smooth gain and offset; "
-                    "keeps the source's pitch). auto: source_filter for ours / las, "
+                    "(the attended source's envelope plus a predicted smooth offset, with the "
+                    "fine structure of the source frame at the same time: keeps the source's "
+                    "pitch). auto: source_filter for ours / las, "
                     "direct for seq2seq / cseq2seq. See ModelConfig.")
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3).")
   flags.DEFINE_bool("autoencoder", False, "Train with source = target (pre-training).")
