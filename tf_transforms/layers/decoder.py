@@ -213,13 +213,13 @@ class AttentionDecoder(keras.layers.Layer):
       weights = tf.zeros_like(memory_mask, dtype=output.dtype)
     return output, context, weights, state
 
-  def _project(self, outputs, contexts, copies, fine):
+  def _project(self, outputs, contexts, envelopes, fine):
     """Frames and stop logits of decoder steps.
 
-    outputs [..., U], contexts [..., D]; source_filter only: copies [..., F]
-    (attended source blocks) and fine [..., r, F] (fine structure of the
-    source frames at the steps' own times). Returns frames [..., r * F] and
-    stop logits [...].
+    outputs [..., U], contexts [..., D]; source_filter only: envelopes
+    [..., F] (the attended source blocks' smooth part, x_i B^T B) and fine
+    [..., r, F] (fine structure of the source frames at the steps' own
+    times). Returns frames [..., r * F] and stop logits [...].
     """
     features = tf.concat([outputs, contexts], axis=-1)
     stop_logits = tf.squeeze(self.stop_layer(features), -1)
@@ -229,16 +229,14 @@ class AttentionDecoder(keras.layers.Layer):
     lead = tf.shape(features)[:-1]
     params = tf.reshape(self.frame_layer(features), tf.concat([lead, [r, k]], 0))
     offset = tf.einsum("...k,kf->...f", params, self.basis)            # [..., r, F]
-    # The projections stay float32 in TFLite's dynamic-range quantisation
-    # (runtime_constant): int8 would put noise into the copied fine structure.
-    envelope = tf.einsum("...f,fg->...g", copies,
-                         runtime_constant(self.smooth_projection, copies))  # [..., F]
-    frames = tf.expand_dims(envelope, -2) + offset + fine
+    frames = tf.expand_dims(envelopes, -2) + offset + fine
     return tf.reshape(frames, tf.concat([lead, [r * f]], 0)), stop_logits
 
   def _source_fine(self, source_frames, frames):
     """Fine structure of the source frames 0 .. frames-1: [B, frames, F]
     (zeros past the source's end; padding must be zero already)."""
+    # The projections stay float32 in TFLite's dynamic-range quantisation
+    # (runtime_constant): int8 would put noise into the copied fine structure.
     fine = tf.einsum("btf,fg->btg", source_frames,
                      runtime_constant(self.fine_projection, source_frames))
     extra = tf.maximum(frames - tf.shape(fine)[1], 0)
@@ -261,7 +259,11 @@ class AttentionDecoder(keras.layers.Layer):
         raise ValueError("AttentionDecoder: output_head='source_filter' needs "
                          "source_blocks [batch, enc_time, num_mel_bins] and source_frames "
                          "[batch, time, num_mel_bins]")
+      # Smooth each block once here, not the attended mix at every step (the
+      # projection is linear, so the two are equal).
       source_blocks = tf.convert_to_tensor(source_blocks, dtype)
+      source_blocks = tf.einsum("btf,fg->btg", source_blocks,
+                                runtime_constant(self.smooth_projection, source_blocks))
       source_frames = tf.convert_to_tensor(source_frames, dtype)
     else:
       source_blocks = source_frames = None
@@ -308,12 +310,12 @@ class AttentionDecoder(keras.layers.Layer):
     outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])      # [B, steps, U]
     contexts = tf.transpose(contexts_ta.stack(), [1, 0, 2])    # [B, steps, D]
     alignments = tf.transpose(weights_ta.stack(), [1, 0, 2])   # [B, steps, T]
-    copies = fine = None
+    envelopes = fine = None
     if source_blocks is not None:
-      copies = tf.einsum("bst,btf->bsf", alignments, source_blocks)
+      envelopes = tf.einsum("bst,btf->bsf", alignments, source_blocks)
       fine = tf.reshape(self._source_fine(source_frames, steps * r),
                         [batch, steps, r, self.num_mel_bins])
-    frames, stop_logits = self._project(outputs, contexts, copies, fine)
+    frames, stop_logits = self._project(outputs, contexts, envelopes, fine)
     return {"frames": tf.reshape(frames, [batch, steps * r, self.num_mel_bins]),
             "stop_logits": stop_logits, "alignments": alignments}
 
@@ -349,11 +351,11 @@ class AttentionDecoder(keras.layers.Layer):
       output, context, weights, (h, c) = self._step(
           self._prenet(previous, training), context, conditioning, [h, c], keys,
           memory, memory_mask)
-      copy = fine = None
+      envelope = fine = None
       if source_blocks is not None:
-        copy = tf.einsum("bt,btf->bf", weights, source_blocks)
+        envelope = tf.einsum("bt,btf->bf", weights, source_blocks)
         fine = source_fine[:, i]
-      frames, stop_logit = self._project(output, context, copy, fine)  # [B, r*F], [B]
+      frames, stop_logit = self._project(output, context, envelope, fine)  # [B, r*F], [B]
       finished = tf.logical_or(finished, stop_logit > 0.0)
       written = [arrays[0].write(i, frames), arrays[1].write(i, stop_logit)]
       if return_alignments:
