@@ -134,13 +134,24 @@ def median_f0_midi(waveform, sample_rate, expected_midi):
   return float(np.median(librosa.hz_to_midi(f0[good])))
 
 
+def cents_off_note(waveform, sample_rate, midi):
+  """Cents from MIDI note ``midi`` to the waveform's median f0 (nan: unvoiced)."""
+  return 100.0 * (median_f0_midi(waveform, sample_rate, midi) - midi)
+
+
 def _trim(features, length):
   return np.asarray(features[:int(length)], np.float32)
 
 
 def evaluate_run(run: Run, index: data.Index, classifier, *, batch_size=16, max_pairs=None,
-                 seed=0, keep=4):
-  """Scores ``run`` on the test pairs; returns per-pair records and examples kept for figures."""
+                 seed=0, keep=4, recording_pitch_cache=None):
+  """Scores ``run`` on the test pairs; returns per-pair records and examples kept for figures.
+
+  ``recording_pitch_cache``: a dict shared between runs on the same index, so
+  the pitch of each real recording (copy baseline, real target) is measured
+  once, not once per run.
+  """
+  recording_pitch_cache = {} if recording_pitch_cache is None else recording_pitch_cache
   dataset_name = run.config.dataset
   audio_config = run.config.audio
   fixed = dataset_name in FIXED_LENGTH
@@ -198,14 +209,15 @@ def evaluate_run(run: Run, index: data.Index, classifier, *, batch_size=16, max_
       }
       if pitched:
         expected = float(record["content"])
-        record["pitch_cents"] = 100.0 * (median_f0_midi(waveform, audio_config.sample_rate,
-                                                        expected) - expected)
-        record["copy_pitch_cents"] = 100.0 * (median_f0_midi(
-            index.audio(record["source_row"]), audio_config.sample_rate, expected) - expected)
-        record["oracle_pitch_cents"] = 100.0 * (median_f0_midi(
-            target_waveform, audio_config.sample_rate, expected) - expected)
-        record["real_target_pitch_cents"] = 100.0 * (median_f0_midi(
-            index.audio(target_row), audio_config.sample_rate, expected) - expected)
+        rate = audio_config.sample_rate
+        record["pitch_cents"] = cents_off_note(waveform, rate, expected)
+        record["oracle_pitch_cents"] = cents_off_note(target_waveform, rate, expected)
+        for key, row in (("copy_pitch_cents", record["source_row"]),
+                         ("real_target_pitch_cents", target_row)):
+          if (row, expected) not in recording_pitch_cache:  # real audio: once for all runs
+            recording_pitch_cache[row, expected] = cents_off_note(index.audio(row), rate,
+                                                                  expected)
+          record[key] = recording_pitch_cache[row, expected]
       records.append(record)
       if len(examples) < keep:
         examples.append({"record": record, "source": source, "target": target,
