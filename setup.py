@@ -28,6 +28,11 @@ setuptools.setup(
         "absl-py>=2.1,<3",
         "scikit-learn>=1.4,<2",  # evaluation: style classifier, t-SNE
         "matplotlib>=3.8,<4",    # evaluation: figures
+        # Evaluation's independent judges (prebuilt wheels; pyworld and pysptk
+        # are source-only for Python 3.11 here): WORLD for the field's MCD and
+        # F0, pocketsphinx (en-US model in the wheel) for words.
+        "pyworld-prebuilt>=0.3.6,<0.4",
+        "pocketsphinx>=5.1,<6",
     ],
     extras_require={
         "test": [

@@ -48,7 +48,7 @@ def main(argv):
                             index.style[target])
       seconds += time.perf_counter() - start
       to_log_mel = lambda f: audio.denormalize_log_spectrogram(f, config.audio).numpy()
-      mcds.append(metrics.mel_cepstral_distortion(
+      mcds.append(metrics.log_mel_cepstral_distance(
           to_log_mel(features[target]), to_log_mel(predicted[0, :len(features[target])])))
     audio_seconds = sum(len(features[s]) for s, _ in pairs) * config.audio.frame_step / 16000
     return float(np.mean(mcds)), seconds / audio_seconds

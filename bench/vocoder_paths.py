@@ -127,7 +127,7 @@ def main(argv):
     seconds = (time.perf_counter() - start) / len(test)
     resynth_log_mel = audio.log_mel_spectrogram(resynthesized).numpy()
     resynth_log_linear = audio.log_linear_spectrogram(resynthesized).numpy()
-    mcds = [metrics.mel_cepstral_distortion(a, b) for a, b in zip(true_log_mel, resynth_log_mel)]
+    mcds = [metrics.log_mel_cepstral_distance(a, b) for a, b in zip(true_log_mel, resynth_log_mel)]
     mean, half = metrics.mean_confidence_interval(mcds)
     lsd = np.mean([log_spectral_distance(a, b)
                    for a, b in zip(true_log_linear, resynth_log_linear)])

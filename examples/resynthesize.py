@@ -68,8 +68,12 @@ def main(argv):
         f"fast Griffin-Lim ({config.griffin_lim_iters} iterations), "
         f"{seconds:.3f} s ({seconds * config.sample_rate / len(waveform):.3f} x real time)")
   print(f"spectral convergence (linear STFT, pre-emphasised): {convergence:.4f}")
-  print(f"standard MCD (coefs 1-24, dB): "
-        f"{metrics.mel_cepstral_distortion(log_mel.numpy(), resynthesized_log_mel):.3f}")
+  rate = config.sample_rate
+  mcd = metrics.standard_mcd(metrics.world_analysis(waveform, rate),
+                             metrics.world_analysis(resynthesized, rate))
+  print(f"MCD ({metrics.MCD_CONVENTION}): {mcd:.2f} dB")
+  print(f"80-band log-mel cepstral distance (diagnostic, not MCD): "
+        f"{metrics.log_mel_cepstral_distance(log_mel.numpy(), resynthesized_log_mel):.3f}")
   print(f"paper eq. (3) MCD: {metrics.paper_mcd(log_mel.numpy(), resynthesized_log_mel):.3f}")
   print(f"wrote {FLAGS.output}")
 

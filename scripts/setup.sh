@@ -7,9 +7,10 @@ VENV="${TF_TRANSFORMS_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
 
 # Debian packages the project needs: the speech synthesizers behind the
-# tts_words dataset (the soundfile wheel bundles libsndfile). Installed only
-# when missing.
-APT_PACKAGES=(espeak-ng flite)
+# tts_words dataset (the soundfile wheel bundles libsndfile), and SPTK, the
+# independent reference the MCD tests check against. Installed only when
+# missing.
+APT_PACKAGES=(espeak-ng flite sptk)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -55,6 +55,12 @@ class DatasetSpec:
   content: str
   style: str
 
+  @property
+  def fixed_length(self) -> bool:
+    """Notes (content "pitch") have one length: generate exactly the target's
+    frame count. Words end when the model's stop token says so."""
+    return self.content == "pitch"
+
 
 DATASETS = {
     "gm_notes": DatasetSpec("tfds_builders.gm_notes:GmNotes", "default", ("train",),

@@ -169,7 +169,7 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
   Returns:
     the version directory.
   """
-  from tf_transforms import evaluation  # noqa: F401  (loading registers the classes)
+  from tf_transforms import data, evaluation  # noqa: F401  (loading registers the classes)
   run = evaluation.load_run(model_dir)
   base = os.path.join(export_dir, name)
   version = next_version(base) if version is None else int(version)
@@ -179,7 +179,7 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
                           "overwritten -- pick another --version")
   module = TransformModule(run.model, _audio_config(run, griffin_lim_iters),
                            run.vocabulary.names,
-                           fixed_length=run.config.dataset in evaluation.FIXED_LENGTH,
+                           fixed_length=data.DATASETS[run.config.dataset].fixed_length,
                            max_seconds=max_seconds)
   archive = keras.export.ExportArchive()
   archive.track(run.model)
@@ -241,12 +241,12 @@ def export_tflite(model_dir, path, variant="float32", overwrite=False,
   if tf.io.gfile.exists(path) and not overwrite:
     raise FileExistsError(f"{path}: already exists; pass overwrite=True to replace it")
   import tempfile
-  from tf_transforms import evaluation
+  from tf_transforms import data, evaluation
   run = evaluation.load_run(model_dir)
   mels = run.config.audio.num_mel_bins
   module = TransformModule(run.model, _audio_config(run, griffin_lim_iters),
                            run.vocabulary.names,
-                           fixed_length=run.config.dataset in evaluation.FIXED_LENGTH)
+                           fixed_length=data.DATASETS[run.config.dataset].fixed_length)
   styles = [tf.TensorSpec([1], tf.int32, name="source_style"),
             tf.TensorSpec([1], tf.int32, name="target_style")]
   archive = keras.export.ExportArchive()
