@@ -1,11 +1,12 @@
-r"""TFLite variants of a trained run: size, speed and MCD change, one run.
+r"""TFLite variants of a trained run: size, speed and log-mel distance change, one run.
 
 Exports float32, float16 and dynamic-range TFLite models (builtin ops only)
 of ``--model_dir``, runs each in the LiteRT interpreter on the first
 ``--pairs`` test pairs (unseen content), and prints file size, seconds per
 second of audio for the network (the transform_log_mel signature: log-mel
-in, log-mel out), and the standard MCD against the targets next to the Keras
-model's. bench/inference.py times the whole audio path.
+in, log-mel out), and the 80-band log-mel cepstral distance against the
+targets (``metrics.log_mel_cepstral_distance``: a diagnostic, not the field's
+MCD) next to the Keras model's. bench/inference.py times the whole audio path.
 
 Usage:
   python bench/tflite.py --model_dir=runs/main_ours
@@ -60,7 +61,7 @@ def main(argv):
 
   keras_mcd, keras_speed = score(keras_transform)
   print(f"{run.label}: {len(pairs)} test pairs, {os.cpu_count()} CPU cores\n")
-  print("| model (log-mel in, log-mel out) | size MB | s per s of audio | MCD dB | MCD change |")
+  print("| model (log-mel in, log-mel out) | size MB | s per s of audio | log-mel dist. dB | change |")
   print("| --- | ---: | ---: | ---: | ---: |")
   print(f"| Keras (eager) | — | {keras_speed:.3f} | {keras_mcd:.2f} | — |")
   with tempfile.TemporaryDirectory() as directory:

@@ -13,8 +13,9 @@ Griffin-Lim (32 iterations, same seed):
   * post-net    : log-mel -> post-net -> Griffin-Lim
   * oracle      : the true linear spectrogram -> Griffin-Lim (the ceiling)
 
-and scored against the original note by standard MCD (dB, coefficients
-1-24) and log-spectral distance on the linear spectrogram (dB). Both paths
+and scored against the original note by the 80-band log-mel cepstral
+distance (``metrics.log_mel_cepstral_distance``, coefficients 1-24: a
+diagnostic, not the field's MCD) and log-spectral distance on the linear spectrogram (dB). Both paths
 get the *true* log-mel here; inside the model the post-net sees predicted
 frames and is trained jointly, which can only help it further.
 
@@ -118,7 +119,7 @@ def main(argv):
           audio.denormalize_log_spectrogram(predicted_linear), length=length),
       "oracle (true linear)": lambda: audio.log_linear_to_audio(true_log_linear, length=length),
   }
-  print("| path to linear magnitude | MCD dB (mean ± 95% CI) | log-spectral distance dB | "
+  print("| path to linear magnitude | log-mel cepstral dist. dB (mean ± 95% CI) | log-spectral distance dB | "
         "vocoding s/clip |")
   print("| --- | ---: | ---: | ---: |")
   for name, vocode in paths.items():

@@ -1,4 +1,4 @@
-"""evaluate.py's measurements: pitch, style classifier, summaries, the whole command."""
+"""evaluate.py's measurements: pitch, judges, per-pair scores, summaries, the command."""
 
 import json
 import math
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests import signals
-from tf_transforms import data, evaluation, metrics
+from tf_transforms import data, evaluation, metrics, pitch
 from tf_transforms.configs import AudioConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,35 +21,85 @@ def test_median_f0_measures_pitch_within_8_cents(midi, detune_cents):
   """pyin's grid is 5 cents here; the criterion evaluated is 50 cents."""
   frequency = 440.0 * 2 ** ((midi + detune_cents / 100.0 - 69) / 12)
   tone = signals.harmonic_tone(f0=frequency, seconds=1.0)
-  measured = evaluation.median_f0_midi(tone, 16000, midi)
+  measured = pitch.median_f0_midi(tone, 16000, midi)
   assert abs(100.0 * (measured - midi) - detune_cents) < 8.0
 
 
 def test_median_f0_is_nan_for_noise(rng):
   noise = 0.1 * rng.standard_normal(16000).astype(np.float32)
-  assert math.isnan(evaluation.median_f0_midi(noise, 16000, 60))
+  assert math.isnan(pitch.median_f0_midi(noise, 16000, 60))
+
+
+def _judgement(waveform, style, **kwargs):
+  return evaluation.Judgement(metrics.world_analysis(waveform, 16000), style,
+                              len(waveform) / 16000, **kwargs)
+
+
+class _Judges:
+  kind = "word"
+  speaker_f0 = {0: 110.0, 1: 220.0}
+  toward_target_speaker = evaluation.Judges.toward_target_speaker
+
+
+def test_score_pair_by_hand():
+  """Source: a low voice saying the word; target: a high voice; the "model"
+  outputs a copy of the target (moved), the "oracle" a copy of the source."""
+  low = signals.speech_like(seconds=1.0, seed=0)
+  high = signals.harmonic_tone(f0=220.0, seconds=0.5)
+  source = _judgement(low, 0, word="water")
+  target = _judgement(high, 1, word="water")
+  moved = _judgement(high, 1, word="water")
+  unmoved = _judgement(low, 0, word="river")
+  record = evaluation.score_pair(_Judges(), {"": moved, "copy_": source, "oracle_": unmoved},
+                                 source, target, 0, 1, "Water")
+  assert record["mcd"] == 0.0 and record["mcd_to_source"] > 3.0
+  assert record["closer_to_target"] and not record["oracle_closer_to_target"]
+  assert record["copy_mcd_to_source"] == 0.0 and not record["copy_closer_to_target"]
+  assert record["copy_mcd"] == pytest.approx(metrics.standard_mcd(target.analysis,
+                                                                  source.analysis))
+  assert record["style_recognised"] and not record["source_style_recognised"]
+  assert record["copy_source_style_recognised"] and not record["copy_style_recognised"]
+  assert record["word_recognised"] and not record["oracle_word_recognised"]
+  assert record["duration_ratio"] == 1.0 and record["copy_duration_ratio"] == 2.0
+  assert record["f0_hz"] == pytest.approx(220.0, rel=0.02)
+  assert record["f0_toward_target_speaker"] and not record["copy_f0_toward_target_speaker"]
+  assert record["real_target_word_recognised"]
+
+
+def test_toward_target_speaker_uses_log_f0_and_refuses_unknowns():
+  judges = _Judges()
+  assert judges.toward_target_speaker(160.0, 0, 1)       # log-midpoint is 155.6 Hz
+  assert not judges.toward_target_speaker(150.0, 0, 1)
+  assert not judges.toward_target_speaker(math.nan, 0, 1)
+  assert not judges.toward_target_speaker(200.0, 0, 7)  # speaker without an F0
 
 
 def test_summary_matches_the_metric_helpers():
-  records = [{"mcd": m, "paper_mcd": 2 * m, "audio_mcd": m + 1, "style_recognised": s,
-              "pitch_cents": c, "content": k}
-             for m, s, c, k in [(5.0, True, 10.0, 60), (7.0, False, -80.0, 60),
-                                (6.0, True, 49.0, 66)]]
+  records = [{"mcd": m, "paper_mcd": 2 * m, "closer_to_target": c, "voiced": True,
+              "style_recognised": s, "source_style_recognised": not s,
+              "pitch_cents": p, "content": k}
+             for m, c, s, p, k in [(5.0, True, True, 10.0, 60), (7.0, False, False, -80.0, 60),
+                                   (6.0, True, True, 49.0, 66)]]
   summary = evaluation.summarize(records)
   mean, half = metrics.mean_confidence_interval([5.0, 7.0, 6.0])
   assert summary["mcd"] == {"mean": mean, "ci95": half, "n": 3}
-  assert summary["style_recognised"] == pytest.approx(2 / 3)
-  assert summary["pitch_within_50_cents"] == pytest.approx(2 / 3)
+  low, high = metrics.share_confidence_interval(2, 3)
+  assert summary["style_recognised"] == {"share": pytest.approx(2 / 3), "ci95": [low, high],
+                                         "n": 3}
+  assert summary["closer_to_target"]["share"] == pytest.approx(2 / 3)
+  assert summary["source_style_recognised"]["share"] == pytest.approx(1 / 3)
+  assert summary["pitch_within_50_cents"]["share"] == pytest.approx(2 / 3)
   assert summary["pitch_median_abs_cents"] == 49.0
   assert summary["pitch_within_50_cents_by_content"] == {"60": 0.5, "66": 1.0}
-  table = evaluation.table_2([("ours (x)", summary)])
-  assert "| ours (x) | 6.00 ± " in table and "| 67% | 67% | 3 |" in table
+  table = evaluation.table_2([("ours (x)", summary)], "pitch")
+  assert f"| ours (x) | 6.00 ± {half:.2f} | 67% ({100 * low:.0f}–{100 * high:.0f}) |" in table
+  assert "| 49 | 3 |" in table and "alpha 0.42" in table
   assert "| ours (x) | 50% | 100% | 67% |" in evaluation.pitch_table([("ours (x)", summary)])
   for record, cents in zip(records, [float("nan"), 20.0, -1200.0]):
     record["real_target_pitch_cents"] = cents
-  real = evaluation.pitch_summary(records, "real_target_pitch_cents")
+  real = evaluation.real_target_summary(records)
   assert real["pitch_within_50_cents_by_content"] == {"60": 0.5, "66": 0.0}
-  assert real["pitch_median_abs_cents"] == 610.0
+  assert real["pitch_median_abs_cents"] == 610.0 and real["pitch_unvoiced"] == pytest.approx(1 / 3)
 
 
 @pytest.fixture(scope="module")
@@ -63,42 +113,77 @@ def test_style_classifier_recognises_real_instruments(notes):
   assert accuracy >= 0.9  # 4 instruments, unseen pitches, after the vocoding path
 
 
-@pytest.mark.slow
-def test_evaluate_command_end_to_end(tmp_path):
+def _run(*args):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
+  return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
+                        text=True, timeout=900)
+
+
+def _train_and_evaluate(tmp_path, dataset):
   data_dir, model_dir, output_dir = (str(tmp_path / n) for n in ("tfds", "run", "out"))
-
-  def run(*args):
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=900)
-
-  trained = run("train.py", "--dataset_config=small", "--preset=tiny", "--steps=20",
-                "--checkpoint_every=20", f"--model_dir={model_dir}", f"--data_dir={data_dir}")
+  trained = _run("train.py", f"--dataset={dataset}", "--dataset_config=small", "--preset=tiny",
+                 "--steps=20", "--checkpoint_every=20", f"--model_dir={model_dir}",
+                 f"--data_dir={data_dir}")
   assert trained.returncode == 0, trained.stderr[-3000:]
   command = ["evaluate.py", f"--model_dir={model_dir}", f"--data_dir={data_dir}",
              f"--output_dir={output_dir}"]
-  evaluated = run(*command)
+  evaluated = _run(*command)
   assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+  assert "test pairs scored" in evaluated.stdout  # progress is shown
   results = json.load(open(os.path.join(output_dir, "results.json")))
-  baseline = results["copy_baseline"]
-  # The source is the same note on another instrument: its pitch is the target's.
-  assert baseline["pitch_within_50_cents"] >= 0.9
-  # The true targets through the vocoder: an exact log-mel, audio a few dB off
-  # (examples/resynthesize.py measures ~5 dB on a vowel), pitch kept.
-  # The real target recordings: the pitch measurement's own ceiling.
-  assert results["real_target_pitch"]["pitch_within_50_cents"] >= 0.9
-  assert "| real target audio (no vocoder) |" in open(os.path.join(output_dir, "pitch.md")).read()
-  ceiling = results["vocoded_target"]
-  assert ceiling["mcd"]["mean"] == 0.0 and 0.0 < ceiling["audio_mcd"]["mean"] < 20.0
-  assert ceiling["pitch_within_50_cents"] >= 0.75
-  assert "| vocoded true target (ceiling) | 0.00 ± 0.00 |" in open(
-      os.path.join(output_dir, "table2.md")).read()
+  table = open(os.path.join(output_dir, "table2.md")).read()
+  for column in ("| MCD dB |", "closer to target than source", "source style recognised",
+                 "alpha 0.42"):
+    assert column in table
+  again = _run(*command)
+  assert again.returncode != 0 and "already exists" in again.stderr
+  return results, table, output_dir
+
+
+def _check_common(results):
+  baseline, ceiling = results["copy_baseline"], results["vocoded_target"]
   summary = results["runs"]["run"]["summary"]
   assert summary["pairs"] == baseline["pairs"] > 0
-  for key in ("mcd", "paper_mcd", "audio_mcd"):
-    assert math.isfinite(summary[key]["mean"])
+  # The field's scale: single digits to low teens of dB, not ~100.
+  assert 5.0 < baseline["mcd"]["mean"] < 25.0
+  assert 0.0 < ceiling["mcd"]["mean"] < baseline["mcd"]["mean"]
+  assert math.isfinite(summary["mcd"]["mean"]) and math.isfinite(summary["paper_mcd"]["mean"])
+  assert baseline["closer_to_target"]["share"] == 0.0  # it *is* the source
+  assert ceiling["closer_to_target"]["share"] >= 0.5
+  assert baseline["source_style_recognised"]["share"] >= 0.5
+  assert ceiling["style_recognised"]["share"] >= 0.5
+
+
+@pytest.mark.slow
+def test_evaluate_command_on_notes(tmp_path):
+  results, table, output_dir = _train_and_evaluate(tmp_path, "gm_notes")
+  _check_common(results)
+  # The source is the same note on another instrument: its pitch is the target's.
+  assert results["copy_baseline"]["pitch_within_50_cents"]["share"] >= 0.9
+  assert results["real_target"]["pitch_within_50_cents"]["share"] >= 0.9
+  assert results["vocoded_target"]["pitch_within_50_cents"]["share"] >= 0.75
+  assert "median abs. cents" in table
+  assert "| real target recordings (no vocoder) |" in open(
+      os.path.join(output_dir, "pitch.md")).read()
+  figure3 = results["runs"]["run"]["figure3"]
+  assert figure3["notes"] == 47 and 0.0 <= figure3["pitch_class_purity"] <= 1.0
   for name in ("table2.md", "pitch.md", "figure2_run.png", "figure3_run.png",
                "run/example0_prediction.wav"):
     assert os.path.getsize(os.path.join(output_dir, name)) > 0
-  again = run(*command)
-  assert again.returncode != 0 and "already exists" in again.stderr
+
+
+@pytest.mark.slow
+def test_evaluate_command_on_words(tmp_path):
+  results, table, output_dir = _train_and_evaluate(tmp_path, "tts_words")
+  _check_common(results)
+  assert results["recognizer_vocabulary"] == ["dark", "had", "she", "water"]
+  assert results["real_target"]["word_recognised"]["share"] >= 0.6
+  assert results["vocoded_target"]["word_recognised"]["share"] >= 0.6
+  # The speakers' medians: espeak's f1 and flite's slt above espeak's m1.
+  f0 = results["speaker_median_f0_hz"]
+  assert f0["espeak_m1"] < 0.8 * min(f0["espeak_f1"], f0["flite_slt"])
+  for column in ("word recognised", "duration ÷ target", "F0 toward target speaker"):
+    assert column in table
+  assert math.isfinite(results["runs"]["run"]["summary"]["duration_ratio"]["mean"])
+  assert os.path.getsize(os.path.join(output_dir, "figure2_run.png")) > 0
+  assert not os.path.exists(os.path.join(output_dir, "pitch.md"))
