@@ -14,14 +14,17 @@ from absl import app, flags
 flags.DEFINE_string("model_dir", None, "A finished train.py run.", required=True)
 flags.DEFINE_string("export_dir", "exports", "TF Serving base directory.")
 flags.DEFINE_string("name", "tf_transforms", "Model name (the folder under --export_dir).")
-flags.DEFINE_integer("version", None, "Version number; default the next free one.")
+flags.DEFINE_integer("version", None, "Version number (>= 1); default the next free one.",
+                     lower_bound=1)
 flags.DEFINE_float("max_seconds", 10.0, "Longest waveform the export accepts.")
+flags.register_validator("max_seconds", lambda value: value > 0,
+                         message="--max_seconds must be a positive number of seconds")
 flags.DEFINE_multi_enum("tflite", [], ["float32", "float16", "dynamic_range"],
                         "Also write <export_dir>/<name>/<version>.<variant>.tflite "
                         "(audio in / out with Griffin-Lim, and log-mel in / out; builtin ops only).")
 flags.DEFINE_integer("griffin_lim_iters", None,
                      "Griffin-Lim iterations in the exported graphs (default: the run's, 32); "
-                     "fewer is faster and rougher (README: Export, speed).")
+                     "fewer is faster and rougher (README: Export, speed).", lower_bound=1)
 FLAGS = flags.FLAGS
 
 

@@ -27,6 +27,30 @@ def test_scripts_parse_flags(script, flag):
   assert bad.returncode != 0 and "not_a_dataset" in bad.stderr
 
 
+@pytest.mark.parametrize("script, arguments, flag", [
+    ("train.py", ["--steps=-5"], "--steps"), ("train.py", ["--steps=0"], "--steps"),
+    ("train.py", ["--epochs=-1"], "--epochs"), ("train.py", ["--epochs=0"], "--epochs"),
+    ("train.py", ["--checkpoint_every=0"], "--checkpoint_every"),
+    ("train.py", ["--checkpoint_every=-1"], "--checkpoint_every"),
+    ("train.py", ["--batch_size=0"], "--batch_size"),
+    ("train.py", ["--batch_size=-1"], "--batch_size"),
+    ("train.py", ["--learning_rate=0"], "--learning_rate"),
+    ("train.py", ["--context_ms=-12.5"], "--context_ms"),
+    ("evaluate.py", ["--model_dir=x", "--max_pairs=0"], "--max_pairs"),
+    ("export.py", ["--model_dir=x", "--max_seconds=-1"], "--max_seconds"),
+    ("export.py", ["--model_dir=x", "--version=-3"], "--version"),
+    ("export.py", ["--model_dir=x", "--griffin_lim_iters=0"], "--griffin_lim_iters"),
+])
+def test_out_of_range_numbers_are_refused_before_anything_is_written(tmp_path, script,
+                                                                     arguments, flag):
+  model_dir = tmp_path / "run"
+  extra = [f"--model_dir={model_dir}"] if script == "train.py" else []
+  result = run(script, *arguments, *extra)
+  assert result.returncode != 0
+  assert flag in result.stderr and "Traceback" not in result.stderr, result.stderr
+  assert not model_dir.exists()
+
+
 def test_evaluate_without_a_model_dir_says_what_is_missing():
   result = run("evaluate.py")
   assert result.returncode != 0 and "give at least one --model_dir" in result.stderr

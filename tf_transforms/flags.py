@@ -11,6 +11,10 @@ MODELS = ["ours", "seq2seq", "las", "cseq2seq"]
 STRATEGIES = ["default", "mirrored", "multi_worker"]
 
 
+def _positive_or_unset(value):
+  return value is None or value > 0
+
+
 def define_common_flags():
   flags.DEFINE_enum("dataset", "gm_notes", DATASETS, "Dataset to use.")
   flags.DEFINE_string("dataset_config", None,
@@ -31,10 +35,12 @@ def define_train_flags():
                     "Size preset: tiny (tests), default (2 CPU cores), paper (GPU).")
   flags.DEFINE_string("model_dir", None,
                       "Where checkpoints and summaries go; default runs/<dataset>_<model>.")
-  flags.DEFINE_integer("epochs", None, "Epochs to train.")
-  flags.DEFINE_integer("steps", None, "Training steps (overrides --epochs).")
-  flags.DEFINE_integer("batch_size", None, "Global batch size.")
+  flags.DEFINE_integer("epochs", None, "Epochs to train.", lower_bound=1)
+  flags.DEFINE_integer("steps", None, "Training steps (overrides --epochs).", lower_bound=1)
+  flags.DEFINE_integer("batch_size", None, "Global batch size.", lower_bound=1)
   flags.DEFINE_float("learning_rate", None, "Initial learning rate.")
+  flags.register_validator("learning_rate", _positive_or_unset,
+                           message="--learning_rate must be a positive number")
   flags.DEFINE_enum("output_head", "auto", ["auto", "direct", "source_filter"],
                     "Decoder output: direct (the paper's dense layer) or source_filter "
                     "(the attended source's envelope plus a predicted smooth offset, with the "
@@ -42,11 +48,13 @@ def define_train_flags():
                     "pitch). auto: source_filter for ours / las, "
                     "direct for seq2seq / cseq2seq. See ModelConfig.")
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3).")
+  flags.register_validator("context_ms", _positive_or_unset,
+                           message="--context_ms must be a positive number of milliseconds")
   flags.DEFINE_bool("autoencoder", False, "Train with source = target (pre-training).")
   flags.DEFINE_string("init_from", None, "Checkpoint to fine-tune from.")
   flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy.")
   flags.DEFINE_integer("checkpoint_every", 200,
-                       "Steps between checkpoints (and TensorBoard samples).")
+                       "Steps between checkpoints (and TensorBoard samples).", lower_bound=1)
 
 
 def define_evaluate_flags():
@@ -54,5 +62,6 @@ def define_evaluate_flags():
   flags.DEFINE_multi_string("model_dir", None, "Trained model directories to evaluate.")
   flags.DEFINE_string("output_dir", "outputs", "Where tables and figures go.")
   flags.DEFINE_string("sweep", None, "Produce a sweep table: context_ms (Table 3).")
-  flags.DEFINE_integer("max_pairs", None, "Evaluate at most this many test pairs per run.")
+  flags.DEFINE_integer("max_pairs", None, "Evaluate at most this many test pairs per run.",
+                       lower_bound=1)
   flags.DEFINE_bool("overwrite", False, "Replace existing results in --output_dir.")
