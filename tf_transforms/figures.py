@@ -106,9 +106,13 @@ def figure_3(model, index: data.Index, path, audio_config, title, seed=0):
                              linewidths=0.8, label=f"{name} pitches")
   colorbar = figure.colorbar(scatter, ax=axis, ticks=np.arange(12) + 0.5)
   colorbar.ax.set_yticklabels(PITCH_CLASSES)
-  axis.legend(loc="best", fontsize=8)
-  axis.set_title(f"t-SNE of encoder outputs, all notes, by pitch class ({title}); "
-                 f"nearest neighbour same pitch class: {purity:.0%}", fontsize=9)
+  legend = axis.legend(loc="best", fontsize=8)
+  for handle in legend.legend_handles:  # markers in grey: colour means pitch class
+    handle.set_facecolor("0.4")
+    handle.set_edgecolor("0.4")
+  axis.set_title(f"t-SNE of encoder outputs of all {len(rows)} notes, by pitch class ({title})\n"
+                 f"nearest neighbour (encoder space) of the same pitch class: {purity:.0%}",
+                 fontsize=9)
   figure.tight_layout()
   figure.savefig(path, dpi=110)
   return {"pitch_class_purity": purity, "notes": int(len(rows))}
