@@ -167,6 +167,7 @@ def test_evaluate_command_on_notes(tmp_path):
       os.path.join(output_dir, "pitch.md")).read()
   figure3 = results["runs"]["run"]["figure3"]
   assert figure3["notes"] == 47 and 0.0 <= figure3["pitch_class_purity"] <= 1.0
+  assert 0.0 <= figure3["style_purity"] <= 1.0 and figure3["neighbour_semitones_median"] >= 0
   for name in ("table2.md", "pitch.md", "figure2_run.png", "figure3_run.png",
                "run/example0_prediction.wav"):
     assert os.path.getsize(os.path.join(output_dir, name)) > 0

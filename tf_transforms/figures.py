@@ -78,9 +78,10 @@ def figure_3(model, index: data.Index, path, audio_config, title, seed=0):
   pitch-class clustering (or its absence) can be seen.
 
   Returns:
-    dict with ``pitch_class_purity``: the share of notes whose nearest
-    neighbour in the *encoder space* (not the 2-D map) has the same pitch
-    class -- a number for what the figure shows (chance ~1/12).
+    numbers for what the figure shows, over each note's nearest neighbour in
+    the *encoder space* (not the 2-D map): ``pitch_class_purity`` (same pitch
+    class; chance ~1/12), ``style_purity`` (same instrument; chance
+    1/styles) and ``neighbour_semitones_median`` (pitch distance).
   """
   import sklearn.manifold
   import sklearn.neighbors
@@ -94,6 +95,8 @@ def figure_3(model, index: data.Index, path, audio_config, title, seed=0):
   neighbours = sklearn.neighbors.NearestNeighbors(n_neighbors=2).fit(embeddings)
   nearest = neighbours.kneighbors(embeddings, return_distance=False)[:, 1]
   purity = float(np.mean(pitches[nearest] % 12 == pitches % 12))
+  style_purity = float(np.mean(index.style[nearest] == index.style))
+  semitones = float(np.median(np.abs(pitches[nearest] - pitches)))
 
   figure = _figure(figsize=(8, 7))
   axis = figure.subplots()
@@ -111,8 +114,10 @@ def figure_3(model, index: data.Index, path, audio_config, title, seed=0):
     handle.set_facecolor("0.4")
     handle.set_edgecolor("0.4")
   axis.set_title(f"t-SNE of encoder outputs of all {len(rows)} notes, by pitch class ({title})\n"
-                 f"nearest neighbour (encoder space) of the same pitch class: {purity:.0%}",
+                 f"nearest neighbour (encoder space): same pitch class {purity:.0%}, "
+                 f"same instrument {style_purity:.0%}, {semitones:g} semitones away (median)",
                  fontsize=9)
   figure.tight_layout()
   figure.savefig(path, dpi=110)
-  return {"pitch_class_purity": purity, "notes": int(len(rows))}
+  return {"pitch_class_purity": purity, "style_purity": style_purity,
+          "neighbour_semitones_median": semitones, "notes": int(len(rows))}
