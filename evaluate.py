@@ -29,9 +29,10 @@ def main(argv):
     raise app.UsageError("give at least one --model_dir (a finished train.py run)")
   from tf_transforms import data, evaluation  # after flag parsing: TF starts up here
   runs = [evaluation.load_run(d) for d in FLAGS.model_dir]
-  try:
-    evaluation.check_runs(runs)
-  except ValueError as error:
+  try:  # before the dataset is loaded (or built): nothing is done for a refused call
+    evaluation.check_outputs(runs, FLAGS.output_dir, sweep=FLAGS.sweep,
+                             overwrite=FLAGS.overwrite)
+  except (ValueError, FileExistsError) as error:
     raise app.UsageError(str(error)) from None
   first = runs[0].config
   index = data.load_index(first.dataset, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,

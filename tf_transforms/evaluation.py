@@ -282,7 +282,8 @@ def score_pair(judges: Judges, candidates: dict, source: Judgement, target: Judg
   return record
 
 
-def test_pair_count(index: data.Index, seed: int = 0) -> int:
+def count_test_pairs(index: data.Index, seed: int = 0) -> int:
+  """How many pairs ``evaluate_run`` scores (one per test-split example)."""
   return len(data.sample_pairs(index, "test", seed=seed))
 
 
@@ -299,7 +300,7 @@ def evaluate_run(run: Run, index: data.Index, judges: Judges, *, batch_size=16,
   """
   audio_config = run.config.audio
   fixed = data.DATASETS[run.config.dataset].fixed_length
-  total = test_pair_count(index, seed)
+  total = count_test_pairs(index, seed)
   total = total if max_pairs is None else min(total, max_pairs)
   records, examples = [], []
   test = data.pair_dataset(index, "test", batch_size, seed=seed, epochs=1, cache_features=True,
@@ -563,6 +564,20 @@ def output_names(runs, sweep=None):
   return names
 
 
+def check_outputs(runs, output_dir, *, sweep=None, overwrite=False):
+  """Refuses, before any work, what ``evaluate_runs`` could not do: runs that
+  cannot share an evaluation (``check_runs``), an unknown sweep, or outputs
+  that exist already (unless ``overwrite``). Raises ValueError / FileExistsError."""
+  if sweep not in (None, "context_ms"):
+    raise ValueError(f"--sweep supports context_ms only. Received {sweep!r}")
+  check_runs(runs)
+  existing = [n for n in output_names(runs, sweep)
+              if tf.io.gfile.exists(os.path.join(output_dir, n))]
+  if existing and not overwrite:
+    raise FileExistsError(f"{os.path.join(output_dir, existing[0])}: already exists; "
+                          "pass --overwrite to replace it")
+
+
 def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=None, seed=0,
                   overwrite=False, progress=print):
   """Scores ``runs`` on ``index``'s test pairs; writes tables, figures and WAVs.
@@ -578,14 +593,7 @@ def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=
   Returns:
     The results dict written to results.json.
   """
-  if sweep not in (None, "context_ms"):
-    raise ValueError(f"--sweep supports context_ms only. Received {sweep!r}")
-  check_runs(runs)
-  existing = [n for n in output_names(runs, sweep)
-              if tf.io.gfile.exists(os.path.join(output_dir, n))]
-  if existing and not overwrite:
-    raise FileExistsError(f"{os.path.join(output_dir, existing[0])}: already exists; "
-                          "pass --overwrite to replace it")
+  check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite)
   first = runs[0].config
   for run in runs:
     if run.vocabulary != index.vocabulary:
