@@ -22,16 +22,20 @@ The learning rate decays by ``decay_per_epoch`` after every *data* epoch (a
 pass over the training pairs), as the paper, independent of the chunks.
 """
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import math
 import os
+import shutil
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from tf_transforms import data, models
+from tf_transforms.errors import RunError
 from tf_transforms.configs import AudioConfig, ModelConfig, TrainingConfig, get_preset
 
 FRAME_MS = 12.5
@@ -116,32 +120,99 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     training = dataclasses.replace(training, learning_rate=learning_rate)
   if epochs is not None:
     if steps is not None:
-      raise ValueError("give --steps or --epochs, not both")
+      raise RunError("give --steps or --epochs, not both")
     training = dataclasses.replace(training, epochs=epochs)
   return RunConfig(dataset=dataset, preset=preset, model=model_config, training=training,
                    steps=steps or 0, **kwargs)
 
 
+LOCK_FILE = ".train.lock"
+
+
+def has_progress(model_dir: str) -> bool:
+  """Whether ``model_dir`` holds anything a rerun would resume or keep: a
+  checkpoint (backup/) or a finished model.keras."""
+  return any(tf.io.gfile.exists(os.path.join(model_dir, name))
+             for name in (os.path.join("backup", "training_metadata.json"), "model.keras"))
+
+
 def check_model_dir(model_dir: str, run: RunConfig) -> None:
-  """Writes run_config.json, or refuses a model_dir holding a different run."""
+  """Writes run_config.json, or refuses a model_dir holding a different run.
+
+  A run_config.json left by a start that saved no checkpoint (it failed, or
+  was stopped, before its first one: a NaN loss, a wrong flag) holds nothing
+  worth keeping, so a corrected command replaces it instead of being refused.
+  """
   path = os.path.join(model_dir, "run_config.json")
   if tf.io.gfile.exists(path):
     with tf.io.gfile.GFile(path) as handle:
       existing = RunConfig.from_json(handle.read())
-    if existing != run:
-      differences = [f"{field.name}: {getattr(existing, field.name)!r} -> "
-                     f"{getattr(run, field.name)!r}"
-                     for field in dataclasses.fields(RunConfig)
-                     if getattr(existing, field.name) != getattr(run, field.name)]
-      raise ValueError(
+    if existing == run:
+      return
+    differences = [f"{field.name}: {getattr(existing, field.name)!r} -> "
+                   f"{getattr(run, field.name)!r}"
+                   for field in dataclasses.fields(RunConfig)
+                   if getattr(existing, field.name) != getattr(run, field.name)]
+    if has_progress(model_dir):
+      raise RunError(
           f"{model_dir} holds a run with a different configuration; refusing to mix them. "
           "Use a new --model_dir, or the same flags. Differences:\n  " +
           "\n  ".join(differences))
-    return
+    print(f"{model_dir}: replacing the configuration of a start that saved no checkpoint "
+          f"({'; '.join(differences)})")
   tf.io.gfile.makedirs(model_dir)
   with tf.io.gfile.GFile(path + ".tmp", "w") as handle:
     handle.write(run.to_json())
   tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
+
+
+@contextlib.contextmanager
+def model_dir_lock(model_dir: str):
+  """Holds ``model_dir`` for one train.py process; a second is refused.
+
+  An exclusive ``fcntl.flock`` on ``model_dir/.train.lock``: the operating
+  system releases it when the holder exits or is killed, so a lock is never
+  stale. The file holds the holder's PID, named in the refusal. Remote paths
+  (``gs://`` ...) cannot be flock'ed and are not locked.
+
+  Raises:
+    RunError: another process holds the lock.
+  """
+  if "://" in model_dir:
+    yield
+    return
+  os.makedirs(model_dir, exist_ok=True)
+  handle = open(os.path.join(model_dir, LOCK_FILE), "a+")
+  try:
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except BlockingIOError:
+    handle.seek(0)
+    holder = handle.read().strip() or "unknown"
+    handle.close()
+    raise RunError(f"--model_dir={model_dir}: in use by another train.py process (PID "
+                   f"{holder}); wait for it to finish, or use another --model_dir") from None
+  try:
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    yield
+  finally:
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    handle.close()
+
+
+@contextlib.contextmanager
+def _cleaned_up_on_failure(model_dir: str):
+  """Removes ``model_dir`` again if this start created it and fails before
+  writing anything but its lock file: a failed start leaves no trace."""
+  created = "://" not in model_dir and not os.path.exists(model_dir)
+  try:
+    yield
+  except BaseException:
+    if created and os.path.isdir(model_dir) and set(os.listdir(model_dir)) <= {LOCK_FILE}:
+      shutil.rmtree(model_dir, ignore_errors=True)
+    raise
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -291,8 +362,27 @@ def _initialise_from(model, path):
 
 
 def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbose="auto"):
-  """Trains (or resumes) the run in ``model_dir``; returns the Keras model."""
+  """Trains (or resumes) the run in ``model_dir``; returns the Keras model.
+
+  The chief process holds ``model_dir_lock`` for the whole run; a start that
+  fails before saving anything leaves ``model_dir`` as it was.
+
+  Raises:
+    RunError: the model_dir is in use or holds another run, or --init_from is
+      missing -- before any work is done.
+  """
+  if run.init_from and not tf.io.gfile.exists(run.init_from):
+    raise RunError(f"--init_from={run.init_from}: no such file (give a finished run's "
+                   "model.keras)")
   strategy = make_strategy(run.strategy)
+  own_dir = worker_dir(strategy, model_dir)
+  if own_dir != model_dir:  # a non-chief worker: the chief holds the lock
+    return _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose)
+  with _cleaned_up_on_failure(model_dir), model_dir_lock(model_dir):
+    return _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose)
+
+
+def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose):
   # Same seed, same result -- and a resumed run equals an uninterrupted one.
   tf.config.experimental.enable_op_determinism()
   index = data.load_index(run.dataset, data_dir=data_dir, manual_dir=manual_dir,
@@ -306,9 +396,7 @@ def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbos
   chunk = min(run.checkpoint_every, steps)
   chunks = math.ceil(steps / chunk)
   run = dataclasses.replace(run, model=model_config, steps=chunks * chunk)
-  own_dir = worker_dir(strategy, model_dir)
-  chief = own_dir == model_dir
-  if chief:
+  if own_dir == model_dir:  # the chief
     check_model_dir(model_dir, run)
     index.vocabulary.save(os.path.join(model_dir, "styles.json"))
 
