@@ -122,12 +122,11 @@ def _run(*args):
 def _train_and_evaluate(tmp_path, dataset):
   data_dir, model_dir, output_dir = (str(tmp_path / n) for n in ("tfds", "run", "out"))
   trained = _run("train.py", f"--dataset={dataset}", "--dataset_config=small", "--preset=tiny",
-                 "--steps=20", "--checkpoint_every=20", f"--model_dir={model_dir}",
+                 "--steps=8", "--checkpoint_every=8", f"--model_dir={model_dir}",
                  f"--data_dir={data_dir}")
   assert trained.returncode == 0, trained.stderr[-3000:]
-  command = ["evaluate.py", f"--model_dir={model_dir}", f"--data_dir={data_dir}",
-             f"--output_dir={output_dir}"]
-  evaluated = _run(*command)
+  evaluated = _run("evaluate.py", f"--model_dir={model_dir}", f"--data_dir={data_dir}",
+                   f"--output_dir={output_dir}")
   assert evaluated.returncode == 0, evaluated.stderr[-3000:]
   assert "test pairs scored" in evaluated.stdout  # progress is shown
   results = json.load(open(os.path.join(output_dir, "results.json")))
@@ -135,8 +134,13 @@ def _train_and_evaluate(tmp_path, dataset):
   for column in ("| MCD dB |", "closer to target than source", "source style recognised",
                  "alpha 0.42"):
     assert column in table
-  again = _run(*command)
-  assert again.returncode != 0 and "already exists" in again.stderr
+  # A second call is refused before any work (in-process: no second TF start-up).
+  run = evaluation.load_run(model_dir)
+  with pytest.raises(FileExistsError, match="already exists; pass --overwrite"):
+    evaluation.check_outputs([run], output_dir)
+  evaluation.check_outputs([run], output_dir, overwrite=True)
+  with pytest.raises(ValueError, match="several runs are named"):
+    evaluation.check_outputs([run, run], str(tmp_path / "elsewhere"))
   return results, table, output_dir
 
 
