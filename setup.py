@@ -37,6 +37,7 @@ setuptools.setup(
     extras_require={
         "test": [
             "pytest>=8,<10",
+            "pytest-xdist>=3.6,<4",  # scripts/test.sh runs test files on both cores
             "mel-cepstral-distance>=0.0.4,<0.1",
             "dill>=0.3.8,<0.5",  # tfds.testing imports it
             "tensorflow-hub>=0.16.1,<0.17",  # export works with hub.load ...
