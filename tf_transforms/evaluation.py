@@ -230,16 +230,13 @@ def _at_least(waveform, samples=metrics.WORLD_FFT_SIZE):
   return np.pad(waveform, (0, max(0, samples - len(waveform))))
 
 
-CANDIDATES = (("", "the model's output"), ("copy_", "the source recording"),
-              ("oracle_", "the true target, vocoded"))
-
-
 def score_pair(judges: Judges, candidates: dict, source: Judgement, target: Judgement,
                source_style: int, target_style: int, content) -> dict:
   """Per-pair measures for each candidate against the real target recording.
 
   Args:
-    candidates: {prefix: Judgement} for the prefixes of ``CANDIDATES``.
+    candidates: {prefix: Judgement}: "" the model's output, "copy_" the source
+      recording, "oracle_" the true target vocoded.
     source, target: judgements of the real source and target recordings.
 
   Returns:
@@ -251,6 +248,7 @@ def score_pair(judges: Judges, candidates: dict, source: Judgement, target: Judg
     ``real_target_word_recognised`` for the real target recording itself.
   """
   record = {}
+  word = str(content).lower()
   for prefix, judgement in candidates.items():
     mcd = metrics.standard_mcd(target.analysis, judgement.analysis)
     to_source = (0.0 if judgement is source else
@@ -267,7 +265,7 @@ def score_pair(judges: Judges, candidates: dict, source: Judgement, target: Judg
     elif judges.kind == "word":
       f0 = judgement.analysis.median_f0()
       record.update({
-          prefix + "word_recognised": judgement.word == str(content).lower(),
+          prefix + "word_recognised": judgement.word == word,
           prefix + "duration_ratio": judgement.seconds / target.seconds,
           prefix + "f0_hz": f0,
           prefix + "f0_toward_target_speaker": judges.toward_target_speaker(
@@ -276,7 +274,7 @@ def score_pair(judges: Judges, candidates: dict, source: Judgement, target: Judg
   if judges.kind == "pitch":
     record["real_target_pitch_cents"] = target.pitch_cents
   elif judges.kind == "word":
-    record["real_target_word_recognised"] = target.word == str(content).lower()
+    record["real_target_word_recognised"] = target.word == word
     record["real_target_f0_toward_target_speaker"] = judges.toward_target_speaker(
         target.analysis.median_f0(), source_style, target_style)
   return record
