@@ -233,25 +233,43 @@ class BackupAndRestoreWithRng(keras.callbacks.BackupAndRestore):
   dropout, so a resumed run would draw other dropout masks than an
   uninterrupted one. Their states are written next to the weights at every
   checkpoint and restored with them.
+
+  The state is written *before* the weights and training_metadata.json (which
+  marks a checkpoint complete), into a file named by the checkpoint's chunk,
+  and the file of the chunk Keras restores is the one loaded: a kill between
+  the writes never pairs one step's weights with another step's (or no) RNG
+  state. The previous chunk's file is kept for Keras' ``.bkp`` fallback.
   """
 
-  def _rng_path(self):
-    return os.path.join(self.backup_dir, "rng_state.json")
+  LEGACY_FILE = "rng_state.json"  # runs saved before the states were keyed by chunk
+
+  def _rng_path(self, chunk):
+    return os.path.join(self.backup_dir, f"rng_state.{chunk}.json")
 
   def _rng_variables(self):
     return [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
 
   def _save_model(self):
-    super()._save_model()
+    chunk = self._current_epoch
+    tf.io.gfile.makedirs(self.backup_dir)
     states = {v.path: np.asarray(v.numpy()).tolist() for v in self._rng_variables()}
-    with tf.io.gfile.GFile(self._rng_path() + ".tmp", "w") as handle:
+    with tf.io.gfile.GFile(self._rng_path(chunk) + ".tmp", "w") as handle:
       json.dump(states, handle)
-    tf.io.gfile.rename(self._rng_path() + ".tmp", self._rng_path(), overwrite=True)
+    tf.io.gfile.rename(self._rng_path(chunk) + ".tmp", self._rng_path(chunk), overwrite=True)
+    super()._save_model()
+    for old in range(max(0, chunk - 2), -1, -1):
+      if not tf.io.gfile.exists(self._rng_path(old)):
+        break
+      tf.io.gfile.remove(self._rng_path(old))
 
   def _load_model(self):
     super()._load_model()
-    if tf.io.gfile.exists(self._rng_path()):
-      with tf.io.gfile.GFile(self._rng_path()) as handle:
+    chunk = getattr(self.model, "_initial_epoch", 0)
+    path = self._rng_path(chunk)
+    if not tf.io.gfile.exists(path):
+      path = os.path.join(self.backup_dir, self.LEGACY_FILE)
+    if chunk and tf.io.gfile.exists(path):
+      with tf.io.gfile.GFile(path) as handle:
         states = json.load(handle)
       for variable in self._rng_variables():
         if variable.path in states:
