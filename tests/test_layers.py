@@ -6,9 +6,11 @@ import pytest
 import scipy.fft
 import tensorflow as tf
 
+from tf_transforms.configs import ModelConfig
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
                                   PyramidalLSTM, StyleConditioning)
-from tf_transforms.layers.decoder import dct_basis, pool_source_frames
+from tf_transforms.layers.heads import (DirectHead, SourceFilterHead, dct_basis,
+                                        pool_source_frames)
 
 
 def lengths_mask(lengths, time):
@@ -89,11 +91,15 @@ def test_pyramidal_lstm_pairs_consecutive_steps_as_eq_1():
 # ---------------------------------------------------------------- decoder
 
 
-def make_decoder(**kwargs):
+def make_decoder(output_head="direct", envelope_coefficients=4, time_reduction=1, **kwargs):
   defaults = dict(num_mel_bins=6, decoder_units=16, attention_units=8, prenet_units=8,
                   prenet_dropout=0.5, reduction_factor=2, max_decoder_steps=12,
                   conditioning_dim=3)
-  return AttentionDecoder(**{**defaults, **kwargs})
+  settings = {**defaults, **kwargs}
+  bins, r = settings["num_mel_bins"], settings["reduction_factor"]
+  head = (SourceFilterHead(bins, r, envelope_coefficients, time_reduction)
+          if output_head == "source_filter" else DirectHead(bins, r))
+  return AttentionDecoder(head=head, **settings)
 
 
 def decoder_inputs(rng, batch=2, time=7):
@@ -175,16 +181,26 @@ def test_pool_source_frames_averages_valid_frames_per_block(rng):
 
 
 def source_filter_inputs(rng, smooth_coefficients=None):
-  """Decoder inputs plus source blocks [2, 7, 12] and source frames [2, 9, 12]
-  (example 1 has 6 valid frames, the rest zeroed as the model does)."""
-  memory, mask, conditioning = decoder_inputs(rng)
-  blocks = rng.standard_normal((2, 7, 12)).astype(np.float32)
+  """Decoder inputs for 5 encoder steps plus the source [2, 9, 12] read at 2
+  frames per step (example 1 has 6 valid frames; junk in its padding)."""
+  memory, mask, conditioning = decoder_inputs(rng, time=5)
   frames = rng.standard_normal((2, 9, 12)).astype(np.float32)
   if smooth_coefficients:  # only the first DCT components: no fine structure
     frames = (rng.standard_normal((2, 9, smooth_coefficients)) @
               dct_basis(smooth_coefficients, 12)).astype(np.float32)
+  frames[1, 6:] = 50.0
+  return memory, mask, conditioning, {"source": frames, "source_length": np.array([9, 6])}
+
+
+def valid_source(source):
+  """The source frames with padding zeroed, and the mean of each block of 2."""
+  frames = source["source"].copy()
   frames[1, 6:] = 0.0
-  return memory, mask, conditioning, {"source_blocks": blocks, "source_frames": frames}
+  blocks = np.stack([np.stack([frames[0, j:j + 2].mean(0) for j in range(0, 9, 2)]),
+                     np.stack([frames[1, j:j + 2].mean(0) if j < 6 else np.zeros(12)
+                               for j in range(0, 9, 2)])])
+  blocks[0, 4] = frames[0, 8]                       # the last block holds one frame
+  return frames, blocks
 
 
 def smooth_and_fine(coefficients, bins):
@@ -198,13 +214,15 @@ def randomise(decoder, rng, scale=1.0):
 
 
 def test_source_filter_head_starts_as_the_attended_envelope_with_the_source_fine_structure(rng):
-  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4)
+  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4,
+                         time_reduction=2)
   memory, mask, conditioning, source = source_filter_inputs(rng)
   out = decoder(memory, mask, conditioning, num_steps=5, **source)
   smooth, fine = smooth_and_fine(4, 12)
-  copies = np.einsum("bst,btf->bsf", out["alignments"].numpy(), source["source_blocks"])
+  frames, blocks = valid_source(source)
+  copies = np.einsum("bst,btf->bsf", out["alignments"].numpy(), blocks)
   expected = np.repeat(copies @ smooth, 2, axis=1)                       # [B, 10, F]
-  expected[:, :9] += source["source_frames"] @ fine                      # frame t <- source frame t
+  expected[:, :9] += frames @ fine                                        # frame t <- source frame t
   np.testing.assert_allclose(out["frames"].numpy(), expected, atol=1e-5)
 
 
@@ -212,13 +230,14 @@ def test_source_filter_fine_structure_is_the_sources_whatever_the_weights(rng):
   """The pitch cannot be changed: with any weights, each output frame's fine
   structure is that of the source frame at the same time (none past the
   source's end), in inference and teacher forcing alike."""
-  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4)
+  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4,
+                         time_reduction=2)
   memory, mask, conditioning, source = source_filter_inputs(rng)
   decoder(memory, mask, conditioning, num_steps=1, **source)
   randomise(decoder, rng)
   _, fine = smooth_and_fine(4, 12)
   expected = np.zeros((2, 12, 12), np.float32)
-  expected[:, :9] = source["source_frames"] @ fine
+  expected[:, :9] = valid_source(source)[0] @ fine
   inferred = decoder(memory, mask, conditioning, num_steps=6, **source)["frames"].numpy()
   np.testing.assert_allclose(inferred @ fine, expected, atol=1e-5)
   forced = decoder(memory, mask, conditioning, targets=inferred, **source)["frames"].numpy()
@@ -232,7 +251,8 @@ def test_source_filter_head_cannot_add_harmonics_the_source_lacks(rng):
   memory, mask, conditioning, source = source_filter_inputs(rng, smooth_coefficients=4)
   _, fine = smooth_and_fine(4, 12)
   for head, expect_smooth in (("source_filter", True), ("direct", False)):
-    decoder = make_decoder(num_mel_bins=12, output_head=head, envelope_coefficients=4)
+    decoder = make_decoder(num_mel_bins=12, output_head=head, envelope_coefficients=4,
+                           time_reduction=2)
     decoder(memory, mask, conditioning, num_steps=1, **source)  # build
     randomise(decoder, rng)
     frames = decoder(memory, mask, conditioning, num_steps=5, **source)["frames"]
@@ -241,7 +261,8 @@ def test_source_filter_head_cannot_add_harmonics_the_source_lacks(rng):
 
 
 def test_source_filter_teacher_forcing_reproduces_inference(rng):
-  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4)
+  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4,
+                         time_reduction=2)
   memory, mask, conditioning, source = source_filter_inputs(rng)
   decoder(memory, mask, conditioning, num_steps=1, **source)
   randomise(decoder, rng, scale=0.3)
@@ -253,14 +274,41 @@ def test_source_filter_teacher_forcing_reproduces_inference(rng):
 def test_source_filter_head_needs_attention_and_the_source(rng):
   with pytest.raises(ValueError, match="needs use_attention=True"):
     make_decoder(output_head="source_filter", use_attention=False)
-  with pytest.raises(ValueError, match="output_head must be one of"):
-    make_decoder(output_head="residual")
+  with pytest.raises(ValueError, match="envelope_coefficients must be in"):
+    SourceFilterHead(12, 2, envelope_coefficients=13)
+  with pytest.raises(ValueError, match="head emits 3 frames of 6 bins"):
+    AttentionDecoder(num_mel_bins=6, decoder_units=4, head=DirectHead(6, 3))
   memory, mask, conditioning, source = source_filter_inputs(rng)
-  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=3)
-  for missing in source:
-    given = {k: v for k, v in source.items() if k != missing}
-    with pytest.raises(ValueError, match="needs source_blocks .* and source_frames"):
-      decoder(memory, mask, conditioning, num_steps=1, **given)
+  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=3,
+                         time_reduction=2)
+  with pytest.raises(ValueError, match="needs the source"):
+    decoder(memory, mask, conditioning, num_steps=1, source=source["source"])
+
+
+def test_a_new_head_is_one_registered_class(rng):
+  """The decoder has no head branches: a head registered here, and unknown to
+  every other module, is built, run and serialised through the registry."""
+  from tf_transforms.layers import heads
+
+  @heads.register_head("test_constant")
+  class ConstantHead(heads.OutputHead):
+    def project(self, features, weights, prepared, step=None):
+      return 0.0 * self._dense(features) + 0.25
+
+  try:
+    decoder = make_decoder(num_mel_bins=6)
+    decoder = AttentionDecoder(**{**decoder.get_config(), "head": ConstantHead(6, 2)})
+    memory, mask, conditioning = decoder_inputs(rng)
+    np.testing.assert_allclose(decoder(memory, mask, conditioning, num_steps=3)["frames"], 0.25)
+    clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(decoder))
+    assert type(clone.head) is ConstantHead
+    config = ModelConfig(output_head="test_constant", num_mel_bins=6)
+    assert type(heads.make_head(config)) is ConstantHead
+  finally:
+    heads.HEADS.pop("test_constant")
+  with pytest.raises(ValueError, match=r"output_head must be one of \('auto', 'direct', "
+                     r"'source_filter'\)"):
+    ModelConfig(output_head="test_constant")
 
 
 def test_decoder_rejects_wrong_conditioning_width(rng):
@@ -291,7 +339,9 @@ def test_postnet_maps_frames_to_linear_bins_and_ignores_padding(rng):
     StyleConditioning(num_styles=7),
     PyramidalLSTM(units=5, pyramid_layers=2, bidirectional=False),
     make_decoder(use_attention=False),
-    make_decoder(output_head="source_filter", envelope_coefficients=3),
+    make_decoder(output_head="source_filter", envelope_coefficients=3, time_reduction=4),
+    SourceFilterHead(12, 2, envelope_coefficients=5, time_reduction=8),
+    DirectHead(7, 3),
     LinearPostNet(num_bins=9, filters=4, kernel_size=3, num_layers=1),
 ], ids=lambda layer: type(layer).__name__)
 def test_layer_config_round_trip(layer):

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from tf_transforms import audio, models
 from tf_transforms.configs import ModelConfig
-from tf_transforms.layers.decoder import dct_basis
+from tf_transforms.layers.heads import dct_basis
 from tf_transforms.soundfont import NoteRenderer
 
 PROGRAMS = [0, 24, 73]          # acoustic grand piano, nylon guitar, flute

@@ -125,7 +125,6 @@ class AudioConfig:
 
 METHODS = ("ours", "seq2seq", "las", "cseq2seq")
 LINEAR_OUTPUTS = ("mel_inverse", "postnet")
-OUTPUT_HEADS = ("auto", "direct", "source_filter")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,16 +167,15 @@ class ModelConfig:
     (``"postnet"``, Tacotron). The default is chosen by measured audio
     quality: see ``bench/vocoder_paths.py`` and the README.
 
-  * Output head (``output_head``): ``"direct"`` is the paper's, a dense
-    layer from ``[s_i, c_i]`` to the frames. ``"source_filter"`` keeps the
-    fine structure (harmonics: the pitch) of the source frame at the same
-    time and predicts only a smooth offset on the attended source's envelope
-    (``AttentionDecoder``), so the pitch is the source's by construction
-    instead of being generated. Measured on gm_notes' unseen pitches
-    (README, "Pitch on unseen notes"). ``"auto"`` (default) is source_filter
-    for the methods with attention (ours, las) and direct for seq2seq /
-    cseq2seq, which have no alignment to copy through; Table 2 is run with
-    ``direct`` for all four, the paper's comparison.
+  * Output head (``output_head``, a name in ``layers.heads.HEADS``):
+    ``"direct"`` is the paper's, a dense layer from ``[s_i, c_i]`` to the
+    frames; ``"source_filter"`` predicts a smooth offset on the attended
+    source's envelope and keeps the fine structure (the pitch) of the source
+    frame at the same time (``SourceFilterHead``; measured in
+    ``docs/design.md``). ``"auto"`` (default) is source_filter for the
+    methods with attention (ours, las) and direct for seq2seq / cseq2seq,
+    which have no alignment to copy through; Table 2 is run with ``direct``
+    for all four, the paper's comparison.
 
   Attributes:
     method: one of METHODS.
@@ -198,7 +196,7 @@ class ModelConfig:
     num_linear_bins: post-net output bins (fft_length // 2 + 1).
     postnet_filters: post-net convolution channels.
     postnet_layers: post-net convolutions.
-    output_head: one of OUTPUT_HEADS (see above).
+    output_head: "auto" or a registered head's name (see above).
     envelope_coefficients: DCT coefficients of the source_filter head's
       envelope and offset curves over the mel bins (smoothness: no detail finer than
       about 2 * num_mel_bins / envelope_coefficients bins).
@@ -225,17 +223,6 @@ class ModelConfig:
   envelope_coefficients: int = 12
 
   def __post_init__(self):
-    if self.output_head not in OUTPUT_HEADS:
-      raise ValueError(f"ModelConfig: output_head must be one of {OUTPUT_HEADS}. "
-                       f"Received output_head={self.output_head!r}")
-    if self.output_head == "source_filter" and not self.uses_attention:
-      raise ValueError(f"ModelConfig: output_head='source_filter' copies the attended "
-                       f"source, and method={self.method!r} has no attention; use "
-                       "'direct' or 'auto'")
-    if (self.resolved_output_head == "source_filter"
-        and not 1 <= self.envelope_coefficients <= self.num_mel_bins):
-      raise ValueError(f"ModelConfig: envelope_coefficients must be in [1, num_mel_bins]. "
-                       f"Received envelope_coefficients={self.envelope_coefficients}")
     if self.linear_output not in LINEAR_OUTPUTS:
       raise ValueError(f"ModelConfig: linear_output must be one of {LINEAR_OUTPUTS}. "
                        f"Received linear_output={self.linear_output!r}")
@@ -256,6 +243,9 @@ class ModelConfig:
     if not 0.0 <= self.prenet_dropout < 1.0:
       raise ValueError(f"ModelConfig: prenet_dropout must be in [0, 1). "
                        f"Received {self.prenet_dropout}")
+    # The head registry owns the head names and their own checks.
+    from tf_transforms.layers import heads  # pylint: disable=import-outside-toplevel
+    heads.check_head(self)
 
   @property
   def uses_attention(self) -> bool:

@@ -24,7 +24,7 @@ from tf_transforms import audio
 from tf_transforms.configs import AudioConfig, ModelConfig
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
                                   PyramidalLSTM, StyleConditioning)
-from tf_transforms.layers.decoder import pool_source_frames
+from tf_transforms.layers.heads import make_head
 
 PACKAGE = "tf_transforms"
 
@@ -65,8 +65,7 @@ class AudioTransformModel(keras.Model):
         config.prenet_units, config.prenet_dropout, config.reduction_factor,
         use_attention=config.uses_attention, max_decoder_steps=config.max_decoder_steps,
         conditioning_dim=config.num_styles if config.uses_conditioning else 0,
-        output_head=config.resolved_output_head,
-        envelope_coefficients=config.envelope_coefficients, name="decoder")
+        head=make_head(config), name="decoder")
     if config.linear_output == "postnet":
       self.postnet = LinearPostNet(config.num_linear_bins, config.postnet_filters,
                                    num_layers=config.postnet_layers, name="postnet")
@@ -93,18 +92,6 @@ class AudioTransformModel(keras.Model):
     h, c = tf.split(self.bridge(tf.concat([h, c], -1)), 2, axis=-1)
     return memory, mask, [h, c]
 
-  def source_inputs(self, source, source_length):
-    """What the source_filter head reads of the source (else {}):
-    ``source_blocks`` [B, T_enc, F], the mean spectrum of each encoder step,
-    and ``source_frames`` [B, T, F], the frames with padding zeroed."""
-    if self.config.resolved_output_head != "source_filter":
-      return {}
-    source = tf.convert_to_tensor(source, tf.float32)
-    mask = tf.sequence_mask(source_length, tf.shape(source)[1])
-    return {"source_blocks": pool_source_frames(source, mask, self.config.time_reduction),
-            # (expand_dims, not [..., tf.newaxis]: TFLite has no builtin for the latter)
-            "source_frames": source * tf.expand_dims(tf.cast(mask, source.dtype), -1)}
-
   def _target_conditioning(self, target_style, batch):
     if self.config.uses_conditioning:
       return tf.one_hot(tf.cast(target_style, tf.int32), self.config.num_styles)
@@ -121,7 +108,7 @@ class AudioTransformModel(keras.Model):
     conditioning = self._target_conditioning(inputs["target_style"], tf.shape(target)[0])
     outputs = self.decoder(memory, mask, conditioning, targets=target, initial_state=state,
                            training=training,
-                           **self.source_inputs(inputs["source"], inputs["source_length"]))
+                           source=inputs["source"], source_length=inputs["source_length"])
     return self._add_linear(outputs, inputs["target_length"])
 
   def _add_linear(self, outputs, lengths):
@@ -150,7 +137,7 @@ class AudioTransformModel(keras.Model):
     num_steps = None if num_frames is None else (num_frames + r - 1) // r
     outputs = self.decoder(memory, mask, conditioning, initial_state=state,
                            num_steps=num_steps, return_alignments=return_alignments,
-                           **self.source_inputs(source, source_length))
+                           source=source, source_length=source_length)
     stopped = tf.cast(outputs["stop_logits"] > 0.0, tf.int32)        # [B, steps]
     steps = tf.shape(stopped)[1]
     first_stop = tf.where(tf.reduce_any(stopped > 0, axis=1),

@@ -6,8 +6,11 @@ and returned alongside outputs, rather than through Keras' implicit masking.
 """
 
 from tf_transforms.layers.decoder import AttentionDecoder
+from tf_transforms.layers.heads import (HEADS, DirectHead, OutputHead, SourceFilterHead,
+                                        register_head)
 from tf_transforms.layers.encoder import ConvFrontEnd, PyramidalLSTM, StyleConditioning
 from tf_transforms.layers.postnet import LinearPostNet
 
-__all__ = ["AttentionDecoder", "ConvFrontEnd", "LinearPostNet", "PyramidalLSTM",
-           "StyleConditioning"]
+__all__ = ["AttentionDecoder", "ConvFrontEnd", "DirectHead", "HEADS", "LinearPostNet",
+           "OutputHead", "PyramidalLSTM", "SourceFilterHead", "StyleConditioning",
+           "register_head"]

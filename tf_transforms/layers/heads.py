@@ -1,0 +1,278 @@
+"""Output heads: how the decoder's features become spectrogram frames.
+
+A head is a small serialisable layer with two methods:
+
+* ``prepare(source, source_length, num_frames)``: once per decoder call,
+  whatever the head reads of the source utterance (default: nothing);
+* ``project(features, weights, prepared, step=None)``: decoder features
+  ``[s_i, c_i]`` (and the attention weights of the same steps) to ``r``
+  frames per step.
+
+The decoder calls both without knowing which head it has, so a new head is
+one new class registered with ``@register_head("name")``; ``HEADS`` is the
+registry the flags and ``ModelConfig`` read. ``ModelConfig.output_head`` names
+the head; ``make_head`` builds it.
+
+Each head owns its projection's kernel and bias directly (not through a
+nested Dense), stored by the decoder as ``frame_layer``: the weight files
+written before heads were layers address the same variables the same way,
+so they keep loading unchanged (``tests/test_models.py`` loads one).
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tf_transforms.audio import runtime_constant
+
+PACKAGE = "tf_transforms"
+HEADS = {}
+
+
+def register_head(name):
+  """Class decorator: registers a head under ``name`` (and for Keras saving)."""
+  def register(cls):
+    cls.head_name = name
+    HEADS[name] = keras.saving.register_keras_serializable(package=PACKAGE)(cls)
+    return cls
+  return register
+
+
+def check_head(config) -> None:
+  """Raises ValueError if ``config.resolved_output_head`` cannot serve ``config``
+  (a ``ModelConfig``): an unknown name, or settings the head refuses."""
+  name = config.resolved_output_head
+  if name not in HEADS:
+    raise ValueError(f"ModelConfig: output_head must be one of {('auto', *HEADS)}. "
+                     f"Received output_head={config.output_head!r}")
+  HEADS[name].check(config)
+
+
+def make_head(config) -> "OutputHead":
+  """The head ``config`` (a ModelConfig) names, built for its sizes."""
+  check_head(config)
+  return HEADS[config.resolved_output_head].from_model_config(config)
+
+
+def dct_basis(num_coefficients, size):
+  """Rows 0..K-1 of the orthonormal DCT-II matrix, float32 ``[K, size]``.
+
+  ``coefficients @ dct_basis(K, F)`` is a curve over F bins that is smooth
+  (no detail finer than about ``2 F / K`` bins); it equals
+  ``scipy.fft.idct(padded coefficients, norm="ortho")``.
+  """
+  k = np.arange(num_coefficients)[:, None]
+  m = np.arange(size)[None, :]
+  basis = np.sqrt(2.0 / size) * np.cos(np.pi * k * (m + 0.5) / size)
+  basis[0] /= np.sqrt(2.0)
+  return basis.astype(np.float32)
+
+
+def pool_source_frames(frames, mask, block):
+  """Mean of each block of ``block`` valid frames: the encoder steps' spectra.
+
+  Args:
+    frames: ``[batch, time, features]`` (normalised log-mel).
+    mask: ``[batch, time]`` bool, valid frames.
+    block: frames per encoder step (``ModelConfig.time_reduction``).
+
+  Returns:
+    ``[batch, ceil(time / block), features]``: step j is the mean of the
+    valid frames ``j * block ... (j + 1) * block - 1`` (zeros if none), so it
+    lines up with the encoder's step j and its attention weight.
+  """
+  weights = tf.expand_dims(tf.cast(mask, frames.dtype), -1)
+  extra = -tf.shape(frames)[1] % block
+  padding = [[0, 0], [0, extra], [0, 0]]
+  batch, features = tf.shape(frames)[0], frames.shape[-1]
+  total = tf.reshape(tf.pad(frames * weights, padding), [batch, -1, block, features])
+  count = tf.reshape(tf.pad(weights, padding), [batch, -1, block, 1])
+  return tf.reduce_sum(total, 2) / tf.maximum(tf.reduce_sum(count, 2), 1.0)
+
+
+class OutputHead(keras.layers.Layer):
+  """Base class: a dense projection ``[..., features] -> [..., r * outputs]``.
+
+  Args:
+    num_mel_bins: F, bins per output frame.
+    reduction_factor: r, frames per decoder step.
+    kernel_initializer: of the projection.
+  """
+
+  head_name = None
+  requires_attention = False
+
+  def __init__(self, num_mel_bins, reduction_factor, kernel_initializer="glorot_uniform",
+               **kwargs):
+    super().__init__(**kwargs)
+    self.num_mel_bins = num_mel_bins
+    self.reduction_factor = reduction_factor
+    self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+  @classmethod
+  def check(cls, config):
+    """Raises ValueError for a ModelConfig this head cannot serve."""
+    if cls.requires_attention and not config.uses_attention:
+      raise ValueError(f"ModelConfig: output_head={cls.head_name!r} reads the attended "
+                       f"source, and method={config.method!r} has no attention; use "
+                       "'direct' or 'auto'")
+
+  @classmethod
+  def from_model_config(cls, config):
+    return cls(config.num_mel_bins, config.reduction_factor)
+
+  @property
+  def projection_size(self) -> int:
+    """Outputs of the projection per decoder step."""
+    return self.num_mel_bins * self.reduction_factor
+
+  def build(self, features_shape):
+    # Created in this order (kernel, bias), as a Dense layer's: weight files
+    # store them by position.
+    self.kernel = self.add_weight(shape=(features_shape[-1], self.projection_size),
+                                  initializer=self.kernel_initializer, name="kernel")
+    self.bias = self.add_weight(shape=(self.projection_size,), initializer="zeros",
+                                name="bias")
+
+  def _dense(self, features):
+    return tf.einsum("...u,up->...p", features, self.kernel) + self.bias
+
+  def prepare(self, source, source_length, num_frames):
+    """What the head reads of the source, once per call (dict of tensors).
+
+    Args:
+      source: ``[B, T, F]`` normalised log-mel, or None.
+      source_length: ``[B]`` valid frames, or None.
+      num_frames: frames the decoder will emit (a multiple of r).
+    """
+    del source, source_length, num_frames
+    return {}
+
+  def project(self, features, weights, prepared, step=None):
+    """Frames of decoder steps.
+
+    Args:
+      features: ``[B, U + D]`` (one step) or ``[B, S, U + D]`` (all steps).
+      weights: the same steps' attention weights, ``[B, T_enc]`` or ``[B, S, T_enc]``.
+      prepared: ``prepare``'s dict.
+      step: the step's index (int scalar) for one step, None for all steps.
+
+    Returns:
+      ``[B, r * F]`` or ``[B, S, r * F]``.
+    """
+    raise NotImplementedError
+
+  def get_config(self):
+    return {**super().get_config(), "num_mel_bins": self.num_mel_bins,
+            "reduction_factor": self.reduction_factor,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+
+
+@register_head("direct")
+class DirectHead(OutputHead):
+  """The paper's head: ``y_i = Dense([s_i, c_i])``, r frames per step."""
+
+  def project(self, features, weights, prepared, step=None):
+    del weights, prepared, step
+    return self._dense(features)
+
+
+@register_head("source_filter")
+class SourceFilterHead(OutputHead):
+  """A source-filter split of each output frame: the timbre is predicted, the
+  pitch is the source's.
+
+  The smooth part of the spectrum (envelope and level) is the attended
+  source's, reshaped by a smooth offset the decoder predicts; the fine
+  structure (the harmonics, hence the pitch) is the source frame's at the
+  same time, unchanged::
+
+    x_i = sum_j a_ij X_j           (X_j: mean source log-mel of encoder step j)
+    y_t = x_i B^T B + o_t B + (s_t - s_t B^T B),    o_t = Dense([s_i, c_i])
+
+  for the r frames t of step i, with B the first ``envelope_coefficients``
+  rows of the DCT-II basis over the mel bins (``v B^T B`` keeps the smooth
+  part of v, ``v - v B^T B`` its fine structure) and s_t source frame t
+  (zero past the source's end). Zero-initialised, it starts as the attended
+  envelope with the source's fine structure. Requires attention.
+
+  Why, and what else was measured: ``docs/design.md`` ("Output heads").
+
+  Args:
+    envelope_coefficients: K, DCT coefficients of the offset and envelope
+      (no detail finer than about ``2 F / K`` bins).
+    time_reduction: source frames per encoder step (``ModelConfig.time_reduction``).
+  """
+
+  requires_attention = True
+
+  def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
+               time_reduction=1, kernel_initializer="zeros", **kwargs):
+    if not 1 <= envelope_coefficients <= num_mel_bins:
+      raise ValueError(f"SourceFilterHead: envelope_coefficients must be in [1, "
+                       f"num_mel_bins={num_mel_bins}]. Received {envelope_coefficients}")
+    super().__init__(num_mel_bins, reduction_factor, kernel_initializer, **kwargs)
+    self.envelope_coefficients = envelope_coefficients
+    self.time_reduction = time_reduction
+    basis = dct_basis(envelope_coefficients, num_mel_bins)
+    self.basis = tf.constant(basis)                                          # [K, F]
+    self.smooth_projection = tf.constant(basis.T @ basis)                    # [F, F]
+    self.fine_projection = tf.constant(np.eye(num_mel_bins, dtype=np.float32) -
+                                       basis.T @ basis)                       # [F, F]
+
+  @classmethod
+  def check(cls, config):
+    super().check(config)
+    if not 1 <= config.envelope_coefficients <= config.num_mel_bins:
+      raise ValueError(f"ModelConfig: envelope_coefficients must be in [1, num_mel_bins]. "
+                       f"Received envelope_coefficients={config.envelope_coefficients}")
+
+  @classmethod
+  def from_model_config(cls, config):
+    return cls(config.num_mel_bins, config.reduction_factor, config.envelope_coefficients,
+               config.time_reduction)
+
+  @property
+  def projection_size(self) -> int:
+    return self.envelope_coefficients * self.reduction_factor
+
+  def prepare(self, source, source_length, num_frames):
+    """``blocks`` [B, T_enc, F]: each encoder step's mean source frame,
+    smoothed; ``fine`` [B, num_frames / r, r, F]: the fine structure of
+    source frames 0 .. num_frames - 1 (zeros past the source's end)."""
+    if source is None or source_length is None:
+      raise ValueError("SourceFilterHead: needs the source [batch, time, num_mel_bins] and "
+                       "source_length [batch]")
+    source = tf.convert_to_tensor(source, tf.float32)
+    mask = tf.sequence_mask(source_length, tf.shape(source)[1])
+    # (expand_dims, not [..., tf.newaxis]: TFLite has no builtin for the latter)
+    frames = source * tf.expand_dims(tf.cast(mask, source.dtype), -1)
+    # The projections stay float32 in TFLite's dynamic-range quantisation
+    # (runtime_constant): int8 would put noise into the copied fine structure.
+    # Smoothing each block once equals smoothing the attended mix (linear).
+    blocks = tf.einsum("btf,fg->btg", pool_source_frames(frames, mask, self.time_reduction),
+                       runtime_constant(self.smooth_projection, frames))
+    fine = tf.einsum("btf,fg->btg", frames, runtime_constant(self.fine_projection, frames))
+    extra = tf.maximum(num_frames - tf.shape(fine)[1], 0)
+    fine = tf.pad(fine, [[0, 0], [0, extra], [0, 0]])[:, :num_frames]
+    r, f = self.reduction_factor, self.num_mel_bins
+    return {"blocks": blocks,
+            "fine": tf.reshape(fine, [tf.shape(source)[0], num_frames // r, r, f])}
+
+  def project(self, features, weights, prepared, step=None):
+    r, k, f = self.reduction_factor, self.envelope_coefficients, self.num_mel_bins
+    if step is None:
+      envelope = tf.einsum("bst,btf->bsf", weights, prepared["blocks"])
+      fine = prepared["fine"]
+    else:
+      envelope = tf.einsum("bt,btf->bf", weights, prepared["blocks"])
+      fine = prepared["fine"][:, step]
+    lead = tf.shape(features)[:-1]
+    params = tf.reshape(self._dense(features), tf.concat([lead, [r, k]], 0))
+    offset = tf.einsum("...k,kf->...f", params, self.basis)                  # [..., r, F]
+    frames = tf.expand_dims(envelope, -2) + offset + fine
+    return tf.reshape(frames, tf.concat([lead, [r * f]], 0))
+
+  def get_config(self):
+    return {**super().get_config(), "envelope_coefficients": self.envelope_coefficients,
+            "time_reduction": self.time_reduction}
