@@ -11,7 +11,7 @@ Works for notes (gm_notes, nsynth) and words (tts_words, timit). Writes to
 results.json (every number, per pair too), figure2_<run>.png with the example
 WAVs in <run>/, and figure3_<run>.png (notes). Existing results are refused
 before any work unless --overwrite. See tf_transforms/evaluation.py for what
-each column measures.
+each column measures (docs/evaluation.md for the conventions).
 """
 
 from absl import app, flags
@@ -25,22 +25,15 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
-  if not FLAGS.model_dir:
-    raise app.UsageError("give at least one --model_dir (a finished train.py run)")
-  from tf_transforms import data, evaluation  # after flag parsing: TF starts up here
-  runs = [evaluation.load_run(d) for d in FLAGS.model_dir]
-  try:  # before the dataset is loaded (or built): nothing is done for a refused call
-    evaluation.check_outputs(runs, FLAGS.output_dir, sweep=FLAGS.sweep,
-                             overwrite=FLAGS.overwrite)
-  except (ValueError, FileExistsError) as error:
+  from tf_transforms import report  # TF and the judges start up here
+  from tf_transforms.errors import RunError
+  try:
+    report.evaluate(FLAGS.model_dir, FLAGS.output_dir, data_dir=FLAGS.data_dir,
+                    manual_dir=FLAGS.manual_dir, sweep=FLAGS.sweep, max_pairs=FLAGS.max_pairs,
+                    seed=FLAGS.seed, overwrite=FLAGS.overwrite,
+                    progress=lambda line: print(line, flush=True))
+  except RunError as error:  # a user error: one line, no traceback
     raise app.UsageError(str(error)) from None
-  first = runs[0].config
-  index = data.load_index(first.dataset, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
-                          config=first.dataset_config, soundfont=first.soundfont)
-  evaluation.evaluate_runs(runs, index, FLAGS.output_dir, sweep=FLAGS.sweep,
-                           max_pairs=FLAGS.max_pairs, seed=FLAGS.seed,
-                           overwrite=FLAGS.overwrite,
-                           progress=lambda line: print(line, flush=True))
   print(f"\nwrote {FLAGS.output_dir}/")
 
 

@@ -31,8 +31,12 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   from tf_transforms import export  # after flag parsing: TF starts up here
-  path = export.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
-                                   FLAGS.version, FLAGS.max_seconds, FLAGS.griffin_lim_iters)
+  from tf_transforms.errors import RunError
+  try:
+    path = export.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
+                                     FLAGS.version, FLAGS.max_seconds, FLAGS.griffin_lim_iters)
+  except (RunError, FileExistsError) as error:  # a user error: one line, no traceback
+    raise app.UsageError(str(error)) from None
   print(f"exported {path}")
   for variant in FLAGS.tflite:
     tflite_path = f"{path}.{variant}.tflite"

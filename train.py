@@ -25,10 +25,10 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
-  from tf_transforms import training  # after flag parsing: TF starts up here
+  from tf_transforms import run as runs, training  # after flag parsing: TF starts up here
   from tf_transforms.errors import RunError
   try:
-    run = training.make_run_config(
+    run = runs.make_run_config(
         dataset=FLAGS.dataset, dataset_config=FLAGS.dataset_config, preset=FLAGS.preset,
         model=FLAGS.model, steps=FLAGS.steps, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
         learning_rate=FLAGS.learning_rate, context_ms=FLAGS.context_ms,
@@ -36,7 +36,8 @@ def main(argv):
         init_from=FLAGS.init_from, seed=FLAGS.seed, strategy=FLAGS.strategy,
         soundfont=FLAGS.soundfont, checkpoint_every=FLAGS.checkpoint_every)
     model_dir = FLAGS.model_dir or os.path.join("runs", f"{FLAGS.dataset}_{FLAGS.model}")
-    training.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir)
+    training.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
+                   deterministic=FLAGS.deterministic)
   except RunError as error:  # a user error: one line, no traceback
     raise app.UsageError(str(error)) from None
 

@@ -22,9 +22,9 @@ from absl import app, flags  # noqa: E402
 
 from bench.common import best_step_time, make_train_step  # noqa: E402
 from tf_transforms import data, models  # noqa: E402
-from tf_transforms.configs import PRESETS  # noqa: E402
+from tf_transforms.configs import PRESETS, AudioConfig  # noqa: E402
 
-flags.DEFINE_string("dataset", "gm_notes", "Dataset name (tf_transforms.data.DATASETS).")
+flags.DEFINE_string("dataset", "gm_notes", "Dataset name (tf_transforms.datasets.DATASETS).")
 flags.DEFINE_string("config", None, "Builder config; default the dataset's.")
 flags.DEFINE_string("data_dir", None, "TFDS data dir; default a temporary one.")
 flags.DEFINE_integer("batch_size", 32, "Batch size.")
@@ -63,7 +63,8 @@ def main(argv):
   for label, cache in [("features computed per pair (tf.signal in tf.data)", False),
                        ("features cached per example", True)]:
     dataset = data.pair_dataset(index, "train", FLAGS.batch_size, epochs=None, shuffle=True,
-                                drop_remainder=True, cache_features=cache)
+                                drop_remainder=True, cache_features=cache,
+                                audio_config=AudioConfig())
     delivered = pipeline_rate(dataset, FLAGS.batches)
     if consumed is None:
       consumed = training_rate(index, next(iter(dataset)))

@@ -23,7 +23,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from absl import app, flags  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tf_transforms import audio, data, evaluation, export, metrics  # noqa: E402
+from tf_transforms import audio, data, export, metrics  # noqa: E402
+from tf_transforms.run import load_run  # noqa: E402
 
 flags.DEFINE_string("model_dir", None, "A finished train.py run.", required=True)
 flags.DEFINE_string("data_dir", None, "TFDS data dir.")
@@ -34,7 +35,7 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   from ai_edge_litert.interpreter import Interpreter
-  run = evaluation.load_run(FLAGS.model_dir)
+  run = load_run(FLAGS.model_dir)
   config = run.config
   index = data.load_index(config.dataset, data_dir=FLAGS.data_dir, config=config.dataset_config,
                           soundfont=config.soundfont)

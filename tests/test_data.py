@@ -4,6 +4,10 @@ import numpy as np
 import pytest
 
 from tf_transforms import audio, data
+from tf_transforms.configs import AudioConfig
+from tf_transforms.run import StyleVocabulary
+
+PAPER = AudioConfig()  # the paper's front-end
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +68,7 @@ def test_pairs_are_deterministic_per_seed_and_autoencoder_pairs_are_identity(not
 
 def test_batches_hold_exactly_the_front_end_features_of_each_clip(words):
   """Variable-length words: padding must not change any valid frame."""
-  batches = list(data.pair_dataset(words, "train", batch_size=4, seed=1))
+  batches = list(data.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, seed=1))
   assert sum(int(b["source"].shape[0]) for b in batches) == len(
       data.sample_pairs(words, "train", seed=1))
   batch = batches[0]
@@ -83,7 +87,7 @@ def test_batches_hold_exactly_the_front_end_features_of_each_clip(words):
 
 def test_dataset_is_deterministic_and_redraws_pairs_each_epoch(notes):
   def rows(**kwargs):
-    dataset = data.pair_dataset(notes, "train", batch_size=8, seed=5, shuffle=True, **kwargs)
+    dataset = data.pair_dataset(notes, "train", audio_config=PAPER, batch_size=8, seed=5, shuffle=True, **kwargs)
     return np.concatenate([np.stack([b["source_row"], b["target_row"]], 1) for b in dataset])
 
   np.testing.assert_array_equal(rows(epochs=1), rows(epochs=1))
@@ -94,7 +98,7 @@ def test_dataset_is_deterministic_and_redraws_pairs_each_epoch(notes):
 
 
 def test_linear_targets_for_a_postnet(notes):
-  batch = next(iter(data.pair_dataset(notes, "test", batch_size=2, linear=True)))
+  batch = next(iter(data.pair_dataset(notes, "test", audio_config=PAPER, batch_size=2, linear=True)))
   assert batch["target_linear"].shape == (2, 81, 1025)
   clip = notes.audio(batch["target_row"][0])
   expected = audio.normalize_log_spectrogram(audio.log_linear_spectrogram(clip))
@@ -104,10 +108,10 @@ def test_linear_targets_for_a_postnet(notes):
 def test_style_vocabulary_round_trip_and_refusals(tmp_path, notes):
   path = str(tmp_path / "styles.json")
   notes.vocabulary.save(path)
-  assert data.StyleVocabulary.load(path) == notes.vocabulary
+  assert StyleVocabulary.load(path) == notes.vocabulary
   notes.vocabulary.save(path)  # same content: fine
   with pytest.raises(FileExistsError, match="different style vocabulary"):
-    data.StyleVocabulary(("a", "b")).save(path)
+    StyleVocabulary(("a", "b")).save(path)
   with pytest.raises(KeyError, match="unknown style 'tuba'"):
     notes.vocabulary.id("tuba")
   assert notes.vocabulary.id(notes.vocabulary.name(2)) == 2
@@ -117,15 +121,15 @@ def test_unknown_dataset_and_pairless_split_are_clear_errors(notes):
   with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
     data.make_builder("mnist")
   single_style = data.Index(notes.sources, notes.location, notes.content,
-                            np.zeros_like(notes.style), data.StyleVocabulary(("only",)))
+                            np.zeros_like(notes.style), StyleVocabulary(("only",)))
   with pytest.raises(ValueError, match="has no pairs"):
-    data.pair_dataset(single_style, "train", batch_size=2)
-  assert len(list(data.pair_dataset(single_style, "train", batch_size=64, autoencoder=True))) == 1
+    data.pair_dataset(single_style, "train", audio_config=PAPER, batch_size=2)
+  assert len(list(data.pair_dataset(single_style, "train", audio_config=PAPER, batch_size=64, autoencoder=True))) == 1
 
 
 def test_cached_features_give_the_same_batches(words):
-  plain = list(data.pair_dataset(words, "train", batch_size=4, seed=2))
-  cached = list(data.pair_dataset(words, "train", batch_size=4, seed=2, cache_features=True))
+  plain = list(data.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, seed=2))
+  cached = list(data.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, seed=2, cache_features=True))
   assert len(plain) == len(cached)
   for a, b in zip(plain, cached):
     for key in ("source_length", "target_length", "source_style", "target_style",
@@ -135,7 +139,7 @@ def test_cached_features_give_the_same_batches(words):
       for i, length in enumerate(a[f"{key}_length"].numpy()):  # valid frames
         np.testing.assert_allclose(a[key][i, :length], b[key][i, :length], atol=1e-4)
   with pytest.raises(ValueError, match="not cached"):
-    data.pair_dataset(words, "train", batch_size=4, cache_features=True, linear=True)
+    data.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, cache_features=True, linear=True)
 
 
 def test_custom_soundfont_gets_its_own_config(tmp_path):
@@ -155,7 +159,7 @@ def test_custom_soundfont_gets_its_own_config(tmp_path):
 
 def test_start_batch_continues_the_stream_exactly(notes):
   def rows(start_batch, batches):
-    dataset = data.pair_dataset(notes, "train", batch_size=8, seed=9, shuffle=True,
+    dataset = data.pair_dataset(notes, "train", audio_config=PAPER, batch_size=8, seed=9, shuffle=True,
                                 epochs=None, start_batch=start_batch, cache_features=True)
     return np.concatenate([b["source_row"].numpy() for b in dataset.take(batches)])
 

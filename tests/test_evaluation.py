@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from tests import signals
-from tf_transforms import data, evaluation, metrics, pitch
+from tf_transforms import data, judges, metrics, pitch, report, tables
+from tf_transforms.run import load_run
 from tf_transforms.configs import AudioConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -31,14 +32,14 @@ def test_median_f0_is_nan_for_noise(rng):
 
 
 def _judgement(waveform, style, **kwargs):
-  return evaluation.Judgement(metrics.world_analysis(waveform, 16000), style,
+  return judges.Judgement(metrics.world_analysis(waveform, 16000), style,
                               len(waveform) / 16000, **kwargs)
 
 
 class _Judges:
   kind = "word"
   speaker_f0 = {0: 110.0, 1: 220.0}
-  toward_target_speaker = evaluation.Judges.toward_target_speaker
+  toward_target_speaker = judges.Judges.toward_target_speaker
 
 
 def test_score_pair_by_hand():
@@ -50,7 +51,7 @@ def test_score_pair_by_hand():
   target = _judgement(high, 1, word="water")
   moved = _judgement(high, 1, word="water")
   unmoved = _judgement(low, 0, word="river")
-  record = evaluation.score_pair(_Judges(), {"": moved, "copy_": source, "oracle_": unmoved},
+  record = judges.score_pair(_Judges(), {"": moved, "copy_": source, "oracle_": unmoved},
                                  source, target, 0, 1, "Water")
   assert record["mcd"] == 0.0 and record["mcd_to_source"] > 3.0
   assert record["closer_to_target"] and not record["oracle_closer_to_target"]
@@ -80,7 +81,7 @@ def test_summary_matches_the_metric_helpers():
               "pitch_cents": p, "content": k}
              for m, c, s, p, k in [(5.0, True, True, 10.0, 60), (7.0, False, False, -80.0, 60),
                                    (6.0, True, True, 49.0, 66)]]
-  summary = evaluation.summarize(records)
+  summary = tables.summarize(records)
   mean, half = metrics.mean_confidence_interval([5.0, 7.0, 6.0])
   assert summary["mcd"] == {"mean": mean, "ci95": half, "n": 3}
   low, high = metrics.share_confidence_interval(2, 3)
@@ -91,13 +92,13 @@ def test_summary_matches_the_metric_helpers():
   assert summary["pitch_within_50_cents"]["share"] == pytest.approx(2 / 3)
   assert summary["pitch_median_abs_cents"] == 49.0
   assert summary["pitch_within_50_cents_by_content"] == {"60": 0.5, "66": 1.0}
-  table = evaluation.table_2([("ours (x)", summary)], "pitch")
+  table = tables.table_2([("ours (x)", summary)], "pitch")
   assert f"| ours (x) | 6.00 ± {half:.2f} | 67% ({100 * low:.0f}–{100 * high:.0f}) |" in table
   assert "| 49 | 3 |" in table and "alpha 0.42" in table
-  assert "| ours (x) | 50% | 100% | 67% |" in evaluation.pitch_table([("ours (x)", summary)])
+  assert "| ours (x) | 50% | 100% | 67% |" in tables.pitch_table([("ours (x)", summary)])
   for record, cents in zip(records, [float("nan"), 20.0, -1200.0]):
     record["real_target_pitch_cents"] = cents
-  real = evaluation.real_target_summary(records)
+  real = tables.real_target_summary(records)
   assert real["pitch_within_50_cents_by_content"] == {"60": 0.5, "66": 0.0}
   assert real["pitch_median_abs_cents"] == 610.0 and real["pitch_unvoiced"] == pytest.approx(1 / 3)
 
@@ -109,7 +110,7 @@ def notes(tmp_path_factory):
 
 
 def test_style_classifier_recognises_real_instruments(notes):
-  _, accuracy = evaluation.train_style_classifier(notes, AudioConfig())
+  _, accuracy = judges.train_style_classifier(notes, AudioConfig())
   assert accuracy >= 0.9  # 4 instruments, unseen pitches, after the vocoding path
 
 
@@ -135,12 +136,12 @@ def _train_and_evaluate(tmp_path, dataset):
                  "alpha 0.42"):
     assert column in table
   # A second call is refused before any work (in-process: no second TF start-up).
-  run = evaluation.load_run(model_dir)
+  run = load_run(model_dir)
   with pytest.raises(FileExistsError, match="already exists; pass --overwrite"):
-    evaluation.check_outputs([run], output_dir)
-  evaluation.check_outputs([run], output_dir, overwrite=True)
+    report.check_outputs([run], output_dir)
+  report.check_outputs([run], output_dir, overwrite=True)
   with pytest.raises(ValueError, match="several runs are named"):
-    evaluation.check_outputs([run, run], str(tmp_path / "elsewhere"))
+    report.check_outputs([run, run], str(tmp_path / "elsewhere"))
   return results, table, output_dir
 
 

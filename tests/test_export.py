@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from tests import signals
 from tf_transforms import audio, export, training
+from tf_transforms import run as runs
 from tf_transforms.configs import AudioConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,7 +60,7 @@ print("ok")
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
   root = tmp_path_factory.mktemp("export")
-  run_config = training.make_run_config(dataset="gm_notes", dataset_config="small",
+  run_config = runs.make_run_config(dataset="gm_notes", dataset_config="small",
                                         preset="tiny", steps=10, checkpoint_every=10)
   model_dir = str(root / "run")
   training.train(run_config, model_dir, data_dir=str(root / "tfds"), verbose=0)

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from tf_transforms import models
-from tf_transforms.configs import METHODS, PRESETS, ModelConfig, TrainingConfig
+from tf_transforms.configs import METHODS, PRESETS, AudioConfig, ModelConfig, TrainingConfig
 
 DATA = pathlib.Path(__file__).parent / "data"
 SMALL = dict(num_styles=4, conv_filters=16, encoder_units=16, decoder_units=32,
@@ -196,6 +196,6 @@ def test_to_audio_vocodes_either_path(rng, linear_output):
   x = postnet_batch(rng)
   out = model.generate(x["source"], x["source_length"], x["source_style"],
                        x["target_style"], num_frames=10)
-  waveform = model.to_audio(out, iterations=2).numpy()
+  waveform = model.to_audio(out, AudioConfig(), iterations=2).numpy()
   assert waveform.shape == (2, 9 * 200)            # (frames - 1) * hop, as inverse_stft
   assert np.all(np.isfinite(waveform))

@@ -12,8 +12,8 @@ import keras
 import numpy as np
 import pytest
 
-from tf_transforms import training
-from tf_transforms.configs import ModelConfig
+from tf_transforms import run as runs, training
+from tf_transforms.configs import AudioConfig, ModelConfig
 from tf_transforms.errors import RunError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,61 +32,61 @@ def run(command, **kwargs):
 
 
 def test_run_config_json_round_trip_and_overrides():
-  run_config = training.make_run_config(dataset="tts_words", preset="tiny", model="las",
+  run_config = runs.make_run_config(dataset="tts_words", preset="tiny", model="las",
                                         steps=10, batch_size=4, learning_rate=5e-4,
                                         context_ms=50.0, seed=3)
   assert run_config.model.method == "las" and run_config.model.context_frames == 4
   assert run_config.training.batch_size == 4 and run_config.training.learning_rate == 5e-4
-  assert training.RunConfig.from_json(run_config.to_json()) == run_config
+  assert runs.RunConfig.from_json(run_config.to_json()) == run_config
   with pytest.raises(ValueError, match="--steps or --epochs"):
-    training.make_run_config(steps=5, epochs=2)
+    runs.make_run_config(steps=5, epochs=2)
 
 
 @pytest.mark.parametrize("context_ms, frames", [(12.5, 1), (25, 2), (50, 4), (100, 8), (200, 16)])
 def test_table_3_context_sizes(context_ms, frames):
-  assert training.context_frames(context_ms) == frames
+  assert runs.context_frames(context_ms, AudioConfig()) == frames
 
 
 def test_context_must_be_whole_hops():
   with pytest.raises(ValueError, match="multiple of 12.5 ms"):
-    training.context_frames(30)
+    runs.context_frames(30, AudioConfig())
 
 
 def test_model_dir_with_another_run_is_refused_and_differences_named(tmp_path):
-  first = training.RunConfig(model=ModelConfig(num_styles=3))
-  training.check_model_dir(str(tmp_path), first)
-  training.check_model_dir(str(tmp_path), first)  # same run: fine (resume)
+  first = runs.RunConfig(model=ModelConfig(num_styles=3))
+  runs.check_model_dir(str(tmp_path), first)
+  runs.check_model_dir(str(tmp_path), first)  # same run: fine (resume)
   (tmp_path / "backup").mkdir()
   (tmp_path / "backup" / "training_metadata.json").write_text('{"epoch": 1, "batch": 0}')
-  other = training.RunConfig(model=ModelConfig(num_styles=3), seed=1)
+  other = runs.RunConfig(model=ModelConfig(num_styles=3), seed=1)
   with pytest.raises(RunError, match=r"(?s)refusing to mix.*seed: 0 -> 1"):
-    training.check_model_dir(str(tmp_path), other)
+    runs.check_model_dir(str(tmp_path), other)
 
 
 def test_a_start_that_saved_no_checkpoint_does_not_lock_its_configuration(tmp_path, capsys):
   """The NaN guard says "lower --learning_rate and rerun": that rerun is accepted."""
-  failed = training.RunConfig(model=ModelConfig(num_styles=3))
-  training.check_model_dir(str(tmp_path), failed)
+  failed = runs.RunConfig(model=ModelConfig(num_styles=3))
+  runs.check_model_dir(str(tmp_path), failed)
   corrected = dataclasses.replace(
       failed, training=dataclasses.replace(failed.training, learning_rate=1e-4))
-  training.check_model_dir(str(tmp_path), corrected)
+  runs.check_model_dir(str(tmp_path), corrected)
   assert "replacing the configuration" in capsys.readouterr().out
-  saved = training.RunConfig.from_json((tmp_path / "run_config.json").read_text())
+  saved = runs.RunConfig.from_json((tmp_path / "run_config.json").read_text())
   assert saved == corrected
 
 
 def test_model_dir_lock_refuses_a_second_holder_and_names_the_first(tmp_path):
-  with training.model_dir_lock(str(tmp_path / "run")):
+  with runs.model_dir_lock(str(tmp_path / "run")):
     with pytest.raises(RunError, match=rf"in use by another train.py process \(PID {os.getpid()}\)"):
-      with training.model_dir_lock(str(tmp_path / "run")):
+      with runs.model_dir_lock(str(tmp_path / "run")):
         pass
-  with training.model_dir_lock(str(tmp_path / "run")):  # released: free again
+  with runs.model_dir_lock(str(tmp_path / "run")):  # released: free again
     pass
 
 
 def test_a_second_train_py_on_a_busy_model_dir_is_refused_in_one_line(tmp_path):
   model_dir = str(tmp_path / "run")
-  with training.model_dir_lock(model_dir):
+  with runs.model_dir_lock(model_dir):
     result = subprocess.run(
         [sys.executable, "train.py", "--dataset_config=small", "--preset=tiny", "--steps=2",
          f"--model_dir={model_dir}", f"--data_dir={tmp_path / 'tfds'}"],
@@ -94,19 +94,19 @@ def test_a_second_train_py_on_a_busy_model_dir_is_refused_in_one_line(tmp_path):
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT))
   assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
   assert f"in use by another train.py process (PID {os.getpid()})" in result.stderr
-  assert os.listdir(model_dir) == [training.LOCK_FILE]  # nothing else written
+  assert os.listdir(model_dir) == [runs.LOCK_FILE]  # nothing else written
   assert not (tmp_path / "tfds").exists()  # refused before any work
 
 
 def test_missing_init_from_is_refused_before_anything_is_written(tmp_path):
-  run = training.make_run_config(preset="tiny", steps=2, init_from=str(tmp_path / "no.keras"))
+  run = runs.make_run_config(preset="tiny", steps=2, init_from=str(tmp_path / "no.keras"))
   with pytest.raises(RunError, match="--init_from=.*no such file"):
     training.train(run, str(tmp_path / "run"))
   assert not (tmp_path / "run").exists()
 
 
 def test_a_start_that_fails_leaves_a_new_model_dir_absent(tmp_path):
-  run = training.make_run_config(dataset="gm_notes", preset="tiny", steps=2,
+  run = runs.make_run_config(dataset="gm_notes", preset="tiny", steps=2,
                                  soundfont=str(tmp_path / "missing.sf2"))
   with pytest.raises(FileNotFoundError, match="missing.sf2"):
     training.train(run, str(tmp_path / "run"), data_dir=str(tmp_path / "tfds"))

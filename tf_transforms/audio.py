@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_transforms.configs import AudioConfig
+from tf_transforms.ops import runtime_constant
 
 DEFAULT_CONFIG = AudioConfig()
 
@@ -242,19 +243,6 @@ def _overlap_add(real, imag, inverse_envelope, config: AudioConfig):
   window = tf.signal.hann_window(config.frame_length)
   frames = _irfft(real, imag, config.fft_length, config.frame_length) * window
   return overlap_and_add(frames, config.frame_step) * inverse_envelope
-
-
-def runtime_constant(value, tensor):
-  """``value`` plus a zero the graph derives from ``tensor``'s shape.
-
-  TFLite's dynamic-range quantisation stores every large *constant* matmul
-  operand as int8. That is right for a network's weights but not for the
-  filter banks here: int8 mel filters put errors of 6 nats into quiet log-mel
-  bands and make the mel inverse divide by zero. A constant that the
-  converter cannot fold is left alone, for the price of one addition.
-  """
-  zero = tf.cast(tf.minimum(tf.size(tensor), 0), tf.float32)  # sizes are >= 0
-  return tf.convert_to_tensor(value, tf.float32) + zero
 
 
 @functools.lru_cache(maxsize=None)

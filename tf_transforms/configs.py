@@ -124,6 +124,7 @@ class AudioConfig:
 
 
 METHODS = ("ours", "seq2seq", "las", "cseq2seq")
+STRATEGIES = ("default", "mirrored", "multi_worker")  # tf.distribute, see training.make_strategy
 LINEAR_OUTPUTS = ("mel_inverse", "postnet")
 
 

@@ -12,22 +12,22 @@ as the paper):
      ``every``-th one to test and another every ``every``-th to valid
      (``every=6``: 1/6 test, 1/6 valid, 2/3 train), deterministically.
   3. ``sample_pairs``: for each example of a split, a random partner with the
-     same content and another style (seeded; a new draw each epoch).
+     same content and another style (seeded); ``pair_stream`` re-draws them
+     every epoch and skips ahead for a resumed run; ``count_pairs`` counts
+     them without drawing.
   4. ``pair_dataset``: tf.data that reads both clips by index
-     (``num_parallel_calls=AUTOTUNE``), pads a batch of waveforms, computes
-     normalised log-mel features in the graph with the front-end
-     (``audio.log_mel_spectrogram``; frame counts ``1 + samples // hop``
-     become the lengths) and prefetches.
+     (``_pair_reader``, ``num_parallel_calls=AUTOTUNE``) -- cached log-mel,
+     or waveforms whose features the front-end computes in the graph after
+     batching (``_waveforms_to_features``; frame counts ``1 + samples // hop``
+     become the lengths) -- pads, batches and prefetches.
 
-The style vocabulary (id <-> name, sorted names) is saved with
-``StyleVocabulary.save`` so that trained models and exports can take names.
+The style vocabulary (``run.StyleVocabulary``, id <-> sorted names) is saved
+in the run so that trained models and exports can take names.
 """
 
 import dataclasses
 import hashlib
 import importlib
-import json
-import os
 
 import numpy as np
 import tensorflow as tf
@@ -35,46 +35,8 @@ import tensorflow_datasets as tfds
 
 from tf_transforms import audio
 from tf_transforms.configs import AudioConfig
-
-
-@dataclasses.dataclass(frozen=True)
-class DatasetSpec:
-  """How a TFDS dataset is used for pairing.
-
-  Attributes:
-    builder: "module:Class" of the TFDS builder (imported lazily).
-    config: builder config name, or None.
-    splits: TFDS splits merged before the content split.
-    content: feature path of the content key ("pitch", "word").
-    style: feature path of the style name ("instrument/name", "speaker").
-  """
-
-  builder: str
-  config: str | None
-  splits: tuple
-  content: str
-  style: str
-
-  @property
-  def fixed_length(self) -> bool:
-    """Notes (content "pitch") have one length: generate exactly the target's
-    frame count. Words end when the model's stop token says so."""
-    return self.content == "pitch"
-
-
-DATASETS = {
-    "gm_notes": DatasetSpec("tfds_builders.gm_notes:GmNotes", "default", ("train",),
-                            "pitch", "instrument/name"),
-    "nsynth": DatasetSpec("tfds_builders.nsynth:NsynthJsonWav", "full",
-                          ("train", "valid", "test"), "pitch", "instrument/name"),
-    "timit": DatasetSpec("tfds_builders.timit:TimitWords", None, ("train", "test"),
-                         "word", "speaker"),
-    "tts_words": DatasetSpec("tfds_builders.tts_words:TtsWords", "default", ("train",),
-                             "word", "speaker"),
-    # One style ("speech"): autoencoder pre-training only.
-    "audioset_speech": DatasetSpec("tfds_builders.audioset_speech:AudiosetSpeech", None,
-                                   ("train", "eval"), "id", ""),
-}
+from tf_transforms.datasets import DATASETS
+from tf_transforms.run import StyleVocabulary
 
 
 def pad_rows(rows, pad_value=0.0) -> np.ndarray:
@@ -102,46 +64,6 @@ def _feature(example, path):
   return value.decode() if isinstance(value, bytes) else value
 
 
-@dataclasses.dataclass(frozen=True)
-class StyleVocabulary:
-  """Style names <-> ids (ids are positions in the sorted name list)."""
-
-  names: tuple
-
-  def id(self, name: str) -> int:
-    try:
-      return self.names.index(name)
-    except ValueError:
-      raise KeyError(f"unknown style {name!r}; known styles: {list(self.names)}") from None
-
-  def name(self, style_id: int) -> str:
-    if not 0 <= style_id < len(self.names):
-      raise KeyError(f"style id {style_id} out of range [0, {len(self.names)})")
-    return self.names[style_id]
-
-  def __len__(self):
-    return len(self.names)
-
-  def save(self, path):
-    """Writes JSON ``{"styles": [...]}``; refuses to overwrite a different one."""
-    payload = {"styles": list(self.names)}
-    if tf.io.gfile.exists(path):
-      if StyleVocabulary.load(path) != self:
-        raise FileExistsError(f"{path}: holds a different style vocabulary; refusing to "
-                              "overwrite it")
-      return
-    tf.io.gfile.makedirs(os.path.dirname(path) or ".")
-    temporary = path + ".tmp"
-    with tf.io.gfile.GFile(temporary, "w") as handle:
-      json.dump(payload, handle, indent=1)
-    tf.io.gfile.rename(temporary, path, overwrite=True)
-
-  @classmethod
-  def load(cls, path):
-    with tf.io.gfile.GFile(path) as handle:
-      return cls(tuple(json.load(handle)["styles"]))
-
-
 @dataclasses.dataclass
 class Index:
   """Per-example content and style of a merged dataset.
@@ -166,8 +88,9 @@ class Index:
     source, index = self.location[int(row)]
     return np.asarray(self.sources[source][int(index)]["audio"], np.float32)
 
-  def features(self, audio_config: AudioConfig = AudioConfig(), batch_size=64) -> list:
-    """Normalised log-mel of every example, computed once per AudioConfig.
+  def features(self, audio_config: AudioConfig, batch_size=64) -> list:
+    """Normalised log-mel of every example, computed once per AudioConfig
+    (only the latest AudioConfig's are kept).
 
     The same front-end as the per-pair path (``audio.log_mel_spectrogram`` in
     a tf.function), run over length-sorted batches. Holds every example's
@@ -187,7 +110,7 @@ class Index:
         frames = extract(tf.constant(pad_rows([clips[r] for r in rows]))).numpy()
         for i, r in enumerate(rows):
           features[r] = frames[i, :audio_config.num_frames(len(clips[r]))]
-      self._features[audio_config] = features
+      self._features = {audio_config: features}
     return self._features[audio_config]
 
 
@@ -271,6 +194,32 @@ def split_content(keys, every: int = 6) -> dict:
   return assignment
 
 
+def split_rows(index: Index, split: str, every: int = 6) -> np.ndarray:
+  """int64 rows of the examples whose content ``split_content`` puts in ``split``."""
+  assignment = split_content(index.content, every)
+  return np.array([r for r in range(len(index.content))
+                   if assignment[index.content[r].item()] == split], np.int64)
+
+
+def _groups_with_several_styles(index: Index, rows) -> dict:
+  """{content key: its rows} for the keys of ``rows`` spoken / played in more than one style."""
+  by_content = {}
+  for row in rows:
+    by_content.setdefault(index.content[row].item(), []).append(row)
+  return {key: group for key, group in by_content.items()
+          if len(set(index.style[group].tolist())) > 1}
+
+
+def count_pairs(index: Index, split: str, *, autoencoder=False, every=6) -> int:
+  """How many pairs ``sample_pairs`` draws for ``split`` (the same for every
+  seed: one per example whose content has another style), without drawing them."""
+  rows = split_rows(index, split, every)
+  if autoencoder:
+    return len(rows)
+  groups = _groups_with_several_styles(index, rows)
+  return sum(len(group) for group in groups.values())
+
+
 def sample_pairs(index: Index, split: str, *, seed: int, autoencoder=False, every=6):
   """(source row, target row) pairs for one pass over ``split``'s examples.
 
@@ -281,23 +230,16 @@ def sample_pairs(index: Index, split: str, *, seed: int, autoencoder=False, ever
   Returns:
     int64 array [pairs, 2], deterministic for a given seed.
   """
-  assignment = split_content(index.content, every)
-  rows = np.array([r for r in range(len(index.content))
-                   if assignment[index.content[r].item()] == split], np.int64)
+  rows = split_rows(index, split, every)
   if autoencoder:
     return np.stack([rows, rows], axis=1)
   rng = np.random.default_rng(seed)
-  by_content = {}
-  for row in rows:
-    by_content.setdefault(index.content[row].item(), []).append(row)
-  several_styles = {key: len(set(index.style[group].tolist())) > 1
-                    for key, group in by_content.items()}
+  groups = _groups_with_several_styles(index, rows)
   pairs = []
   for row in rows:  # rejection sampling: O(1) expected per example, any group size
-    key = index.content[row].item()
-    if not several_styles[key]:
+    group = groups.get(index.content[row].item())
+    if group is None:
       continue
-    group = by_content[key]
     while True:
       candidate = group[rng.integers(len(group))]
       if index.style[candidate] != index.style[row]:
@@ -306,123 +248,119 @@ def sample_pairs(index: Index, split: str, *, seed: int, autoencoder=False, ever
   return np.array(pairs, np.int64).reshape(-1, 2)
 
 
-def pair_dataset(index: Index, split: str, batch_size: int, *,
-                 audio_config: AudioConfig = AudioConfig(), seed: int = 0,
-                 epochs: int | None = 1, shuffle: bool = False, autoencoder=False,
-                 every=6, linear: bool = False, drop_remainder=False,
+def pair_stream(index: Index, split: str, *, seed: int, epochs: int | None, shuffle: bool,
+                autoencoder=False, every=6, start_pair: int = 0):
+  """A generator function of (source row, target row) int64 [2] pairs.
+
+  Pairs are re-drawn every epoch (``sample_pairs`` with seed + epoch), in
+  shuffled order when ``shuffle``, for ``epochs`` passes (None: forever).
+  The first ``start_pair`` pairs of the stream are skipped without being drawn
+  twice -- how a resumed run continues exactly where its checkpoint was taken.
+  """
+  def pairs():
+    skip = start_pair
+    epoch = 0
+    while epochs is None or epoch < epochs:
+      drawn = sample_pairs(index, split, seed=seed + epoch, autoencoder=autoencoder,
+                           every=every)
+      if shuffle:
+        drawn = drawn[np.random.default_rng(seed + epoch).permutation(len(drawn))]
+      if skip >= len(drawn):
+        skip -= len(drawn)
+      else:
+        yield from drawn[skip:]
+        skip = 0
+      epoch += 1
+  return pairs
+
+
+def _pair_reader(index: Index, read, shape):
+  """A tf.data map function: rows [2] -> one pair's dict (``source``,
+  ``target`` of ``shape``, their ``*_length`` along axis 0, ``*_style``,
+  ``*_row``); ``read(row)`` returns an example's float32 array."""
+  def load(rows):
+    def read_pair(source_row, target_row):
+      return (read(source_row), read(target_row), index.style[source_row],
+              index.style[target_row])
+
+    source, target, source_style, target_style = tf.numpy_function(
+        read_pair, [rows[0], rows[1]], [tf.float32, tf.float32, tf.int32, tf.int32],
+        stateful=False)
+    source.set_shape(shape)
+    target.set_shape(shape)
+    return {"source": source, "source_length": tf.shape(source)[0],
+            "target": target, "target_length": tf.shape(target)[0],
+            "source_style": tf.reshape(source_style, []),
+            "target_style": tf.reshape(target_style, []),
+            "source_row": rows[0], "target_row": rows[1]}
+  return load
+
+
+def _waveforms_to_features(audio_config: AudioConfig, linear: bool):
+  """A tf.data map function on batches of padded waveforms (lengths in
+  samples): normalised log-mel (lengths in frames), the front-end in the graph;
+  with ``linear`` also ``target_linear``."""
+  def features(batch):
+    out = dict(batch)
+    for side in ("source", "target"):
+      log_mel = audio.log_mel_spectrogram(batch[side], audio_config)      # [B, T, mels]
+      out[side] = audio.normalize_log_spectrogram(log_mel, audio_config)
+      out[f"{side}_length"] = tf.cast(audio_config.num_frames(batch[f"{side}_length"]),
+                                      tf.int32)
+    if linear:
+      out["target_linear"] = audio.normalize_log_spectrogram(
+          audio.log_linear_spectrogram(batch["target"], audio_config), audio_config)
+    return out
+  return features
+
+
+def pair_dataset(index: Index, split: str, batch_size: int, *, audio_config: AudioConfig,
+                 seed: int = 0, epochs: int | None = 1, shuffle: bool = False,
+                 autoencoder=False, every=6, linear: bool = False, drop_remainder=False,
                  cache_features: bool = False, start_batch: int = 0) -> tf.data.Dataset:
   """Batches of model inputs (see ``models.py``) for ``split``.
 
-  Pairs are re-drawn every epoch (seed + epoch) when ``epochs`` > 1 or None
-  (forever); the order is shuffled when ``shuffle``. Deterministic for a seed.
+  The pairs are ``pair_stream``'s (re-drawn every epoch, shuffled when
+  ``shuffle``, deterministic for a seed; ``epochs`` None: forever).
 
   Yields dicts: ``source``, ``target`` float32 [B, T, num_mel_bins]
-  (normalised log-mel), ``source_length``, ``target_length`` int32 [B],
-  ``source_style``, ``target_style`` int32 [B], ``source_row``,
+  (normalised log-mel), ``source_length``, ``target_length`` int32 [B]
+  (frames), ``source_style``, ``target_style`` int32 [B], ``source_row``,
   ``target_row`` int64 [B] (example rows, for evaluation), and with
   ``linear`` ``target_linear`` [B, T, fft_length // 2 + 1].
 
-  ``start_batch``: begin the (deterministic) stream at this batch -- how a
-  resumed training run continues exactly where its checkpoint was taken.
-  Skipped pairs are never loaded.
+  ``start_batch``: begin the stream at this batch (a resumed run); skipped
+  pairs are never loaded.
 
   ``cache_features``: take each example's log-mel from ``Index.features``
-  (computed once) instead of recomputing both clips' features for every
-  pair; identical values, several times the throughput (bench/pipeline.py).
+  (computed once) instead of reading both clips' waveforms and running the
+  front-end for every pair; identical values, several times the throughput
+  (bench/pipeline.py).
   """
   if cache_features and linear:
     raise ValueError("pair_dataset: linear targets are not cached; use "
                      "cache_features=False with linear=True")
-  if len(sample_pairs(index, split, seed=seed, autoencoder=autoencoder, every=every)) == 0:
+  if count_pairs(index, split, autoencoder=autoencoder, every=every) == 0:
     raise ValueError(f"split {split!r} has no pairs: every content key in it has a single "
                      "style (use autoencoder mode, or more styles)")
-
-  def pairs_forever():
-    skip = start_batch * batch_size
-    epoch = 0
-    while epochs is None or epoch < epochs:
-      pairs = sample_pairs(index, split, seed=seed + epoch, autoencoder=autoencoder,
-                           every=every)
-      if shuffle:
-        pairs = pairs[np.random.default_rng(seed + epoch).permutation(len(pairs))]
-      if skip >= len(pairs):
-        skip -= len(pairs)
-      else:
-        yield from pairs[skip:]
-        skip = 0
-      epoch += 1
-
-  dataset = tf.data.Dataset.from_generator(
-      pairs_forever, output_signature=tf.TensorSpec([2], tf.int64))
-
-  def load(rows):
-    def read(source_row, target_row):
-      return (index.audio(source_row), index.audio(target_row),
-              index.style[source_row], index.style[target_row])
-
-    source, target, source_style, target_style = tf.numpy_function(
-        read, [rows[0], rows[1]], [tf.float32, tf.float32, tf.int32, tf.int32],
-        stateful=False)
-    source.set_shape([None])
-    target.set_shape([None])
-    return {"source_audio": source, "target_audio": target,
-            "source_style": tf.reshape(source_style, []),
-            "target_style": tf.reshape(target_style, []),
-            "source_row": rows[0], "target_row": rows[1]}
-
-  def features(batch):
-    def frames(waveforms, lengths):
-      log_mel = audio.log_mel_spectrogram(waveforms, audio_config)   # [B, T, mels]
-      return (audio.normalize_log_spectrogram(log_mel, audio_config),
-              tf.cast(audio_config.num_frames(lengths), tf.int32))
-
-    source, source_length = frames(batch["source_audio"], batch["source_samples"])
-    target, target_length = frames(batch["target_audio"], batch["target_samples"])
-    out = {"source": source, "source_length": source_length,
-           "target": target, "target_length": target_length,
-           "source_style": batch["source_style"], "target_style": batch["target_style"],
-           "source_row": batch["source_row"], "target_row": batch["target_row"]}
-    if linear:
-      out["target_linear"] = audio.normalize_log_spectrogram(
-          audio.log_linear_spectrogram(batch["target_audio"], audio_config), audio_config)
-    return out
-
-  def with_lengths(example):
-    return {**example, "source_samples": tf.shape(example["source_audio"])[0],
-            "target_samples": tf.shape(example["target_audio"])[0]}
-
+  pairs = pair_stream(index, split, seed=seed, epochs=epochs, shuffle=shuffle,
+                      autoencoder=autoencoder, every=every, start_pair=start_batch * batch_size)
+  dataset = tf.data.Dataset.from_generator(pairs, output_signature=tf.TensorSpec([2], tf.int64))
   if cache_features:
     cached = index.features(audio_config)
-
-    def load_cached(rows):
-      def read(source_row, target_row):
-        return (cached[source_row], cached[target_row],
-                index.style[source_row], index.style[target_row])
-
-      source, target, source_style, target_style = tf.numpy_function(
-          read, [rows[0], rows[1]], [tf.float32, tf.float32, tf.int32, tf.int32],
-          stateful=False)
-      source.set_shape([None, audio_config.num_mel_bins])
-      target.set_shape([None, audio_config.num_mel_bins])
-      return {"source": source, "source_length": tf.shape(source)[0],
-              "target": target, "target_length": tf.shape(target)[0],
-              "source_style": tf.reshape(source_style, []),
-              "target_style": tf.reshape(target_style, []),
-              "source_row": rows[0], "target_row": rows[1]}
-
-    dataset = dataset.map(load_cached, num_parallel_calls=tf.data.AUTOTUNE,
-                          deterministic=True)
-    silence = tf.constant(-1.0)  # normalised log floor; padded frames are masked anyway
-    dataset = dataset.padded_batch(
-        batch_size, drop_remainder=drop_remainder,
-        padding_values={"source": silence, "target": silence, "source_length": 0,
-                        "target_length": 0, "source_style": 0, "target_style": 0,
-                        "source_row": tf.constant(0, tf.int64),
-                        "target_row": tf.constant(0, tf.int64)})
-    return dataset.prefetch(tf.data.AUTOTUNE)
-
-  dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-  dataset = dataset.map(with_lengths)
-  dataset = dataset.padded_batch(batch_size, drop_remainder=drop_remainder)
-  dataset = dataset.map(features, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    read = _pair_reader(index, lambda row: cached[row], [None, audio_config.num_mel_bins])
+    padding = -1.0  # the normalised log floor: silence (padded frames are masked anyway)
+  else:
+    read = _pair_reader(index, index.audio, [None])
+    padding = 0.0   # silent samples
+  dataset = dataset.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+  dataset = dataset.padded_batch(
+      batch_size, drop_remainder=drop_remainder,
+      padding_values={"source": padding, "target": padding, "source_length": 0,
+                      "target_length": 0, "source_style": 0, "target_style": 0,
+                      "source_row": tf.constant(0, tf.int64),
+                      "target_row": tf.constant(0, tf.int64)})
+  if not cache_features:
+    dataset = dataset.map(_waveforms_to_features(audio_config, linear),
+                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
   return dataset.prefetch(tf.data.AUTOTUNE)

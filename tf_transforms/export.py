@@ -20,12 +20,14 @@ style/batch sizes that disagree.
 
 import dataclasses
 import os
-import shutil
+import tempfile
 
 import keras
 import tensorflow as tf
 
 from tf_transforms import audio
+from tf_transforms.files import atomic_output
+from tf_transforms.run import load_run
 
 DEFAULT_MAX_SECONDS = 10.0
 
@@ -169,8 +171,7 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
   Returns:
     the version directory.
   """
-  from tf_transforms import data, evaluation  # noqa: F401  (loading registers the classes)
-  run = evaluation.load_run(model_dir)
+  run = load_run(model_dir)
   base = os.path.join(export_dir, name)
   version = next_version(base) if version is None else int(version)
   target = os.path.join(base, str(version))
@@ -179,27 +180,17 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
                           "overwritten -- pick another --version")
   module = TransformModule(run.model, _audio_config(run, griffin_lim_iters),
                            run.vocabulary.names,
-                           fixed_length=data.DATASETS[run.config.dataset].fixed_length,
-                           max_seconds=max_seconds)
+                           fixed_length=run.spec.fixed_length, max_seconds=max_seconds)
   archive = keras.export.ExportArchive()
   archive.track(run.model)
   for endpoint, (function, signature) in module.endpoints().items():
     archive.add_endpoint(endpoint, function, input_signature=signature)
-  tf.io.gfile.makedirs(base)
-  temporary = os.path.join(base, f".tmp-{version}")
-  if tf.io.gfile.exists(temporary):
-    tf.io.gfile.rmtree(temporary)
-  try:
+  with atomic_output(target, overwrite=False) as temporary:
     archive.write_out(temporary, verbose=False)
     # Files the graph does not read go to assets.extra/ (SavedModel convention).
     tf.io.gfile.makedirs(os.path.join(temporary, "assets.extra"))
     tf.io.gfile.copy(os.path.join(model_dir, "styles.json"),
                      os.path.join(temporary, "assets.extra", "styles.json"))
-    tf.io.gfile.rename(temporary, target)
-  except BaseException:
-    if tf.io.gfile.exists(temporary):
-      shutil.rmtree(temporary, ignore_errors=True)
-    raise
   return target
 
 
@@ -240,13 +231,11 @@ def export_tflite(model_dir, path, variant="float32", overwrite=False,
     raise ValueError(f"variant must be one of {TFLITE_VARIANTS}. Received {variant!r}")
   if tf.io.gfile.exists(path) and not overwrite:
     raise FileExistsError(f"{path}: already exists; pass overwrite=True to replace it")
-  import tempfile
-  from tf_transforms import data, evaluation
-  run = evaluation.load_run(model_dir)
+  run = load_run(model_dir)
   mels = run.config.audio.num_mel_bins
   module = TransformModule(run.model, _audio_config(run, griffin_lim_iters),
                            run.vocabulary.names,
-                           fixed_length=data.DATASETS[run.config.dataset].fixed_length)
+                           fixed_length=run.spec.fixed_length)
   styles = [tf.TensorSpec([1], tf.int32, name="source_style"),
             tf.TensorSpec([1], tf.int32, name="target_style")]
   archive = keras.export.ExportArchive()
@@ -265,8 +254,7 @@ def export_tflite(model_dir, path, variant="float32", overwrite=False,
     if variant == "float16":
       converter.target_spec.supported_types = [tf.float16]
     flatbuffer = converter.convert()
-  tf.io.gfile.makedirs(os.path.dirname(os.path.abspath(path)))
-  with tf.io.gfile.GFile(path + ".tmp", "wb") as handle:
-    handle.write(flatbuffer)
-  tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
+  with atomic_output(os.path.abspath(path), overwrite=overwrite) as temporary:
+    with tf.io.gfile.GFile(temporary, "wb") as handle:
+      handle.write(flatbuffer)
   return len(flatbuffer)

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_transforms import data
+from tf_transforms.files import atomic_output
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -21,6 +22,11 @@ def _figure(**kwargs):
   figure = Figure(**kwargs)
   FigureCanvasAgg(figure)
   return figure
+
+
+def _save(figure, path):
+  with atomic_output(path) as temporary:
+    figure.savefig(temporary, dpi=110, format="png")
 
 
 def figure_2(examples, path, audio_config):
@@ -51,7 +57,7 @@ def figure_2(examples, path, audio_config):
       wave_axis.set_yticks([])
       wave_axis.set_xticks([])
   figure.tight_layout()
-  figure.savefig(path, dpi=110)
+  _save(figure, path)
 
 
 def encoder_embeddings(model, index: data.Index, rows, audio_config, batch_size=32):
@@ -118,6 +124,6 @@ def figure_3(model, index: data.Index, path, audio_config, title, seed=0):
                  f"same instrument {style_purity:.0%}, {semitones:g} semitones away (median)",
                  fontsize=9)
   figure.tight_layout()
-  figure.savefig(path, dpi=110)
+  _save(figure, path)
   return {"pitch_class_purity": purity, "style_purity": style_purity,
           "neighbour_semitones_median": semitones, "notes": int(len(rows))}

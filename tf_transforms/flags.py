@@ -1,14 +1,17 @@
 """Command-line flags for train.py and evaluate.py, defined in one place.
 
 Only run-level choices are flags; model and audio settings live in typed
-configs (``configs.py``) selected by ``--preset``.
+configs (``configs.py``) selected by ``--preset``. Every list of choices comes
+from its registry: datasets (``datasets.DATASETS``), methods, presets and
+strategies (``configs``), output heads (``layers.heads.HEADS``, which imports
+Keras).
 """
 
 from absl import flags
 
-DATASETS = ["gm_notes", "nsynth", "timit", "tts_words", "audioset_speech"]
-MODELS = ["ours", "seq2seq", "las", "cseq2seq"]
-STRATEGIES = ["default", "mirrored", "multi_worker"]
+from tf_transforms.configs import METHODS, PRESETS, STRATEGIES
+from tf_transforms.datasets import DATASETS
+from tf_transforms.layers.heads import HEADS
 
 
 def _positive_or_unset(value):
@@ -16,7 +19,8 @@ def _positive_or_unset(value):
 
 
 def define_common_flags():
-  flags.DEFINE_enum("dataset", "gm_notes", DATASETS, "Dataset to use.")
+  flags.DEFINE_enum("dataset", "gm_notes", list(DATASETS), "Dataset to use: " + "; ".join(
+      f"{name}: {spec.description}" for name, spec in DATASETS.items()) + ".")
   flags.DEFINE_string("dataset_config", None,
                       "TFDS builder config, e.g. nsynth: full | acoustic_24_84; "
                       "gm_notes / tts_words: default | small.")
@@ -30,8 +34,8 @@ def define_common_flags():
 
 def define_train_flags():
   define_common_flags()
-  flags.DEFINE_enum("model", "ours", MODELS, "Method of Table 2.")
-  flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"],
+  flags.DEFINE_enum("model", "ours", list(METHODS), "Method of Table 2.")
+  flags.DEFINE_enum("preset", "default", list(PRESETS),
                     "Size preset: tiny (tests), default (2 CPU cores), paper (GPU).")
   flags.DEFINE_string("model_dir", None,
                       "Where checkpoints and summaries go; default runs/<dataset>_<model>.")
@@ -41,18 +45,21 @@ def define_train_flags():
   flags.DEFINE_float("learning_rate", None, "Initial learning rate.")
   flags.register_validator("learning_rate", _positive_or_unset,
                            message="--learning_rate must be a positive number")
-  flags.DEFINE_enum("output_head", "auto", ["auto", "direct", "source_filter"],
-                    "Decoder output: direct (the paper's dense layer) or source_filter "
-                    "(the attended source's envelope plus a predicted smooth offset, with the "
-                    "fine structure of the source frame at the same time: keeps the source's "
-                    "pitch). auto: source_filter for ours / las, "
-                    "direct for seq2seq / cseq2seq. See ModelConfig.")
+  flags.DEFINE_enum("output_head", "auto", ["auto", *HEADS],
+                    "Decoder output head (tf_transforms/layers/heads.py): direct (the paper's "
+                    "dense layer) or source_filter (the attended source's envelope plus a "
+                    "predicted smooth offset, with the fine structure of the source frame at "
+                    "the same time: keeps the source's pitch). auto: source_filter for ours / "
+                    "las, direct for seq2seq / cseq2seq. See ModelConfig.")
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3).")
   flags.register_validator("context_ms", _positive_or_unset,
                            message="--context_ms must be a positive number of milliseconds")
   flags.DEFINE_bool("autoencoder", False, "Train with source = target (pre-training).")
   flags.DEFINE_string("init_from", None, "Checkpoint to fine-tune from.")
-  flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy.")
+  flags.DEFINE_enum("strategy", "default", list(STRATEGIES), "tf.distribute strategy.")
+  flags.DEFINE_bool("deterministic", True,
+                    "TensorFlow op determinism (same seed, same weights; a resumed run equals "
+                    "an uninterrupted one). --nodeterministic trades that for GPU speed.")
   flags.DEFINE_integer("checkpoint_every", 200,
                        "Steps between checkpoints (and TensorBoard samples).", lower_bound=1)
 

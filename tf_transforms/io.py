@@ -11,7 +11,6 @@ Every failure raises ``AudioError`` naming the file and the reason.
 
 import io as _io
 import os
-import tempfile
 
 import numpy as np
 import soundfile
@@ -19,6 +18,7 @@ import soxr
 import tensorflow as tf
 
 from tf_transforms.errors import AudioError
+from tf_transforms.files import atomic_output
 
 DEFAULT_SAMPLE_RATE = 16000
 
@@ -119,13 +119,5 @@ def write_audio(path, audio, sample_rate: int = DEFAULT_SAMPLE_RATE, *,
                      f"{subtype}; scale the audio or use subtype='FLOAT'")
   if os.path.exists(path) and not overwrite:
     raise FileExistsError(f"{path}: already exists; pass overwrite=True to replace it")
-  directory = os.path.dirname(os.path.abspath(path))
-  handle, temporary = tempfile.mkstemp(suffix=".wav", prefix=".tmp-", dir=directory)
-  os.close(handle)
-  try:
+  with atomic_output(os.path.abspath(path)) as temporary:
     soundfile.write(temporary, audio, sample_rate, subtype=subtype, format="WAV")
-    os.replace(temporary, path)
-  except BaseException:
-    if os.path.exists(temporary):
-      os.remove(temporary)
-    raise

@@ -148,7 +148,7 @@ class AudioTransformModel(keras.Model):
     lengths = first_stop * r if num_frames is None else tf.fill(tf.shape(first_stop), num_frames)
     return self._add_linear({**outputs, "lengths": lengths}, lengths)
 
-  def to_audio(self, outputs, audio_config: AudioConfig = AudioConfig(), iterations=None,
+  def to_audio(self, outputs, audio_config: AudioConfig, iterations=None,
                seed=0, length=None):
     """Vocodes model outputs (normalised features) to waveforms [B, samples].
 

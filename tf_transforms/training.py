@@ -1,14 +1,6 @@
-"""Training: run configs, resumable Keras fit, summaries, distribution.
+"""Training: resumable Keras fit, summaries, distribution.
 
-A run lives in ``model_dir``:
-
-  run_config.json   the RunConfig; a different config in the same dir is refused
-  styles.json       the style vocabulary (id <-> name)
-  backup/           Keras BackupAndRestore state: weights + optimizer + position,
-                    and the dropout RNG state
-  logs/             TensorBoard: losses, learning rate, spectrogram images, audio
-  model.keras       the trained model (written when the run completes)
-  workers/          multi-worker runs: the non-chief workers' own backup/ and logs/
+A run's directory layout, configuration, lock and loading live in ``run.py``.
 
 Resuming: Keras ``fit`` runs in *chunks* of ``checkpoint_every`` steps (what
 its progress bar calls epochs); BackupAndRestore saves weights, optimizer
@@ -22,197 +14,21 @@ The learning rate decays by ``decay_per_epoch`` after every *data* epoch (a
 pass over the training pairs), as the paper, independent of the chunks.
 """
 
-import contextlib
 import dataclasses
-import fcntl
 import json
 import math
 import os
-import shutil
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from tf_transforms import data, models
+from tf_transforms.configs import STRATEGIES, AudioConfig
 from tf_transforms.errors import RunError
-from tf_transforms.configs import AudioConfig, ModelConfig, TrainingConfig, get_preset
-
-FRAME_MS = 12.5
-
-
-@dataclasses.dataclass(frozen=True)
-class RunConfig:
-  """Everything that determines a training run.
-
-  Attributes:
-    dataset: a key of ``data.DATASETS``.
-    dataset_config: TFDS builder config; None for the dataset's default.
-    soundfont: gm_notes only: render from this .sf2.
-    preset: the preset the model / training settings came from (for the record).
-    model: the ModelConfig (``num_styles`` is set from the data).
-    training: the TrainingConfig.
-    steps: total optimizer steps.
-    checkpoint_every: steps per checkpoint (and per Keras "epoch"); spectrogram
-      and audio summaries are written at each checkpoint too.
-    autoencoder: pairs are (x, x) instead of (x, same content in another style).
-    init_from: a model.keras whose weights initialise this run (fine-tuning).
-    seed: seeds weights, pairs and order.
-    strategy: "default", "mirrored" or "multi_worker".
-    audio: the AudioConfig of the features.
-  """
-
-  dataset: str = "gm_notes"
-  dataset_config: str | None = None
-  soundfont: str | None = None
-  preset: str = "default"
-  model: ModelConfig = ModelConfig()
-  training: TrainingConfig = TrainingConfig()
-  steps: int = 1000
-  checkpoint_every: int = 200
-  autoencoder: bool = False
-  init_from: str | None = None
-  seed: int = 0
-  strategy: str = "default"
-  audio: AudioConfig = AudioConfig()
-
-  def to_json(self) -> str:
-    return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
-
-  @classmethod
-  def from_json(cls, text: str) -> "RunConfig":
-    raw = json.loads(text)
-    return cls(**{**raw, "model": ModelConfig(**raw["model"]),
-                  "training": TrainingConfig(**raw["training"]),
-                  "audio": AudioConfig(**raw["audio"])})
-
-
-def context_frames(context_ms: float) -> int:
-  """Table 3's acoustic context per encoder step (ms) -> conv stride in frames."""
-  frames = context_ms / FRAME_MS
-  if frames < 1 or abs(frames - round(frames)) > 1e-9:
-    raise ValueError(f"--context_ms must be a positive multiple of {FRAME_MS} ms "
-                     f"(one spectrogram hop). Received context_ms={context_ms}")
-  return int(round(frames))
-
-
-def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=None,
-                    batch_size=None, learning_rate=None, context_ms=None, model=None,
-                    output_head=None, **kwargs) -> RunConfig:
-  """A RunConfig from a preset plus overrides (what train.py's flags set).
-
-  ``epochs`` are converted to steps later, once the dataset size is known;
-  exactly one of ``steps`` / ``epochs`` may be given (neither: the preset's
-  epochs).
-  """
-  chosen = get_preset(preset)
-  model_config = chosen.model
-  if model is not None:
-    model_config = dataclasses.replace(model_config, method=model)
-  if output_head is not None:
-    model_config = dataclasses.replace(model_config, output_head=output_head)
-  if context_ms is not None:
-    model_config = dataclasses.replace(model_config, context_frames=context_frames(context_ms))
-  training = chosen.training
-  if batch_size is not None:
-    training = dataclasses.replace(training, batch_size=batch_size)
-  if learning_rate is not None:
-    training = dataclasses.replace(training, learning_rate=learning_rate)
-  if epochs is not None:
-    if steps is not None:
-      raise RunError("give --steps or --epochs, not both")
-    training = dataclasses.replace(training, epochs=epochs)
-  return RunConfig(dataset=dataset, preset=preset, model=model_config, training=training,
-                   steps=steps or 0, **kwargs)
-
-
-LOCK_FILE = ".train.lock"
-
-
-def has_progress(model_dir: str) -> bool:
-  """Whether ``model_dir`` holds anything a rerun would resume or keep: a
-  checkpoint (backup/) or a finished model.keras."""
-  return any(tf.io.gfile.exists(os.path.join(model_dir, name))
-             for name in (os.path.join("backup", "training_metadata.json"), "model.keras"))
-
-
-def check_model_dir(model_dir: str, run: RunConfig) -> None:
-  """Writes run_config.json, or refuses a model_dir holding a different run.
-
-  A run_config.json left by a start that saved no checkpoint (it failed, or
-  was stopped, before its first one: a NaN loss, a wrong flag) holds nothing
-  worth keeping, so a corrected command replaces it instead of being refused.
-  """
-  path = os.path.join(model_dir, "run_config.json")
-  if tf.io.gfile.exists(path):
-    with tf.io.gfile.GFile(path) as handle:
-      existing = RunConfig.from_json(handle.read())
-    if existing == run:
-      return
-    differences = [f"{field.name}: {getattr(existing, field.name)!r} -> "
-                   f"{getattr(run, field.name)!r}"
-                   for field in dataclasses.fields(RunConfig)
-                   if getattr(existing, field.name) != getattr(run, field.name)]
-    if has_progress(model_dir):
-      raise RunError(
-          f"{model_dir} holds a run with a different configuration; refusing to mix them. "
-          "Use a new --model_dir, or the same flags. Differences:\n  " +
-          "\n  ".join(differences))
-    print(f"{model_dir}: replacing the configuration of a start that saved no checkpoint "
-          f"({'; '.join(differences)})")
-  tf.io.gfile.makedirs(model_dir)
-  with tf.io.gfile.GFile(path + ".tmp", "w") as handle:
-    handle.write(run.to_json())
-  tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
-
-
-@contextlib.contextmanager
-def model_dir_lock(model_dir: str):
-  """Holds ``model_dir`` for one train.py process; a second is refused.
-
-  An exclusive ``fcntl.flock`` on ``model_dir/.train.lock``: the operating
-  system releases it when the holder exits or is killed, so a lock is never
-  stale. The file holds the holder's PID, named in the refusal. Remote paths
-  (``gs://`` ...) cannot be flock'ed and are not locked.
-
-  Raises:
-    RunError: another process holds the lock.
-  """
-  if "://" in model_dir:
-    yield
-    return
-  os.makedirs(model_dir, exist_ok=True)
-  handle = open(os.path.join(model_dir, LOCK_FILE), "a+")
-  try:
-    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-  except BlockingIOError:
-    handle.seek(0)
-    holder = handle.read().strip() or "unknown"
-    handle.close()
-    raise RunError(f"--model_dir={model_dir}: in use by another train.py process (PID "
-                   f"{holder}); wait for it to finish, or use another --model_dir") from None
-  try:
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"{os.getpid()}\n")
-    handle.flush()
-    yield
-  finally:
-    fcntl.flock(handle, fcntl.LOCK_UN)
-    handle.close()
-
-
-@contextlib.contextmanager
-def _cleaned_up_on_failure(model_dir: str):
-  """Removes ``model_dir`` again if this start created it and fails before
-  writing anything but its lock file: a failed start leaves no trace."""
-  created = "://" not in model_dir and not os.path.exists(model_dir)
-  try:
-    yield
-  except BaseException:
-    if created and os.path.isdir(model_dir) and set(os.listdir(model_dir)) <= {LOCK_FILE}:
-      shutil.rmtree(model_dir, ignore_errors=True)
-    raise
+from tf_transforms.files import atomic_output, write_text
+from tf_transforms.run import (RunConfig, check_model_dir, cleaned_up_on_failure,
+                               model_dir_lock, worker_dir)
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -223,7 +39,7 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy()
   if name == "multi_worker":
     return tf.distribute.MultiWorkerMirroredStrategy()
-  raise ValueError(f"unknown strategy {name!r}; choose default, mirrored or multi_worker")
+  raise ValueError(f"unknown strategy {name!r}; choose one of {STRATEGIES}")
 
 
 class BackupAndRestoreWithRng(keras.callbacks.BackupAndRestore):
@@ -253,9 +69,7 @@ class BackupAndRestoreWithRng(keras.callbacks.BackupAndRestore):
     chunk = self._current_epoch
     tf.io.gfile.makedirs(self.backup_dir)
     states = {v.path: np.asarray(v.numpy()).tolist() for v in self._rng_variables()}
-    with tf.io.gfile.GFile(self._rng_path(chunk) + ".tmp", "w") as handle:
-      json.dump(states, handle)
-    tf.io.gfile.rename(self._rng_path(chunk) + ".tmp", self._rng_path(chunk), overwrite=True)
+    write_text(self._rng_path(chunk), json.dumps(states))
     super()._save_model()
     for old in range(max(0, chunk - 2), -1, -1):
       if not tf.io.gfile.exists(self._rng_path(old)):
@@ -341,20 +155,6 @@ class SpectrogramSummary(keras.callbacks.Callback):
     self.writer.flush()
 
 
-def worker_dir(strategy, model_dir):
-  """Where this process writes: model_dir for the chief (or a single process),
-  model_dir/workers/<type><index> for the other workers of a cluster."""
-  resolver = getattr(strategy, "cluster_resolver", None)
-  task_type = getattr(resolver, "task_type", None)
-  task_id = getattr(resolver, "task_id", 0) or 0
-  if task_type in (None, "chief"):
-    return model_dir
-  has_chief = "chief" in (resolver.cluster_spec().as_dict() if resolver else {})
-  if task_type == "worker" and task_id == 0 and not has_chief:
-    return model_dir
-  return os.path.join(model_dir, "workers", f"{task_type}{task_id}")
-
-
 def _read_chunk(backup_dir):
   path = os.path.join(backup_dir, "training_metadata.json")
   if not tf.io.gfile.exists(path):
@@ -379,11 +179,21 @@ def _initialise_from(model, path):
   print(f"initialised {copied} weights from {path}; kept fresh: {skipped or 'none'}")
 
 
-def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbose="auto"):
+def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbose="auto",
+          deterministic=True):
   """Trains (or resumes) the run in ``model_dir``; returns the Keras model.
 
   The chief process holds ``model_dir_lock`` for the whole run; a start that
   fails before saving anything leaves ``model_dir`` as it was.
+
+  Process-wide effects, stated here because they outlive the call: Python's,
+  NumPy's and Keras' global random generators are seeded with ``run.seed``
+  (``keras.utils.set_random_seed``: weights and dropout depend on it), and
+  with ``deterministic`` TensorFlow's op determinism is switched on
+  (``tf.config.experimental.enable_op_determinism``; it cannot be switched
+  off again) -- how the same seed gives the same weights and a resumed run
+  equals an uninterrupted one. ``deterministic=False`` trades that for speed
+  on GPUs.
 
   Raises:
     RunError: the model_dir is in use or holds another run, or --init_from is
@@ -395,20 +205,21 @@ def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbos
   strategy = make_strategy(run.strategy)
   own_dir = worker_dir(strategy, model_dir)
   if own_dir != model_dir:  # a non-chief worker: the chief holds the lock
-    return _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose)
-  with _cleaned_up_on_failure(model_dir), model_dir_lock(model_dir):
-    return _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose)
+    return _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose,
+                  deterministic)
+  with cleaned_up_on_failure(model_dir), model_dir_lock(model_dir):
+    return _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose,
+                  deterministic)
 
 
-def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose):
-  # Same seed, same result -- and a resumed run equals an uninterrupted one.
-  tf.config.experimental.enable_op_determinism()
+def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, deterministic):
+  if deterministic:
+    tf.config.experimental.enable_op_determinism()
   index = data.load_index(run.dataset, data_dir=data_dir, manual_dir=manual_dir,
                           config=run.dataset_config, soundfont=run.soundfont)
   model_config = dataclasses.replace(run.model, num_styles=len(index.vocabulary))
   batch_size = run.training.batch_size
-  pairs_per_epoch = len(data.sample_pairs(index, "train", seed=run.seed,
-                                          autoencoder=run.autoencoder))
+  pairs_per_epoch = data.count_pairs(index, "train", autoencoder=run.autoencoder)
   steps_per_epoch = max(1, pairs_per_epoch // batch_size)
   steps = run.steps or run.training.epochs * steps_per_epoch
   chunk = min(run.checkpoint_every, steps)
@@ -442,8 +253,8 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose):
   valid = data.pair_dataset(index, "valid", batch_size, seed=run.seed, epochs=None,
                             autoencoder=run.autoencoder, cache_features=True,
                             audio_config=run.audio)
-  valid_steps = math.ceil(len(data.sample_pairs(index, "valid", seed=run.seed,
-                                                autoencoder=run.autoencoder)) / batch_size)
+  valid_steps = math.ceil(data.count_pairs(index, "valid", autoencoder=run.autoencoder) /
+                          batch_size)
   log_dir = os.path.join(own_dir, "logs")
   callbacks = [
       BackupAndRestoreWithRng(backup_dir, save_freq="epoch", delete_checkpoint=False,
@@ -462,7 +273,7 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose):
     model.fit(dataset, epochs=chunks, steps_per_epoch=chunk, validation_data=valid,
               validation_steps=valid_steps, callbacks=callbacks, verbose=verbose)
   final = os.path.join(own_dir, "model.keras")
-  model.save(final + ".tmp.keras")
-  tf.io.gfile.rename(final + ".tmp.keras", final, overwrite=True)
+  with atomic_output(final) as temporary:
+    model.save(temporary)
   print(f"trained model: {final}")
   return model

@@ -1,7 +1,6 @@
 """Conditional LSTM transducer with additive attention (paper sec. 2.2)."""
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tf_transforms.layers.heads import HEADS, DirectHead, OutputHead

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms.audio import runtime_constant
+from tf_transforms.ops import runtime_constant
 
 PACKAGE = "tf_transforms"
 HEADS = {}

@@ -1,0 +1,65 @@
+"""The codebase's layout: one home per fact, registries behind the flags, light export path."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+from tf_transforms.configs import METHODS, PRESETS, STRATEGIES
+from tf_transforms.datasets import DATASETS
+from tf_transforms.layers.heads import HEADS
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_flag_choices_come_from_the_registries():
+  probe = """
+import json
+from absl import flags
+from tf_transforms import flags as tft_flags
+tft_flags.define_train_flags()
+print(json.dumps({name: flags.FLAGS[name].parser.enum_values
+                  for name in ("dataset", "model", "preset", "output_head", "strategy")}))
+"""
+  out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
+                       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=300)
+  assert out.returncode == 0, out.stderr[-2000:]
+  assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+      "dataset": list(DATASETS), "model": list(METHODS), "preset": list(PRESETS),
+      "output_head": ["auto", *HEADS], "strategy": list(STRATEGIES)}
+
+
+def test_the_export_path_loads_no_evaluation_code():
+  """export.py needs a run, not the judges: importing it adds no evaluation
+  module, and no sklearn / matplotlib beyond what Keras itself imports."""
+  probe = """
+import sys
+import keras
+before = set(sys.modules)
+import tf_transforms.export
+added = sorted(set(sys.modules) - before)
+print(" ".join(m for m in added if m.split(".")[0] in ("sklearn", "matplotlib", "tensorflow_datasets")
+               or m.split(".")[-1] in ("evaluation", "judges", "report", "figures", "tables",
+                                       "pitch", "recognition", "data", "training")))
+"""
+  out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
+                       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=300)
+  assert out.returncode == 0, out.stderr[-2000:]
+  assert out.stdout.strip() == ""
+
+
+def test_temporary_then_rename_writes_have_one_home():
+  """Only files.py renames temporaries into place (BackupAndRestore's own
+  writes are Keras')."""
+  offenders = []
+  for folder in ("tf_transforms", "tfds_builders"):
+    for directory, _, names in os.walk(os.path.join(ROOT, folder)):
+      for name in names:
+        path = os.path.join(directory, name)
+        if not name.endswith(".py") or path.endswith(os.path.join("tf_transforms", "files.py")):
+          continue
+        text = open(path).read()
+        if re.search(r"\.rename\(|os\.replace\(|mkstemp\(", text):
+          offenders.append(os.path.relpath(path, ROOT))
+  assert offenders == [], offenders

@@ -1,0 +1,64 @@
+"""The dataset registry: every dataset the flags offer, with its properties.
+
+Light on purpose (no TensorFlow import): ``flags.py`` builds ``--dataset``
+from ``DATASETS``, and the data pipeline, evaluation and export read a
+dataset's properties here instead of keeping their own lists.
+"""
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+  """How a TFDS dataset is used for pairing, and what its content is.
+
+  Attributes:
+    builder: "module:Class" of the TFDS builder (imported lazily).
+    config: builder config name, or None.
+    splits: TFDS splits merged before the content split.
+    content: feature path of the content key ("pitch", "word", "id").
+    style: feature path of the style name ("instrument/name", "speaker");
+      empty: one style for every example.
+    description: one line for ``--help`` and the README.
+  """
+
+  builder: str
+  config: str | None
+  splits: tuple
+  content: str
+  style: str
+  description: str = ""
+
+  @property
+  def pitched(self) -> bool:
+    """Notes: content is a MIDI pitch (judged by a pitch tracker)."""
+    return self.content == "pitch"
+
+  @property
+  def spoken(self) -> bool:
+    """Words: content is a word (judged by a word recogniser)."""
+    return self.content == "word"
+
+  @property
+  def fixed_length(self) -> bool:
+    """Notes have one length: generate exactly the target's frame count.
+    Words end when the model's stop token says so."""
+    return self.pitched
+
+
+DATASETS = {
+    "gm_notes": DatasetSpec("tfds_builders.gm_notes:GmNotes", "default", ("train",),
+                            "pitch", "instrument/name",
+                            "notes of 16 GM instruments, rendered locally (default)"),
+    "nsynth": DatasetSpec("tfds_builders.nsynth:NsynthJsonWav", "full",
+                          ("train", "valid", "test"), "pitch", "instrument/name",
+                          "NSynth from --manual_dir"),
+    "timit": DatasetSpec("tfds_builders.timit:TimitWords", None, ("train", "test"),
+                         "word", "speaker", "TIMIT words from --manual_dir"),
+    "tts_words": DatasetSpec("tfds_builders.tts_words:TtsWords", "default", ("train",),
+                             "word", "speaker", "words of synthetic voices, rendered locally"),
+    # One style ("speech"): autoencoder pre-training only.
+    "audioset_speech": DatasetSpec("tfds_builders.audioset_speech:AudiosetSpeech", None,
+                                   ("train", "eval"), "id", "",
+                                   "AudioSet speech clips from --manual_dir (autoencoder)"),
+}

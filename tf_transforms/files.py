@@ -1,0 +1,51 @@
+"""Safe writes: every file or directory the project writes is complete or absent.
+
+The one home of temporary-then-rename writes (runs, results, figures, exports,
+WAVs). Local paths and ``tf.io.gfile`` ones (``gs://``) alike.
+"""
+
+import contextlib
+import os
+import shutil
+
+import tensorflow as tf
+
+
+@contextlib.contextmanager
+def atomic_output(path: str, *, overwrite: bool = True):
+  """Yields a temporary path beside ``path``; renames it onto ``path`` when the
+  block succeeds and removes it when the block fails, so ``path`` is only ever
+  absent, old or complete. Works for files and directories; the temporary
+  name ends in ``path``'s own name, so writers that go by the extension
+  (``model.save``, ``savefig``) see the right one.
+
+  Args:
+    overwrite: replace an existing ``path``; False refuses it (FileExistsError)
+      before the block runs.
+  """
+  if not overwrite and tf.io.gfile.exists(path):
+    raise FileExistsError(f"{path}: already exists; pass --overwrite to replace it")
+  parent = os.path.dirname(path)
+  if parent:
+    tf.io.gfile.makedirs(parent)
+  # Unique per process: two writers never share (or delete) a temporary.
+  temporary = os.path.join(parent, f".tmp-{os.getpid()}-{os.path.basename(path)}")
+  try:
+    yield temporary
+    if tf.io.gfile.isdir(temporary):
+      tf.io.gfile.rename(temporary, path)  # directories: never replaced
+    else:
+      tf.io.gfile.rename(temporary, path, overwrite=True)
+  except BaseException:
+    if tf.io.gfile.isdir(temporary):
+      shutil.rmtree(temporary, ignore_errors=True)
+    elif tf.io.gfile.exists(temporary):
+      tf.io.gfile.remove(temporary)
+    raise
+
+
+def write_text(path: str, text: str, *, overwrite: bool = True) -> None:
+  """Writes ``text`` to ``path`` atomically (``atomic_output``)."""
+  with atomic_output(path, overwrite=overwrite) as temporary:
+    with tf.io.gfile.GFile(temporary, "w") as handle:
+      handle.write(text)

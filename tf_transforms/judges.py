@@ -1,0 +1,215 @@
+"""The independent judges of a clip, and the per-pair measures they give.
+
+None of them is what the model is trained against (log-mel MSE): WORLD
+mel-cepstra for the field's MCD (``metrics``), a style classifier on vocoded
+real clips, pyin for notes' pitch (``pitch``), pocketsphinx for words
+(``recognition``) and WORLD F0 for speakers. ``evaluation.py`` generates the
+clips; ``tables.py`` summarises the measures.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+import sklearn.linear_model
+import sklearn.pipeline
+import sklearn.preprocessing
+import tensorflow as tf
+
+from tf_transforms import audio, data, metrics, pitch, recognition
+from tf_transforms.datasets import DATASETS
+
+
+def clip_statistics(log_mel):
+  """[T, F] log-mel -> [2F] mean and std over time: the style classifier's input."""
+  return np.concatenate([log_mel.mean(axis=0), log_mel.std(axis=0)])
+
+
+def vocoded_features(index: data.Index, rows, audio_config, batch_size=32):
+  """Log-mel of each clip after the vocoding path outputs take (true log-mel ->
+  mel inverse -> Griffin-Lim -> de-emphasis -> analysis): [T, F] per row."""
+  vocode = tf.function(lambda log_mel: audio.log_mel_to_audio(log_mel, audio_config))
+  features = index.features(audio_config)
+  out = []
+  for start in range(0, len(rows), batch_size):
+    chunk = rows[start:start + batch_size]
+    batch = data.pad_rows([features[r] for r in chunk], pad_value=-1.0)  # silence
+    waveforms = vocode(audio.denormalize_log_spectrogram(batch, audio_config)).numpy()
+    for i, r in enumerate(chunk):
+      waveform = waveforms[i, :(len(features[r]) - 1) * audio_config.frame_step]
+      out.append(audio.log_mel_spectrogram(waveform, audio_config).numpy())
+  return out
+
+
+def train_style_classifier(index: data.Index, audio_config, every=6):
+  """Logistic regression on log-mel statistics of *vocoded* real clips.
+
+  Trained on the training split's clips after the same vocoding path the
+  models' outputs take, so that Griffin-Lim's artifacts are not mistaken for
+  style (trained on unvocoded audio, it recognised 4% of vocoded true
+  targets). Returns (classifier, accuracy on vocoded real test-split clips:
+  the ceiling for "target style recognised").
+  """
+  assignment = data.split_content(index.content, every)
+  split = np.array([assignment[c.item()] for c in index.content])
+  rows = [r for r in range(len(split)) if split[r] in ("train", "test")]
+  x = np.stack([clip_statistics(f) for f in vocoded_features(index, rows, audio_config)])
+  y = index.style[rows]
+  is_train = split[rows] == "train"
+  classifier = sklearn.pipeline.make_pipeline(
+      sklearn.preprocessing.StandardScaler(),
+      sklearn.linear_model.LogisticRegression(max_iter=2000, C=1.0))
+  classifier.fit(x[is_train], y[is_train])
+  accuracy = float(classifier.score(x[~is_train], y[~is_train])) if (~is_train).any() else math.nan
+  return classifier, accuracy
+
+
+@dataclasses.dataclass
+class Judgement:
+  """What the independent judges say about one clip.
+
+  Attributes:
+    analysis: WORLD analysis (mel-cepstrum and F0) for the MCD and F0 measures.
+    style: the style classifier's label (style id).
+    seconds: duration.
+    pitch_cents: notes: cents off the clip's note (pyin; nan: unvoiced).
+    word: words: what the recogniser heard ("" for nothing).
+  """
+
+  analysis: metrics.WorldAnalysis
+  style: int
+  seconds: float
+  pitch_cents: float = math.nan
+  word: str = ""
+
+
+class Judges:
+  """The judges of one dataset, shared by every run evaluated on it.
+
+  Trained or built once per ``evaluate.py`` call: the style classifier (on the
+  training split, ``train_style_classifier``), for words the closed-vocabulary
+  recogniser (``recognition.WordRecognizer`` over every word of the dataset)
+  and each speaker's median F0 (WORLD, training-split clips). Judgements of
+  real recordings are cached by row, so Table 2's runs share them.
+  """
+
+  SPEAKER_F0_CLIPS = 12  # training clips per speaker for its median F0
+
+  def __init__(self, index: data.Index, dataset_name: str, audio_config, every: int = 6):
+    self.index = index
+    self.audio_config = audio_config
+    spec = DATASETS[dataset_name]
+    self.kind = "pitch" if spec.pitched else "word" if spec.spoken else spec.content
+    self.classifier, self.classifier_accuracy = train_style_classifier(
+        index, audio_config, every)
+    self.recognizer = None
+    self.speaker_f0 = {}
+    if self.kind == "word":
+      self.recognizer = recognition.WordRecognizer(index.content.tolist())
+      self.speaker_f0 = self._speaker_f0(every)
+    self._recordings = {}
+
+  def _speaker_f0(self, every):
+    """{style id: median F0 in Hz} over up to SPEAKER_F0_CLIPS training clips each."""
+    assignment = data.split_content(self.index.content, every)
+    rate = self.audio_config.sample_rate
+    out = {}
+    for style in range(len(self.index.vocabulary)):
+      rows = [r for r in np.flatnonzero(self.index.style == style)
+              if assignment[self.index.content[r].item()] == "train"][:self.SPEAKER_F0_CLIPS]
+      medians = [metrics.world_analysis(_at_least(self.index.audio(r)), rate).median_f0()
+                 for r in rows]
+      medians = [m for m in medians if math.isfinite(m)]
+      out[style] = float(np.median(medians)) if medians else math.nan
+    return out
+
+  def judge(self, waveform, log_mel, content) -> Judgement:
+    """Judges one clip: ``waveform`` float [samples], ``log_mel`` natural-log
+    mel [T, F] (the classifier's input), ``content`` its pitch or word."""
+    rate = self.audio_config.sample_rate
+    waveform = np.asarray(waveform, np.float32)
+    judgement = Judgement(
+        analysis=metrics.world_analysis(_at_least(waveform), rate),
+        style=int(self.classifier.predict(clip_statistics(log_mel)[np.newaxis])[0]),
+        seconds=len(waveform) / rate)
+    if self.kind == "pitch":
+      judgement.pitch_cents = pitch.cents_off_note(waveform, rate, float(content))
+    elif self.kind == "word":
+      judgement.word = self.recognizer.recognize(waveform, rate)
+    return judgement
+
+  def recording(self, row) -> Judgement:
+    """The judgement of real recording ``row`` (cached): its unvocoded log-mel
+    goes to the classifier."""
+    row = int(row)
+    if row not in self._recordings:
+      log_mel = audio.denormalize_log_spectrogram(
+          self.index.features(self.audio_config)[row], self.audio_config).numpy()
+      self._recordings[row] = self.judge(self.index.audio(row), log_mel,
+                                         self.index.content[row].item())
+    return self._recordings[row]
+
+  def toward_target_speaker(self, f0_hz, source_style, target_style) -> bool:
+    """Is ``f0_hz`` closer in log-F0 to the target speaker's median than to the
+    source speaker's? False when unvoiced or a speaker's F0 is unknown."""
+    target, source = self.speaker_f0.get(target_style), self.speaker_f0.get(source_style)
+    if not all(v is not None and math.isfinite(v) and v > 0 for v in (f0_hz, target, source)):
+      return False
+    return abs(math.log(f0_hz / target)) < abs(math.log(f0_hz / source))
+
+
+def _at_least(waveform, samples=metrics.WORLD_FFT_SIZE):
+  """Zero-pads a clip shorter than the WORLD analysis window (a model that stops
+  after a frame or two) so it is judged, as the near-silence it is."""
+  waveform = np.asarray(waveform, np.float32)
+  return np.pad(waveform, (0, max(0, samples - len(waveform))))
+
+
+def score_pair(judges: Judges, candidates: dict, source: Judgement, target: Judgement,
+               source_style: int, target_style: int, content) -> dict:
+  """Per-pair measures for each candidate against the real target recording.
+
+  Args:
+    candidates: {prefix: Judgement}: "" the model's output, "copy_" the source
+      recording, "oracle_" the true target vocoded.
+    source, target: judgements of the real source and target recordings.
+
+  Returns:
+    {prefix + measure: value}; measures: ``mcd`` (to the target recording),
+    ``mcd_to_source`` (to the source recording), ``closer_to_target``,
+    ``voiced``, ``style_recognised``, ``source_style_recognised``; notes:
+    ``pitch_cents``; words: ``word_recognised``, ``duration_ratio``, ``f0_hz``,
+    ``f0_toward_target_speaker``; and ``real_target_pitch_cents`` /
+    ``real_target_word_recognised`` for the real target recording itself.
+  """
+  record = {}
+  word = str(content).lower()
+  for prefix, judgement in candidates.items():
+    mcd = metrics.standard_mcd(target.analysis, judgement.analysis)
+    to_source = (0.0 if judgement is source else
+                 metrics.standard_mcd(source.analysis, judgement.analysis))
+    record.update({
+        prefix + "mcd": mcd, prefix + "mcd_to_source": to_source,
+        prefix + "closer_to_target": bool(mcd < to_source),
+        prefix + "voiced": bool(judgement.analysis.mcd_frames()[1]),
+        prefix + "style_recognised": judgement.style == target_style,
+        prefix + "source_style_recognised": judgement.style == source_style,
+    })
+    if judges.kind == "pitch":
+      record[prefix + "pitch_cents"] = judgement.pitch_cents
+    elif judges.kind == "word":
+      f0 = judgement.analysis.median_f0()
+      record.update({
+          prefix + "word_recognised": judgement.word == word,
+          prefix + "duration_ratio": judgement.seconds / target.seconds,
+          prefix + "f0_hz": f0,
+          prefix + "f0_toward_target_speaker": judges.toward_target_speaker(
+              f0, source_style, target_style),
+      })
+  if judges.kind == "pitch":
+    record["real_target_pitch_cents"] = target.pitch_cents
+  elif judges.kind == "word":
+    record["real_target_word_recognised"] = target.word == word
+    record["real_target_f0_toward_target_speaker"] = judges.toward_target_speaker(
+        target.analysis.median_f0(), source_style, target_style)
+  return record

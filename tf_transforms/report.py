@@ -1,0 +1,189 @@
+"""``evaluate.py``'s work: check the request, judge every run, write the results.
+
+``check_outputs`` refuses, before any work, what cannot be done;
+``evaluate_runs`` builds the judges once, scores every run
+(``evaluation.evaluate_run``), and writes the tables (``tables.py``), figures
+(``figures.py``), example WAVs and results.json.
+"""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tf_transforms import data, figures, io, metrics, tables
+from tf_transforms.evaluation import evaluate_run
+from tf_transforms.judges import Judges
+from tf_transforms.errors import RunError
+from tf_transforms.files import write_text
+from tf_transforms.run import load_run
+
+
+def write_example_audio(examples, output_dir, audio_config, overwrite=False):
+  """input / target / prediction WAVs per example (Figure 2's sounds)."""
+  paths = []
+  for number, example in enumerate(examples):
+    for name, key in (("input", "source_audio"), ("target", "target_audio"),
+                      ("prediction", "waveform")):
+      waveform = np.asarray(example[key], np.float32)
+      peak = float(np.max(np.abs(waveform))) if waveform.size else 0.0
+      if peak > 1.0:
+        waveform = waveform / peak
+      path = os.path.join(output_dir, f"example{number}_{name}.wav")
+      io.write_audio(path, waveform, audio_config.sample_rate, overwrite=overwrite)
+      paths.append(path)
+  return paths
+
+
+def check_runs(runs):
+  """Refuses runs that cannot share one evaluation (other data, features or
+  styles, or two runs with the same label); returns None or raises ValueError."""
+  first = runs[0].config
+  labels = [run.label for run in runs]
+  duplicates = sorted({label for label in labels if labels.count(label) > 1})
+  if duplicates:
+    raise ValueError(f"--model_dir: several runs are named {duplicates}; results are keyed by "
+                     "the directory's name, so give each run a distinct one")
+  for run in runs[1:]:
+    if (run.config.dataset, run.config.dataset_config, run.config.soundfont,
+        run.config.audio) != (first.dataset, first.dataset_config, first.soundfont, first.audio):
+      raise ValueError(f"{run.model_dir} was trained on other data or features than "
+                       f"{runs[0].model_dir}; evaluate them separately")
+
+
+def output_names(runs, sweep=None):
+  """Every file ``evaluate_runs`` writes, relative to the output directory."""
+  names = ["table2.md", "results.json"]
+  pitched = runs[0].spec.pitched
+  names += ["pitch.md"] if pitched else []
+  names += ["table3.md"] if sweep else []
+  for run in runs:
+    names.append(f"figure2_{run.label}.png")
+    names += [f"figure3_{run.label}.png"] if pitched else []
+    names += [os.path.join(run.label, f"example{n}_{kind}.wav")
+              for n in range(4) for kind in ("input", "target", "prediction")]
+  return names
+
+
+def check_outputs(runs, output_dir, *, sweep=None, overwrite=False):
+  """Refuses, before any work, what ``evaluate_runs`` could not do: runs that
+  cannot share an evaluation (``check_runs``), an unknown sweep, or outputs
+  that exist already (unless ``overwrite``). Raises ValueError / FileExistsError."""
+  if sweep not in (None, "context_ms"):
+    raise ValueError(f"--sweep supports context_ms only. Received {sweep!r}")
+  check_runs(runs)
+  existing = [n for n in output_names(runs, sweep)
+              if tf.io.gfile.exists(os.path.join(output_dir, n))]
+  if existing and not overwrite:
+    raise FileExistsError(f"{os.path.join(output_dir, existing[0])}: already exists; "
+                          "pass --overwrite to replace it")
+
+
+def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=None, seed=0,
+                  overwrite=False, progress=print):
+  """Scores ``runs`` on ``index``'s test pairs; writes tables, figures and WAVs.
+
+  Args:
+    runs: ``Run``s trained on the same data (``check_runs``).
+    output_dir: receives table2.md, pitch.md (notes), table3.md (``sweep``
+      "context_ms"), results.json (every number, per pair too), and per run
+      figure2_<run>.png, figure3_<run>.png (notes) and <run>/example*.wav.
+    overwrite: replace existing outputs; without it, an existing one is
+      refused before any work is done.
+
+  Returns:
+    The results dict written to results.json.
+  """
+  check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite)
+  first = runs[0].config
+  for run in runs:
+    if run.vocabulary != index.vocabulary:
+      raise ValueError(f"{run.model_dir}/styles.json does not match the dataset's styles")
+  tf.io.gfile.makedirs(output_dir)
+  progress("training the style classifier (and, for words, building the recogniser)...")
+  judges = Judges(index, first.dataset, first.audio)
+  judges_note = (f"Style classifier: {judges.classifier_accuracy:.0%} on vocoded real test "
+                 f"clips ({len(index.vocabulary)} styles; chance "
+                 f"{1 / len(index.vocabulary):.0%}).")
+  if judges.recognizer is not None:
+    judges_note += (f" Word recogniser: pocketsphinx en-US, grammar of the dataset's "
+                    f"{len(judges.recognizer.vocabulary)} words (chance "
+                    f"{1 / len(judges.recognizer.vocabulary):.1%}).")
+  progress(judges_note)
+
+  results = {"dataset": first.dataset, "mcd_convention": metrics.MCD_CONVENTION,
+             "style_classifier_test_accuracy": judges.classifier_accuracy, "runs": {}}
+  if judges.recognizer is not None:
+    results["recognizer_vocabulary"] = list(judges.recognizer.vocabulary)
+    results["speaker_median_f0_hz"] = {index.vocabulary.name(s): f
+                                       for s, f in judges.speaker_f0.items()}
+  rows, sweep_rows = [], []
+  for number, run in enumerate(runs):
+    records, examples = evaluate_run(run, index, judges, max_pairs=max_pairs, seed=seed,
+                                     progress=progress)
+    if number == 0:
+      real = tables.real_target_summary(records)
+      if real:
+        rows.append(("real target recordings (no vocoder)", real))
+        results["real_target"] = real
+      results["copy_baseline"] = tables.summarize(records, prefix="copy_")
+      rows.append(("copy the source (output = input)", results["copy_baseline"]))
+      results["vocoded_target"] = tables.summarize(records, prefix="oracle_")
+      rows.append(("vocoded true target (ceiling)", results["vocoded_target"]))
+    summary = tables.summarize(records)
+    rows.append((f"{run.config.model.method} ({run.label})", summary))
+    sweep_rows.append((run.config.context_ms, run.label, summary))
+    results["runs"][run.label] = {"model_dir": run.model_dir, "summary": summary,
+                                  "run_config": run.config.to_json(), "pairs": records}
+    run_dir = os.path.join(output_dir, run.label)
+    tf.io.gfile.makedirs(run_dir)
+    write_example_audio(examples, run_dir, run.config.audio, overwrite)
+    figures.figure_2(examples, os.path.join(output_dir, f"figure2_{run.label}.png"),
+                     run.config.audio)
+    if judges.kind == "pitch":
+      progress(f"{run.label}: Figure 3 (t-SNE of every note's encoder output)...")
+      results["runs"][run.label]["figure3"] = figures.figure_3(
+          run.model, index, os.path.join(output_dir, f"figure3_{run.label}.png"),
+          run.config.audio, run.label, seed=seed)
+
+  outputs = {"table2.md": tables.table_2(rows, judges.kind, judges_note)}
+  if judges.kind == "pitch":
+    outputs["pitch.md"] = tables.pitch_table(rows)
+  if sweep == "context_ms":
+    outputs["table3.md"] = tables.table_3(sweep_rows)
+  for name, text in outputs.items():
+    write_text(os.path.join(output_dir, name), text + "\n", overwrite=overwrite)
+    progress(f"\n{name}:\n{text}")
+  write_text(os.path.join(output_dir, "results.json"),
+             json.dumps(results, indent=1, default=_json_default), overwrite=overwrite)
+  return results
+
+
+def _json_default(value):
+  if isinstance(value, (np.integer, np.floating, np.bool_)):
+    return value.item()
+  raise TypeError(f"not JSON serialisable: {type(value)}")
+
+
+def evaluate(model_dirs, output_dir, *, data_dir=None, manual_dir=None, sweep=None,
+             max_pairs=None, seed=0, overwrite=False, progress=print):
+  """``evaluate.py``: loads the runs, refuses what cannot be done (before the
+  dataset is loaded or built), then ``evaluate_runs`` on their dataset.
+
+  Raises:
+    RunError: a directory is not a finished run, the runs cannot share an
+      evaluation, or outputs exist (without ``overwrite``) -- before any work.
+  """
+  if not model_dirs:
+    raise RunError("give at least one --model_dir (a finished train.py run)")
+  runs = [load_run(d) for d in model_dirs]
+  try:
+    check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite)
+  except (ValueError, FileExistsError) as error:
+    raise RunError(str(error)) from None
+  first = runs[0].config
+  index = data.load_index(first.dataset, data_dir=data_dir, manual_dir=manual_dir,
+                          config=first.dataset_config, soundfont=first.soundfont)
+  return evaluate_runs(runs, index, output_dir, sweep=sweep, max_pairs=max_pairs, seed=seed,
+                       overwrite=overwrite, progress=progress)

@@ -1,0 +1,333 @@
+"""A trained run: its configuration, directory, lock, loading, and safe writes.
+
+A run lives in ``model_dir``:
+
+  run_config.json   the RunConfig; a different config in the same dir is refused
+  styles.json       the style vocabulary (id <-> name)
+  backup/           Keras BackupAndRestore state: weights + optimizer + position,
+                    and the dropout RNG state (``training.py``)
+  logs/             TensorBoard: losses, learning rate, spectrogram images, audio
+  model.keras       the trained model (written when the run completes)
+  workers/          multi-worker runs: the non-chief workers' own backup/ and logs/
+  .train.lock       held by the train.py process working on the run
+
+Everything here is what ``train.py``, ``evaluate.py`` and ``export.py`` share;
+it imports neither the data pipeline nor the evaluation's judges. Every file
+a run (or its evaluation or export) writes goes through ``files.atomic_output``.
+"""
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import os
+import shutil
+
+import keras
+import tensorflow as tf
+
+from tf_transforms import models  # noqa: F401  (registers the classes model.keras holds)
+from tf_transforms.configs import (AudioConfig, ModelConfig, STRATEGIES, TrainingConfig,
+                                   get_preset)
+from tf_transforms.datasets import DATASETS
+from tf_transforms.errors import RunError
+from tf_transforms.files import write_text
+
+LOCK_FILE = ".train.lock"
+
+
+# ---------------------------------------------------------------- configuration
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+  """Everything that determines a training run.
+
+  Attributes:
+    dataset: a key of ``datasets.DATASETS``.
+    dataset_config: TFDS builder config; None for the dataset's default.
+    soundfont: gm_notes only: render from this .sf2.
+    preset: the preset the model / training settings came from (for the record).
+    model: the ModelConfig (``num_styles`` is set from the data).
+    training: the TrainingConfig.
+    steps: total optimizer steps.
+    checkpoint_every: steps per checkpoint (and per Keras "epoch"); spectrogram
+      and audio summaries are written at each checkpoint too.
+    autoencoder: pairs are (x, x) instead of (x, same content in another style).
+    init_from: a model.keras whose weights initialise this run (fine-tuning).
+    seed: seeds weights, pairs and order.
+    strategy: one of ``configs.STRATEGIES``.
+    audio: the AudioConfig of the features; the model's feature sizes must
+      agree with it (checked).
+  """
+
+  dataset: str = "gm_notes"
+  dataset_config: str | None = None
+  soundfont: str | None = None
+  preset: str = "default"
+  model: ModelConfig = ModelConfig()
+  training: TrainingConfig = TrainingConfig()
+  steps: int = 1000
+  checkpoint_every: int = 200
+  autoencoder: bool = False
+  init_from: str | None = None
+  seed: int = 0
+  strategy: str = "default"
+  audio: AudioConfig = AudioConfig()
+
+  def __post_init__(self):
+    if self.dataset not in DATASETS:
+      raise ValueError(f"RunConfig: unknown dataset {self.dataset!r}; choose one of "
+                       f"{sorted(DATASETS)}")
+    if self.strategy not in STRATEGIES:
+      raise ValueError(f"RunConfig: strategy must be one of {STRATEGIES}. "
+                       f"Received {self.strategy!r}")
+    sizes = {"num_mel_bins": self.audio.num_mel_bins,
+             "num_linear_bins": self.audio.num_spectrogram_bins}
+    for name, expected in sizes.items():
+      if getattr(self.model, name) != expected:
+        raise ValueError(f"RunConfig: model.{name}={getattr(self.model, name)} disagrees with "
+                         f"the audio front-end's {expected} (sizes derive from AudioConfig)")
+
+  @property
+  def frame_ms(self) -> float:
+    """Milliseconds per spectrogram frame (the hop)."""
+    return 1000.0 * self.audio.frame_step / self.audio.sample_rate
+
+  @property
+  def context_ms(self) -> float:
+    """Acoustic context per encoder step (Table 3's variable)."""
+    return self.model.context_frames * self.frame_ms
+
+  def to_json(self) -> str:
+    return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
+
+  @classmethod
+  def from_json(cls, text: str) -> "RunConfig":
+    raw = json.loads(text)
+    return cls(**{**raw, "model": ModelConfig(**raw["model"]),
+                  "training": TrainingConfig(**raw["training"]),
+                  "audio": AudioConfig(**raw["audio"])})
+
+
+def context_frames(context_ms: float, audio: AudioConfig) -> int:
+  """Table 3's acoustic context per encoder step (ms) -> conv stride in frames."""
+  hop_ms = 1000.0 * audio.frame_step / audio.sample_rate
+  frames = context_ms / hop_ms
+  if frames < 1 or abs(frames - round(frames)) > 1e-9:
+    raise RunError(f"--context_ms must be a positive multiple of {hop_ms:g} ms "
+                   f"(one spectrogram hop). Received context_ms={context_ms}")
+  return int(round(frames))
+
+
+def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=None,
+                    batch_size=None, learning_rate=None, context_ms=None, model=None,
+                    output_head=None, audio: AudioConfig | None = None,
+                    **kwargs) -> RunConfig:
+  """A RunConfig from a preset plus overrides (what train.py's flags set).
+
+  The model's feature sizes are taken from ``audio`` (default: the paper's
+  front-end, ``AudioConfig()``). ``epochs`` are converted to steps later,
+  once the dataset size is known; exactly one of ``steps`` / ``epochs`` may be
+  given (neither: the preset's epochs).
+
+  Raises:
+    RunError: flags that contradict each other or a bad --context_ms.
+  """
+  audio = AudioConfig() if audio is None else audio
+  chosen = get_preset(preset)
+  changes = {"num_mel_bins": audio.num_mel_bins,
+             "num_linear_bins": audio.num_spectrogram_bins}
+  if model is not None:
+    changes["method"] = model
+  if output_head is not None:
+    changes["output_head"] = output_head
+  if context_ms is not None:
+    changes["context_frames"] = context_frames(context_ms, audio)
+  model_config = dataclasses.replace(chosen.model, **changes)
+  training = chosen.training
+  if batch_size is not None:
+    training = dataclasses.replace(training, batch_size=batch_size)
+  if learning_rate is not None:
+    training = dataclasses.replace(training, learning_rate=learning_rate)
+  if epochs is not None:
+    if steps is not None:
+      raise RunError("give --steps or --epochs, not both")
+    training = dataclasses.replace(training, epochs=epochs)
+  return RunConfig(dataset=dataset, preset=preset, model=model_config, training=training,
+                   steps=steps or 0, audio=audio, **kwargs)
+
+
+# ---------------------------------------------------------------- the directory
+
+
+def has_progress(model_dir: str) -> bool:
+  """Whether ``model_dir`` holds anything a rerun would resume or keep: a
+  checkpoint (backup/) or a finished model.keras."""
+  return any(tf.io.gfile.exists(os.path.join(model_dir, name))
+             for name in (os.path.join("backup", "training_metadata.json"), "model.keras"))
+
+
+def check_model_dir(model_dir: str, run: RunConfig) -> None:
+  """Writes run_config.json, or refuses a model_dir holding a different run.
+
+  A run_config.json left by a start that saved no checkpoint (it failed, or
+  was stopped, before its first one: a NaN loss, a wrong flag) holds nothing
+  worth keeping, so a corrected command replaces it instead of being refused.
+  """
+  path = os.path.join(model_dir, "run_config.json")
+  if tf.io.gfile.exists(path):
+    with tf.io.gfile.GFile(path) as handle:
+      existing = RunConfig.from_json(handle.read())
+    if existing == run:
+      return
+    differences = [f"{field.name}: {getattr(existing, field.name)!r} -> "
+                   f"{getattr(run, field.name)!r}"
+                   for field in dataclasses.fields(RunConfig)
+                   if getattr(existing, field.name) != getattr(run, field.name)]
+    if has_progress(model_dir):
+      raise RunError(
+          f"{model_dir} holds a run with a different configuration; refusing to mix them. "
+          "Use a new --model_dir, or the same flags. Differences:\n  " +
+          "\n  ".join(differences))
+    print(f"{model_dir}: replacing the configuration of a start that saved no checkpoint "
+          f"({'; '.join(differences)})")
+  write_text(path, run.to_json())
+
+
+@contextlib.contextmanager
+def model_dir_lock(model_dir: str):
+  """Holds ``model_dir`` for one train.py process; a second is refused.
+
+  An exclusive ``fcntl.flock`` on ``model_dir/.train.lock``: the operating
+  system releases it when the holder exits or is killed, so a lock is never
+  stale. The file holds the holder's PID, named in the refusal. Remote paths
+  (``gs://`` ...) cannot be flock'ed and are not locked.
+
+  Raises:
+    RunError: another process holds the lock.
+  """
+  if "://" in model_dir:
+    yield
+    return
+  os.makedirs(model_dir, exist_ok=True)
+  handle = open(os.path.join(model_dir, LOCK_FILE), "a+")
+  try:
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except BlockingIOError:
+    handle.seek(0)
+    holder = handle.read().strip() or "unknown"
+    handle.close()
+    raise RunError(f"--model_dir={model_dir}: in use by another train.py process (PID "
+                   f"{holder}); wait for it to finish, or use another --model_dir") from None
+  try:
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    yield
+  finally:
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    handle.close()
+
+
+@contextlib.contextmanager
+def cleaned_up_on_failure(model_dir: str):
+  """Removes ``model_dir`` again if this start created it and fails before
+  writing anything but its lock file: a failed start leaves no trace."""
+  created = "://" not in model_dir and not os.path.exists(model_dir)
+  try:
+    yield
+  except BaseException:
+    if created and os.path.isdir(model_dir) and set(os.listdir(model_dir)) <= {LOCK_FILE}:
+      shutil.rmtree(model_dir, ignore_errors=True)
+    raise
+
+
+def worker_dir(strategy, model_dir):
+  """Where this process writes: model_dir for the chief (or a single process),
+  model_dir/workers/<type><index> for the other workers of a cluster."""
+  resolver = getattr(strategy, "cluster_resolver", None)
+  task_type = getattr(resolver, "task_type", None)
+  task_id = getattr(resolver, "task_id", 0) or 0
+  if task_type in (None, "chief"):
+    return model_dir
+  has_chief = "chief" in (resolver.cluster_spec().as_dict() if resolver else {})
+  if task_type == "worker" and task_id == 0 and not has_chief:
+    return model_dir
+  return os.path.join(model_dir, "workers", f"{task_type}{task_id}")
+
+
+# ---------------------------------------------------------------- styles and loading
+
+
+@dataclasses.dataclass(frozen=True)
+class StyleVocabulary:
+  """Style names <-> ids (ids are positions in the sorted name list)."""
+
+  names: tuple
+
+  def id(self, name: str) -> int:
+    try:
+      return self.names.index(name)
+    except ValueError:
+      raise KeyError(f"unknown style {name!r}; known styles: {list(self.names)}") from None
+
+  def name(self, style_id: int) -> str:
+    if not 0 <= style_id < len(self.names):
+      raise KeyError(f"style id {style_id} out of range [0, {len(self.names)})")
+    return self.names[style_id]
+
+  def __len__(self):
+    return len(self.names)
+
+  def save(self, path):
+    """Writes JSON ``{"styles": [...]}``; refuses to overwrite a different one."""
+    if tf.io.gfile.exists(path):
+      if StyleVocabulary.load(path) != self:
+        raise FileExistsError(f"{path}: holds a different style vocabulary; refusing to "
+                              "overwrite it")
+      return
+    write_text(path, json.dumps({"styles": list(self.names)}, indent=1))
+
+  @classmethod
+  def load(cls, path):
+    with tf.io.gfile.GFile(path) as handle:
+      return cls(tuple(json.load(handle)["styles"]))
+
+
+@dataclasses.dataclass
+class Run:
+  """A finished run: its model, config, style vocabulary and directory."""
+
+  model_dir: str
+  model: keras.Model
+  config: RunConfig
+  vocabulary: StyleVocabulary
+
+  @property
+  def label(self):
+    return os.path.basename(os.path.normpath(self.model_dir))
+
+  @property
+  def spec(self):
+    """The dataset's ``datasets.DatasetSpec``."""
+    return DATASETS[self.config.dataset]
+
+
+def load_run(model_dir: str) -> Run:
+  """Loads model.keras, run_config.json and styles.json from ``model_dir``.
+
+  Raises:
+    RunError: the directory is not a finished run (names what is missing).
+  """
+  paths = {name: os.path.join(model_dir, name)
+           for name in ("model.keras", "run_config.json", "styles.json")}
+  missing = [name for name, path in paths.items() if not tf.io.gfile.exists(path)]
+  if missing:
+    raise RunError(f"--model_dir={model_dir}: missing {', '.join(missing)} -- is it a "
+                   "finished train.py run? (rerun train.py with the same flags to finish it)")
+  with tf.io.gfile.GFile(paths["run_config.json"]) as handle:
+    config = RunConfig.from_json(handle.read())
+  model = keras.saving.load_model(paths["model.keras"], safe_mode=True)
+  return Run(model_dir, model, config, StyleVocabulary.load(paths["styles.json"]))
