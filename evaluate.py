@@ -17,23 +17,21 @@ each column measures (docs/evaluation.md for the conventions).
 from absl import app, flags
 
 from tf_transforms import flags as tft_flags
+from tf_transforms.errors import reported_in_one_line
 
 tft_flags.define_evaluate_flags()
 flags.adopt_module_key_flags(tft_flags)
 FLAGS = flags.FLAGS
 
 
+@reported_in_one_line  # user errors: one line, no traceback (TF_TRANSFORMS_TRACEBACK=1 shows it)
 def main(argv):
   del argv
-  from tf_transforms import report  # TF and the judges start up here
-  from tf_transforms.errors import RunError
-  try:
-    report.evaluate(FLAGS.model_dir, FLAGS.output_dir, data_dir=FLAGS.data_dir,
-                    manual_dir=FLAGS.manual_dir, sweep=FLAGS.sweep, max_pairs=FLAGS.max_pairs,
-                    seed=FLAGS.seed, overwrite=FLAGS.overwrite,
-                    progress=lambda line: print(line, flush=True))
-  except RunError as error:  # a user error: one line, no traceback
-    raise app.UsageError(str(error)) from None
+  from tf_transforms import report  # the judges start up here
+  report.evaluate(FLAGS.model_dir, FLAGS.output_dir, data_dir=FLAGS.data_dir,
+                  manual_dir=FLAGS.manual_dir, sweep=FLAGS.sweep, max_pairs=FLAGS.max_pairs,
+                  seed=FLAGS.seed, overwrite=FLAGS.overwrite,
+                  progress=lambda line: print(line, flush=True))
   print(f"\nwrote {FLAGS.output_dir}/")
 
 

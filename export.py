@@ -11,6 +11,8 @@ Usage:
 
 from absl import app, flags
 
+from tf_transforms.errors import reported_in_one_line
+
 flags.DEFINE_string("model_dir", None, "A finished train.py run.", required=True)
 flags.DEFINE_string("export_dir", "exports", "TF Serving base directory.")
 flags.DEFINE_string("name", "tf_transforms", "Model name (the folder under --export_dir).")
@@ -28,15 +30,12 @@ flags.DEFINE_integer("griffin_lim_iters", None,
 FLAGS = flags.FLAGS
 
 
+@reported_in_one_line  # user errors: one line, no traceback (TF_TRANSFORMS_TRACEBACK=1 shows it)
 def main(argv):
   del argv
   from tf_transforms import export  # after flag parsing: TF starts up here
-  from tf_transforms.errors import RunError
-  try:
-    path = export.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
-                                     FLAGS.version, FLAGS.max_seconds, FLAGS.griffin_lim_iters)
-  except (RunError, FileExistsError) as error:  # a user error: one line, no traceback
-    raise app.UsageError(str(error)) from None
+  path = export.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
+                                   FLAGS.version, FLAGS.max_seconds, FLAGS.griffin_lim_iters)
   print(f"exported {path}")
   for variant in FLAGS.tflite:
     tflite_path = f"{path}.{variant}.tflite"

@@ -17,29 +17,27 @@ import os
 from absl import app, flags
 
 from tf_transforms import flags as tft_flags
+from tf_transforms.errors import reported_in_one_line
 
 tft_flags.define_train_flags()
 flags.adopt_module_key_flags(tft_flags)
 FLAGS = flags.FLAGS
 
 
+@reported_in_one_line  # user errors: one line, no traceback (TF_TRANSFORMS_TRACEBACK=1 shows it)
 def main(argv):
   del argv
-  from tf_transforms import run as runs, training  # after flag parsing: TF starts up here
-  from tf_transforms.errors import RunError
-  try:
-    run = runs.make_run_config(
-        dataset=FLAGS.dataset, dataset_config=FLAGS.dataset_config, preset=FLAGS.preset,
-        model=FLAGS.model, steps=FLAGS.steps, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
-        learning_rate=FLAGS.learning_rate, context_ms=FLAGS.context_ms,
-        output_head=FLAGS.output_head, autoencoder=FLAGS.autoencoder,
-        init_from=FLAGS.init_from, seed=FLAGS.seed, strategy=FLAGS.strategy,
-        soundfont=FLAGS.soundfont, checkpoint_every=FLAGS.checkpoint_every)
-    model_dir = FLAGS.model_dir or os.path.join("runs", f"{FLAGS.dataset}_{FLAGS.model}")
-    training.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
-                   deterministic=FLAGS.deterministic)
-  except RunError as error:  # a user error: one line, no traceback
-    raise app.UsageError(str(error)) from None
+  from tf_transforms import run as runs, training
+  run = runs.make_run_config(
+      dataset=FLAGS.dataset, dataset_config=FLAGS.dataset_config, preset=FLAGS.preset,
+      model=FLAGS.model, steps=FLAGS.steps, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
+      learning_rate=FLAGS.learning_rate, context_ms=FLAGS.context_ms,
+      output_head=FLAGS.output_head, autoencoder=FLAGS.autoencoder,
+      init_from=FLAGS.init_from, seed=FLAGS.seed, strategy=FLAGS.strategy,
+      soundfont=FLAGS.soundfont, checkpoint_every=FLAGS.checkpoint_every)
+  model_dir = FLAGS.model_dir or os.path.join("runs", f"{FLAGS.dataset}_{FLAGS.model}")
+  training.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
+                 deterministic=FLAGS.deterministic)
 
 
 if __name__ == "__main__":

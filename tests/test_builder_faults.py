@@ -9,6 +9,7 @@ import tensorflow_datasets as tfds
 from tfds_builders.nsynth import nsynth
 from tfds_builders.timit import timit
 from tfds_builders.audioset_speech import audioset_speech
+from tf_transforms.errors import DatasetError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NSYNTH_DUMMY = os.path.join(ROOT, "tfds_builders", "nsynth", "dummy_data")
@@ -40,7 +41,7 @@ def test_wrong_manual_dir_names_the_expected_files(tmp_path, builder_class, expe
   manual = tmp_path / "manual"
   manual.mkdir()
   (manual / "something_else.txt").write_text("not the dataset")
-  with pytest.raises(FileNotFoundError, match=expected) as error:
+  with pytest.raises(DatasetError, match=expected) as error:
     prepare(builder_class, manual, tmp_path / "data")
   assert str(manual) in str(error.value)
   assert no_dataset_left(tmp_path / "data")
@@ -60,7 +61,7 @@ def test_nsynth_with_one_split_missing_says_which(tmp_path):
   manual = tmp_path / "manual"
   shutil.copytree(NSYNTH_DUMMY, manual)
   shutil.rmtree(manual / "nsynth-valid")
-  with pytest.raises(FileNotFoundError, match="NSynth valid") as error:
+  with pytest.raises(DatasetError, match="NSynth valid") as error:
     prepare(nsynth.NsynthJsonWav, manual, tmp_path / "data")
   assert "NSynth train" not in str(error.value)
 
@@ -69,7 +70,7 @@ def test_too_many_bad_files_fail_the_build_and_leave_no_dataset(tmp_path):
   manual = tmp_path / "manual"
   shutil.copytree(NSYNTH_DUMMY, manual)
   (manual / "nsynth-train" / "audio" / "guitar_acoustic_000-060-100.wav").write_text("junk")
-  with pytest.raises(RuntimeError, match=r"(?s)1 of 3 audio files are bad.*guitar_acoustic_000-060-100.wav: "
+  with pytest.raises(DatasetError, match=r"(?s)1 of 3 audio files are bad.*guitar_acoustic_000-060-100.wav: "
                      r"cannot decode audio \(Format not recognised"):
     prepare(nsynth.NsynthJsonWav, manual, tmp_path / "data")
   assert no_dataset_left(tmp_path / "data")

@@ -1,10 +1,14 @@
 """The pairing pipeline on the small configs of gm_notes (notes) and tts_words (words)."""
 
+import glob
+import os
+
 import numpy as np
 import pytest
 
 from tf_transforms import audio, data
 from tf_transforms.configs import AudioConfig
+from tf_transforms.errors import RunError
 from tf_transforms.run import StyleVocabulary
 
 PAPER = AudioConfig()  # the paper's front-end
@@ -151,7 +155,7 @@ def test_custom_soundfont_gets_its_own_config(tmp_path):
   assert builder.builder_config.name.startswith("small_sf2_")
   assert builder.builder_config.soundfont_path == copy
   assert builder.builder_config.programs == (0, 24, 40, 73)
-  with pytest.raises(FileNotFoundError, match="nope.sf2"):
+  with pytest.raises(RunError, match="nope.sf2: no such SoundFont"):
     data.make_builder("gm_notes", str(tmp_path), soundfont=str(tmp_path / "nope.sf2"))
   with pytest.raises(ValueError, match="gm_notes only"):
     data.make_builder("timit", str(tmp_path), soundfont=copy)
@@ -164,3 +168,41 @@ def test_start_batch_continues_the_stream_exactly(notes):
     return np.concatenate([b["source_row"].numpy() for b in dataset.take(batches)])
 
   np.testing.assert_array_equal(rows(5, 4), rows(0, 9)[5 * 8:])  # crosses a pass boundary
+
+
+def test_a_damaged_prepared_dataset_is_named_with_how_to_rebuild(tmp_path):
+  data_dir = str(tmp_path / "tfds")
+  data.load_index("gm_notes", data_dir=data_dir, config="small")
+  (shard,) = glob.glob(os.path.join(data_dir, "gm_notes", "small", "*", "*.array_record-*"))
+  blob = bytearray(open(shard, "rb").read())
+  blob[200:4000] = bytes(b ^ 0xFF for b in blob[200:4000])
+  open(shard, "wb").write(bytes(blob))
+  version_dir = os.path.dirname(shard)
+  with pytest.raises(RunError, match=f"{version_dir}: the prepared gm_notes dataset is damaged "
+                     r".*Corrupted Riegeli.*rm -rf"):
+    data.load_index("gm_notes", data_dir=data_dir, config="small")
+
+
+@pytest.mark.parametrize("content, message", [(None, "no such SoundFont file"),
+                                              (b"not a soundfont", "not a SoundFont 2 file")])
+def test_a_bad_soundfont_is_refused_and_leaves_nothing(tmp_path, content, message):
+  soundfont = tmp_path / "bad.sf2"
+  if content is not None:
+    soundfont.write_bytes(content)
+  data_dir = tmp_path / "tfds"
+  with pytest.raises(RunError, match=f"--soundfont={soundfont}: {message}"):
+    data.load_index("gm_notes", data_dir=str(data_dir), config="small", soundfont=str(soundfont))
+  assert not (data_dir / "gm_notes").exists() or not any(
+      p.is_file() and p.name != "metadata.json" for p in (data_dir / "gm_notes").rglob("*"))
+
+
+def test_a_failed_build_leaves_no_empty_dataset_folder(tmp_path, monkeypatch):
+  """A SoundFont with a valid header that the synthesiser still cannot load
+  fails inside the TFDS build: nothing that could pass for a dataset is left."""
+  from tfds_builders.gm_notes import gm_notes
+  monkeypatch.setattr(gm_notes.GmNotes, "_generate_examples",
+                      lambda self, *a, **k: (_ for _ in ()).throw(RuntimeError("synth failed")))
+  data_dir = tmp_path / "tfds"
+  with pytest.raises(RuntimeError, match="synth failed"):
+    data.load_index("gm_notes", data_dir=str(data_dir), config="small")
+  assert not (data_dir / "gm_notes" / "small").exists()

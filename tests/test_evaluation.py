@@ -11,7 +11,7 @@ import pytest
 
 from tests import signals
 from tf_transforms import data, judges, metrics, pitch, report, tables
-from tf_transforms.run import load_run
+from tf_transforms.run import Run, RunConfig, StyleVocabulary, load_run
 from tf_transforms.configs import AudioConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -193,3 +193,48 @@ def test_evaluate_command_on_words(tmp_path):
   assert math.isfinite(results["runs"]["run"]["summary"]["duration_ratio"]["mean"])
   assert os.path.getsize(os.path.join(output_dir, "figure2_run.png")) > 0
   assert not os.path.exists(os.path.join(output_dir, "pitch.md"))
+
+
+def _fake_run(model_dir):
+  return Run(model_dir, None, RunConfig(), StyleVocabulary(("a", "b")))
+
+
+def test_run_labels_stay_inside_the_output_dir(tmp_path, monkeypatch):
+  (tmp_path / "sub").mkdir()
+  monkeypatch.chdir(tmp_path / "sub")
+  run = _fake_run("..")
+  assert run.label == tmp_path.name              # the directory ".." means
+  for name in report.output_names([run]):
+    assert not os.path.isabs(name) and ".." not in name.split(os.sep)
+  with pytest.raises(ValueError, match="plain name"):
+    report.check_runs([_fake_run(str(tmp_path / ".hidden"))])
+
+
+def test_outputs_are_refused_before_any_work(tmp_path):
+  runs = [_fake_run(str(tmp_path / "run"))]
+  (tmp_path / "file").write_text("x")
+  with pytest.raises(ValueError, match="exists and is not a directory"):
+    report.check_outputs(runs, str(tmp_path / "file"))
+  with pytest.raises(ValueError, match="--sweep supports context_ms only"):
+    report.check_outputs(runs, str(tmp_path / "out"), sweep="layers")
+  (tmp_path / "out").mkdir()
+  (tmp_path / "out" / "table2.md").write_text("old")
+  with pytest.raises(FileExistsError, match="table2.md: already exists; pass --overwrite"):
+    report.check_outputs(runs, str(tmp_path / "out"))
+
+
+def test_a_failed_evaluation_leaves_the_previous_results(tmp_path, monkeypatch):
+  out = tmp_path / "out"
+  out.mkdir()
+  (out / "table2.md").write_text("previous")
+
+  def fails_half_way(runs, index, staging, *args):
+    (open(os.path.join(staging, "table2.md"), "w")).write("partial")
+    raise RuntimeError("judge crashed")
+
+  monkeypatch.setattr(report, "_evaluate_into", fails_half_way)
+  fake_index = type("Index", (), {"vocabulary": StyleVocabulary(("a", "b"))})()
+  with pytest.raises(RuntimeError, match="judge crashed"):
+    report.evaluate_runs([_fake_run(str(tmp_path / "run"))], fake_index, str(out),
+                         overwrite=True)
+  assert os.listdir(out) == ["table2.md"] and (out / "table2.md").read_text() == "previous"

@@ -149,6 +149,9 @@ def test_tf_hub_load_and_keras_layer_in_a_fresh_process(exported, tmp_path):
     (lambda x: {**x, "waveform": np.zeros((1, 16000 * 11), np.float32),
                 "source_style": np.array([0], np.int32),
                 "target_style": np.array([1], np.int32)}, "longer than"),
+    (lambda x: {"waveform": np.zeros((0, 8000), np.float32),
+                "source_style": np.zeros([0], np.int32),
+                "target_style": np.zeros([0], np.int32)}, "waveform batch is empty"),
 ])
 def test_bad_requests_fail_with_a_clear_error(exported, change, message):
   loaded = tf.saved_model.load(exported[1])
@@ -157,6 +160,71 @@ def test_bad_requests_fail_with_a_clear_error(exported, change, message):
     loaded.signatures["serving_default"](
         waveform=tf.constant(x["waveform"], tf.float32),
         source_style=tf.constant(x["source_style"]), target_style=tf.constant(x["target_style"]))
+
+
+def log_mel_request(batch=2, frames=41):
+  log_mel = np.random.default_rng(0).uniform(-1, 0, (batch, frames, 80)).astype(np.float32)
+  return {"log_mel": log_mel, "lengths": np.full([batch], frames, np.int32),
+          "source_style": np.arange(batch, dtype=np.int32) % 4,
+          "target_style": (np.arange(batch, dtype=np.int32) + 1) % 4}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda x: {**x, "log_mel": x["log_mel"][0]}, "log_mel must have rank 3"),
+    (lambda x: {**x, "log_mel": x["log_mel"][:, :, :40]}, "log_mel must have 80 mel bands"),
+    (lambda x: {**x, "lengths": np.array([-5, 41], np.int32)}, "lengths must be >= 1"),
+    (lambda x: {**x, "lengths": np.array([100000, 41], np.int32)},
+     "lengths must not exceed the frames given"),
+    (lambda x: {**x, "lengths": np.array([41], np.int32)}, "lengths needs one value per example"),
+    (lambda x: {**log_mel_request(batch=1, frames=802), "source_style": np.array([0], np.int32),
+                "target_style": np.array([1], np.int32)},
+     "log_mel longer than this export's maximum of 801 frames"),
+    (lambda x: {**x, "log_mel": np.zeros((0, 41, 80), np.float32), "lengths": np.zeros([0], np.int32),
+                "source_style": np.zeros([0], np.int32), "target_style": np.zeros([0], np.int32)},
+     "log_mel batch is empty"),
+    (lambda x: {**x, "target_style": np.array([0, 9], np.int32)}, "target_style id out of range"),
+])
+def test_bad_log_mel_requests_fail_naming_the_input(exported, change, message):
+  signature = tf.saved_model.load(exported[1]).signatures["transform_log_mel"]
+  x = change(log_mel_request())
+  with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match=message):
+    signature(log_mel=tf.constant(x["log_mel"]), lengths=tf.constant(x["lengths"]),
+              source_style=tf.constant(x["source_style"]),
+              target_style=tf.constant(x["target_style"]))
+
+
+def test_transform_checks_everything_before_inference(exported, tmp_path):
+  """In-process (the command itself is run by the next test): each refusal is a
+  TransformError / AudioError naming the flag, raised before the model loads --
+  a bogus --model proves it for the checks that come first."""
+  from tf_transforms import io, transform
+  from tf_transforms.errors import AudioError, TransformError
+  _, path = exported
+  names = tf.saved_model.load(path).signatures["styles"]()["names"].numpy()
+  good = str(tmp_path / "in.wav")
+  io.write_audio(good, signals.harmonic_tone(seconds=0.5))
+  styles = (names[0].decode(), names[1].decode())
+  with pytest.raises(TransformError, match="does not exist"):
+    transform.transform_file("no_model", good, str(tmp_path / "missing" / "o.wav"), *styles)
+  with pytest.raises(TransformError, match="is a directory"):
+    transform.transform_file("no_model", good, str(tmp_path), *styles)
+  short = str(tmp_path / "short.wav")
+  io.write_audio(short, np.zeros(1, np.float32))
+  with pytest.raises(TransformError, match="0.1 ms of audio; at least 50 ms"):
+    transform.transform_file("no_model", short, str(tmp_path / "o.wav"), *styles)
+  with pytest.raises(AudioError, match="truncated WAV"):
+    data = open(good, "rb").read()
+    open(tmp_path / "cut.wav", "wb").write(data[:-100])
+    transform.transform_file("no_model", str(tmp_path / "cut.wav"), str(tmp_path / "o.wav"),
+                             *styles)
+  with pytest.raises(TransformError, match="not a SavedModel version directory"):
+    transform.transform_file(str(tmp_path), good, str(tmp_path / "o.wav"), *styles)
+  long = str(tmp_path / "long.wav")
+  io.write_audio(long, np.zeros(16000 * 11, np.float32))
+  with pytest.raises(TransformError, match=r"longer than this export's maximum of 10 s .*"
+                     r"11.0 s.*--max_seconds"):
+    transform.transform_file(path, long, str(tmp_path / "o.wav"), *styles)
+  assert not os.path.exists(tmp_path / "o.wav")
 
 
 def test_log_mel_signature_and_saved_model_cli(exported):
@@ -274,3 +342,35 @@ def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path, var
       heard = audio.log_mel_spectrogram(result["waveform"][0]).numpy()
       return metrics.log_mel_cepstral_distance(predicted, heard[:len(predicted)])
     assert vocoding_error(lite) < vocoding_error(want) + 0.5
+  if variant == "float32":
+    check_lite_wrapper(path, model_dir, serve)
+
+
+def check_lite_wrapper(path, model_dir, serve):
+  """lite.LiteTransform refuses what the file would silently get wrong, and
+  otherwise returns what the file returns."""
+  from tf_transforms.errors import LiteError
+  from tf_transforms.lite import LiteTransform
+  lite = LiteTransform(path, os.path.join(model_dir, "styles.json"))
+  wave = signals.harmonic_tone(seconds=0.5)
+  names = lite.styles
+  direct = serve(waveform=wave[np.newaxis], source_style=np.array([0], np.int32),
+                 target_style=np.array([1], np.int32))
+  np.testing.assert_allclose(lite.transform(wave, names[0], names[1]),
+                             direct["waveform"][0, :int(direct["lengths"][0])], atol=1e-6)
+  bad = wave.copy()
+  bad[10] = np.nan
+  for arguments, message in [
+      ((bad, 0, 1), "1 NaN or Inf samples"),
+      ((wave, 0, len(names)), "target_style id 4 out of range"),
+      ((wave, "tuba", 1), "source_style='tuba' is not a style"),
+      ((wave[:100], 0, 1), "100 samples; at least 800"),
+      ((np.zeros(16000 * 11, np.float32), 0, 1), "the limit is 10 s"),
+      ((np.stack([wave, wave]), 0, 1), "one mono clip"),
+  ]:
+    with pytest.raises(LiteError, match=message):
+      lite.transform(*arguments)
+  with pytest.raises(LiteError, match="must have shape \\[frames, 80\\]"):
+    lite.transform_log_mel(np.zeros((10, 40), np.float32), 0, 1)
+  frames, length = lite.transform_log_mel(np.full((12, 80), -0.5, np.float32), 0, 1)
+  assert frames.shape == (12, 80) and length == 12

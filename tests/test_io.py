@@ -187,3 +187,33 @@ def test_decode_audio_from_bytes_matches_reading_the_file(tmp_path):
     io.decode_audio(b"", "synth output")
   with pytest.raises(AudioError, match="synth output: cannot decode"):
     io.decode_audio(b"not audio at all", "synth output")
+
+
+def test_a_truncated_wav_is_refused_with_the_missing_byte_count(tmp_path):
+  path = tmp_path / "whole.wav"
+  io.write_audio(path, np.zeros(1000, np.float32))
+  data = path.read_bytes()
+  cut = tmp_path / "cut.wav"
+  cut.write_bytes(data[:len(data) - 500])
+  with pytest.raises(AudioError, match=r"cut.wav: truncated WAV file: .* 500 more bytes"):
+    io.read_audio(cut)
+
+
+def test_streamed_wavs_with_an_unknown_length_are_read():
+  """espeak-ng --stdout writes 0x7FFFF000 as the data size: not a truncation."""
+  header = (b"RIFF" + (0x7FFFF024).to_bytes(4, "little") + b"WAVEfmt " +
+            (16).to_bytes(4, "little") + (1).to_bytes(2, "little") + (1).to_bytes(2, "little") +
+            (16000).to_bytes(4, "little") + (32000).to_bytes(4, "little") +
+            (2).to_bytes(2, "little") + (16).to_bytes(2, "little") + b"data" +
+            (0x7FFFF000).to_bytes(4, "little"))
+  samples = (np.arange(200, dtype=np.int16) * 100).tobytes()
+  waveform = io.decode_audio(header + samples, "stream")
+  np.testing.assert_allclose(waveform * 32768, np.arange(200) * 100, atol=0.5)
+
+
+@pytest.mark.parametrize("rate", [1, 100, 1_000_000])
+def test_an_implausible_sample_rate_is_refused(tmp_path, rate):
+  path = str(tmp_path / "rate.wav")
+  soundfile.write(path, np.zeros(100, np.float32), rate)
+  with pytest.raises(AudioError, match=f"implausible sample rate {rate} Hz"):
+    io.read_audio(path)

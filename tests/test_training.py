@@ -14,7 +14,7 @@ import pytest
 
 from tf_transforms import run as runs, training
 from tf_transforms.configs import AudioConfig, ModelConfig
-from tf_transforms.errors import RunError
+from tf_transforms.errors import DivergedError, RunError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -120,7 +120,7 @@ def test_nan_guard_raises_instead_of_letting_a_checkpoint_be_saved():
   model.build((None, 1))
   guard.set_model(model)
   guard.on_train_batch_end(0, {"loss": 0.5})
-  with pytest.raises(FloatingPointError, match="loss became nan at step 0"):
+  with pytest.raises(DivergedError, match="loss became nan at step 0"):
     guard.on_train_batch_end(1, {"loss": float("nan")})
 
 

@@ -25,9 +25,11 @@ The style vocabulary (``run.StyleVocabulary``, id <-> sorted names) is saved
 in the run so that trained models and exports can take names.
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib
+import os
 
 import numpy as np
 import tensorflow as tf
@@ -36,6 +38,7 @@ import tensorflow_datasets as tfds
 from tf_transforms import audio
 from tf_transforms.configs import AudioConfig
 from tf_transforms.datasets import DATASETS
+from tf_transforms.errors import DatasetError, RunError
 from tf_transforms.run import StyleVocabulary
 
 
@@ -130,11 +133,14 @@ def make_builder(name, data_dir=None, config=None, soundfont=None):
   config = config or spec.config
   if soundfont is not None:
     if name != "gm_notes":
-      raise ValueError(f"--soundfont applies to gm_notes only, not {name!r}")
-    if not tf.io.gfile.exists(soundfont):
-      raise FileNotFoundError(f"{soundfont}: no such SoundFont file")
+      raise RunError(f"--soundfont applies to gm_notes only, not {name!r}")
+    if not tf.io.gfile.exists(soundfont) or tf.io.gfile.isdir(soundfont):
+      raise RunError(f"--soundfont={soundfont}: no such SoundFont file")
     with tf.io.gfile.GFile(soundfont, "rb") as handle:
-      digest = hashlib.sha1(handle.read()).hexdigest()[:10]
+      content = handle.read()
+    if content[:4] != b"RIFF" or content[8:12] != b"sfbk":  # SoundFont 2's RIFF form type
+      raise RunError(f"--soundfont={soundfont}: not a SoundFont 2 file (no RIFF 'sfbk' header)")
+    digest = hashlib.sha1(content).hexdigest()[:10]
     base = next(c for c in builder_class.BUILDER_CONFIGS if c.name == config)
     config = dataclasses.replace(base, name=f"{base.name}_sf2_{digest}",
                                  description=f"{base.description} Rendered from {soundfont}.",
@@ -144,18 +150,56 @@ def make_builder(name, data_dir=None, config=None, soundfont=None):
 
 def load_index(name, data_dir=None, manual_dir=None, config=None, prepare=True,
                soundfont=None) -> Index:
-  """Prepares (if needed) dataset ``name`` and indexes content and style."""
+  """Prepares (if needed) dataset ``name`` and indexes content and style.
+
+  A build that fails leaves no folder behind that could pass for (or block) a
+  dataset. A prepared dataset whose files are damaged or partly missing is
+  reported with its directory and how to rebuild it.
+
+  Raises:
+    RunError: a damaged prepared dataset, or a bad --soundfont.
+  """
   builder = make_builder(name, data_dir, config, soundfont)
   if prepare:
     download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
-    try:
-      builder.download_and_prepare(download_config=download_config)
-    except FileExistsError:
-      # Another process sharing data_dir (e.g. another training worker)
-      # finished preparing the same dataset first: use its complete copy.
-      builder = make_builder(name, data_dir, config, soundfont)
-      builder.download_and_prepare(download_config=download_config)
-  spec = DATASETS[name]
+    with _no_empty_folder_on_failure(builder.data_dir):
+      try:
+        builder.download_and_prepare(download_config=download_config)
+      except FileExistsError:
+        # Another process sharing data_dir (e.g. another training worker)
+        # finished preparing the same dataset first: use its complete copy.
+        builder = make_builder(name, data_dir, config, soundfont)
+        builder.download_and_prepare(download_config=download_config)
+      except AssertionError as error:  # TFDS' own check of the manual directory
+        if "anual dir" not in str(error):
+          raise
+        raise DatasetError(f"--manual_dir: {' '.join(str(error).split())}") from None
+  try:
+    return _index(builder, DATASETS[name])
+  except (RuntimeError, OSError) as error:  # e.g. "Corrupted Riegeli/records file"
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    raise RunError(f"{builder.data_dir}: the prepared {name} dataset is damaged or incomplete "
+                   f"({reason[:200]}). Delete that directory (rm -rf {builder.data_dir}) and "
+                   "rerun the same command to rebuild it") from None
+
+
+@contextlib.contextmanager
+def _no_empty_folder_on_failure(version_dir):
+  """Removes the folders a failed build created and left empty (TFDS removes
+  its own incomplete directory but not the config / version folders above it)."""
+  try:
+    yield
+  except BaseException:
+    folder = version_dir
+    for _ in range(2):  # <name>/<config>/<version>, up to the config folder
+      if os.path.isdir(folder) and not os.listdir(folder):
+        os.rmdir(folder)
+      folder = os.path.dirname(folder)
+    raise
+
+
+def _index(builder, spec) -> Index:
+  """Reads every example's content and style (not its audio) into an Index."""
   sources, location, content, styles = [], [], [], []
   skip_audio = {"audio": tfds.decode.SkipDecoding()}
   for number, split in enumerate(spec.splits):

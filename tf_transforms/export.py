@@ -13,9 +13,12 @@ Python code:
   styles             -> names string [num_styles]: id i is names[i] (also in
                      assets.extra/styles.json).
 
-Bad requests fail with InvalidArgumentError naming the problem: wrong rank,
-empty or too long a waveform, NaN/Inf samples, a style id out of range, or
-style/batch sizes that disagree.
+Bad requests fail with InvalidArgumentError naming the input and the problem:
+wrong rank, an empty batch, empty or too long a waveform or log_mel (the
+frame cap follows ``max_seconds``), a wrong mel count, NaN/Inf values,
+lengths outside 1..frames, a style id out of range, or style / lengths /
+batch sizes that disagree. The TFLite file has no error ops: ``lite.py``
+checks the same before invoking it.
 """
 
 import dataclasses
@@ -48,21 +51,21 @@ class TransformModule:
     self._style_names = list(style_names)
     self._fixed_length = fixed_length
     self._max_samples = int(max_seconds * audio_config.sample_rate)
+    self._max_frames = int(audio_config.num_frames(self._max_samples))
     self._max_seconds = max_seconds
 
   def endpoints(self):
     """{signature name: (function, input signature)}."""
-    mels = self._audio_config.num_mel_bins
     return {
         # Any rank is accepted so that a wrong rank reaches the explicit check
-        # in _transform (a [None, None] placeholder makes TF assume rank 2 and
+        # in _transform / _transform_log_mel (a [None, None] placeholder makes TF assume rank 2 and
         # fail later with an unhelpful slicing error).
         "serving_default": (self._transform, [
             tf.TensorSpec(None, tf.float32, name="waveform"),
             tf.TensorSpec([None], tf.int32, name="source_style"),
             tf.TensorSpec([None], tf.int32, name="target_style")]),
         "transform_log_mel": (self._transform_log_mel, [
-            tf.TensorSpec([None, None, mels], tf.float32, name="log_mel"),
+            tf.TensorSpec(None, tf.float32, name="log_mel"),
             tf.TensorSpec([None], tf.int32, name="lengths"),
             tf.TensorSpec([None], tf.int32, name="source_style"),
             tf.TensorSpec([None], tf.int32, name="target_style")]),
@@ -119,6 +122,8 @@ class TransformModule:
       waveform = tf.reshape(waveform, tf.stack([tf.shape(waveform)[0], -1]))
     waveform = tf.ensure_shape(waveform, [None, None])  # [batch, samples]
     checks = [
+        tf.debugging.assert_positive(tf.shape(waveform)[0], message=(
+            "waveform batch is empty: give at least one example")),
         tf.debugging.assert_positive(tf.shape(waveform)[1], message="waveform is empty"),
         tf.debugging.assert_less_equal(tf.shape(waveform)[1], self._max_samples, message=(
             f"waveform longer than this export's maximum of {self._max_seconds:g} s")),
@@ -129,9 +134,32 @@ class TransformModule:
     return self.audio_transform(waveform, source_style, target_style)
 
   def _transform_log_mel(self, log_mel, lengths, source_style, target_style):
-    checks = [tf.debugging.assert_all_finite(log_mel, "log_mel contains NaN or Inf"),
-              tf.debugging.assert_positive(tf.shape(log_mel)[1], message="log_mel is empty")]
-    checks += self._check_styles(tf.shape(log_mel)[0], source_style, target_style)
+    mels = self._audio_config.num_mel_bins
+    rank_check = tf.debugging.assert_equal(tf.rank(log_mel), 3, message=(
+        f"log_mel must have rank 3: float32 [batch, frames, {mels}] normalised log-mel"))
+    with tf.control_dependencies([rank_check]):
+      log_mel = tf.reshape(log_mel, tf.shape(log_mel)[:3])
+    mel_check = tf.debugging.assert_equal(tf.shape(log_mel)[2], mels, message=(
+        f"log_mel must have {mels} mel bands per frame"))
+    with tf.control_dependencies([mel_check]):
+      log_mel = tf.ensure_shape(tf.reshape(log_mel, tf.stack(
+          [tf.shape(log_mel)[0], tf.shape(log_mel)[1], mels])), [None, None, mels])
+    batch, frames = tf.shape(log_mel)[0], tf.shape(log_mel)[1]
+    checks = [
+        tf.debugging.assert_positive(batch, message=(
+            "log_mel batch is empty: give at least one example")),
+        tf.debugging.assert_positive(frames, message="log_mel is empty"),
+        tf.debugging.assert_less_equal(frames, self._max_frames, message=(
+            f"log_mel longer than this export's maximum of {self._max_frames} frames "
+            f"({self._max_seconds:g} s)")),
+        tf.debugging.assert_all_finite(log_mel, "log_mel contains NaN or Inf"),
+        tf.debugging.assert_equal(tf.shape(lengths)[0], batch, message=(
+            "lengths needs one value per example of the batch")),
+        tf.debugging.assert_positive(lengths, message="lengths must be >= 1"),
+        tf.debugging.assert_less_equal(lengths, frames, message=(
+            "lengths must not exceed the frames given in log_mel")),
+    ]
+    checks += self._check_styles(batch, source_style, target_style)
     with tf.control_dependencies(checks):
       log_mel = tf.identity(log_mel)
     outputs = self._generate(log_mel, lengths, source_style, target_style)

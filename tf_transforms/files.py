@@ -49,3 +49,30 @@ def write_text(path: str, text: str, *, overwrite: bool = True) -> None:
   with atomic_output(path, overwrite=overwrite) as temporary:
     with tf.io.gfile.GFile(temporary, "w") as handle:
       handle.write(text)
+
+
+@contextlib.contextmanager
+def staged_directory(directory: str):
+  """Yields a staging directory beside ``directory``'s contents; when the
+  block succeeds, moves every file written there into ``directory`` (same
+  relative paths, replacing older files), and when it fails, removes it --
+  so ``directory`` holds the previous set of files or the new set, never a
+  mix left by a failed run. (Each file lands by rename; the set is replaced
+  in the time the renames take, not in one step.)"""
+  tf.io.gfile.makedirs(directory)
+  staging = os.path.join(directory, f".tmp-{os.getpid()}-staging")
+  if tf.io.gfile.exists(staging):
+    tf.io.gfile.rmtree(staging)
+  tf.io.gfile.makedirs(staging)
+  try:
+    yield staging
+    for folder, _, names in tf.io.gfile.walk(staging):
+      relative = os.path.relpath(folder, staging)
+      target_folder = os.path.normpath(os.path.join(directory, relative))
+      tf.io.gfile.makedirs(target_folder)
+      for name in names:
+        tf.io.gfile.rename(os.path.join(folder, name), os.path.join(target_folder, name),
+                           overwrite=True)
+  finally:
+    if tf.io.gfile.exists(staging):
+      shutil.rmtree(staging, ignore_errors=True)

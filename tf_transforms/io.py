@@ -48,7 +48,7 @@ def read_audio(path, sample_rate: int | None = DEFAULT_SAMPLE_RATE) -> np.ndarra
   if tf.io.gfile.stat(path).length == 0:
     raise AudioError(f"{path}: file is empty (0 bytes)")
   with tf.io.gfile.GFile(path, "rb") as handle:
-    return _decode(handle, path, sample_rate)
+    return _decode(handle.read(), path, sample_rate)
 
 
 def decode_audio(data: bytes, name: str, sample_rate: int | None = DEFAULT_SAMPLE_RATE):
@@ -61,17 +61,48 @@ def decode_audio(data: bytes, name: str, sample_rate: int | None = DEFAULT_SAMPL
   """
   if not data:
     raise AudioError(f"{name}: empty (0 bytes)")
-  return _decode(_io.BytesIO(data), name, sample_rate)
+  return _decode(data, name, sample_rate)
 
 
-def _decode(handle, name, sample_rate):
+# Rates outside this range are a broken header, not audio (8 kHz telephony to
+# 384 kHz studio recordings).
+PLAUSIBLE_SAMPLE_RATES = (4000, 384000)
+
+
+def _missing_wav_bytes(data: bytes) -> int:
+  """Bytes a RIFF/WAVE file's data chunk claims beyond the end of the file
+  (0 if complete, not a WAV, or written by a streaming writer that left the
+  size unset). libsndfile silently reads what is there; a cut-off download or
+  copy should be refused instead."""
+  if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    return 0
+  offset = 12
+  while offset + 8 <= len(data):
+    chunk, size = data[offset:offset + 4], int.from_bytes(data[offset + 4:offset + 8], "little")
+    if chunk == b"data":
+      if size == 0 or size >= 0x7FFF0000:  # streaming writers' "unknown" (espeak-ng: 0x7FFFF000)
+        return 0
+      return max(0, size - (len(data) - offset - 8))
+    offset += 8 + size + (size & 1)
+  return 0
+
+
+def _decode(encoded: bytes, name, sample_rate):
+  missing = _missing_wav_bytes(encoded)
+  if missing:
+    raise AudioError(f"{name}: truncated WAV file: its header announces {missing} more bytes "
+                     "of audio than the file holds (an interrupted download or copy?)")
   try:
-    data, file_rate = soundfile.read(handle, dtype="float32", always_2d=True)
+    data, file_rate = soundfile.read(_io.BytesIO(encoded), dtype="float32", always_2d=True)
   except (soundfile.LibsndfileError, RuntimeError, TypeError) as error:
     reason = getattr(error, "error_string", None) or str(error)  # not "<GFile object ...>"
     raise AudioError(f"{name}: cannot decode audio ({reason})") from error
   if data.shape[0] == 0:
     raise AudioError(f"{name}: file holds zero audio samples")
+  low, high = PLAUSIBLE_SAMPLE_RATES
+  if not low <= file_rate <= high:
+    raise AudioError(f"{name}: implausible sample rate {file_rate} Hz (expected {low}-{high} "
+                     "Hz; a damaged header?)")
   if not np.all(np.isfinite(data)):
     bad = int(np.sum(~np.isfinite(data)))
     raise AudioError(f"{name}: {bad} non-finite (NaN or Inf) samples")

@@ -16,11 +16,11 @@ from tf_transforms import data, figures, io, metrics, tables
 from tf_transforms.evaluation import evaluate_run
 from tf_transforms.judges import Judges
 from tf_transforms.errors import RunError
-from tf_transforms.files import write_text
+from tf_transforms.files import staged_directory, write_text
 from tf_transforms.run import load_run
 
 
-def write_example_audio(examples, output_dir, audio_config, overwrite=False):
+def write_example_audio(examples, output_dir, audio_config):
   """input / target / prediction WAVs per example (Figure 2's sounds)."""
   paths = []
   for number, example in enumerate(examples):
@@ -31,7 +31,7 @@ def write_example_audio(examples, output_dir, audio_config, overwrite=False):
       if peak > 1.0:
         waveform = waveform / peak
       path = os.path.join(output_dir, f"example{number}_{name}.wav")
-      io.write_audio(path, waveform, audio_config.sample_rate, overwrite=overwrite)
+      io.write_audio(path, waveform, audio_config.sample_rate)
       paths.append(path)
   return paths
 
@@ -45,6 +45,10 @@ def check_runs(runs):
   if duplicates:
     raise ValueError(f"--model_dir: several runs are named {duplicates}; results are keyed by "
                      "the directory's name, so give each run a distinct one")
+  for run in runs:
+    if not run.label or run.label.startswith("."):
+      raise ValueError(f"--model_dir={run.model_dir}: results are named after the run's "
+                       "directory; give a directory with a plain name")
   for run in runs[1:]:
     if (run.config.dataset, run.config.dataset_config, run.config.soundfont,
         run.config.audio) != (first.dataset, first.dataset_config, first.soundfont, first.audio):
@@ -73,6 +77,14 @@ def check_outputs(runs, output_dir, *, sweep=None, overwrite=False):
   if sweep not in (None, "context_ms"):
     raise ValueError(f"--sweep supports context_ms only. Received {sweep!r}")
   check_runs(runs)
+  if "://" not in output_dir:
+    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+      raise ValueError(f"--output_dir={output_dir}: exists and is not a directory")
+    existing_parent = os.path.abspath(output_dir)
+    while not os.path.exists(existing_parent):
+      existing_parent = os.path.dirname(existing_parent)
+    if not os.access(existing_parent, os.W_OK):
+      raise ValueError(f"--output_dir={output_dir}: {existing_parent} is not writable")
   existing = [n for n in output_names(runs, sweep)
               if tf.io.gfile.exists(os.path.join(output_dir, n))]
   if existing and not overwrite:
@@ -83,6 +95,11 @@ def check_outputs(runs, output_dir, *, sweep=None, overwrite=False):
 def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=None, seed=0,
                   overwrite=False, progress=print):
   """Scores ``runs`` on ``index``'s test pairs; writes tables, figures and WAVs.
+
+  Everything is written to a staging directory first and moved into
+  ``output_dir`` only when the whole evaluation succeeded
+  (``files.staged_directory``): a failed or interrupted evaluation leaves the
+  previous results as they were.
 
   Args:
     runs: ``Run``s trained on the same data (``check_runs``).
@@ -96,11 +113,15 @@ def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=
     The results dict written to results.json.
   """
   check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite)
-  first = runs[0].config
   for run in runs:
     if run.vocabulary != index.vocabulary:
       raise ValueError(f"{run.model_dir}/styles.json does not match the dataset's styles")
-  tf.io.gfile.makedirs(output_dir)
+  with staged_directory(output_dir) as staging:
+    return _evaluate_into(runs, index, staging, sweep, max_pairs, seed, progress)
+
+
+def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress):
+  first = runs[0].config
   progress("training the style classifier (and, for words, building the recogniser)...")
   judges = Judges(index, first.dataset, first.audio)
   judges_note = (f"Style classifier: {judges.classifier_accuracy:.0%} on vocoded real test "
@@ -138,7 +159,7 @@ def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=
                                   "run_config": run.config.to_json(), "pairs": records}
     run_dir = os.path.join(output_dir, run.label)
     tf.io.gfile.makedirs(run_dir)
-    write_example_audio(examples, run_dir, run.config.audio, overwrite)
+    write_example_audio(examples, run_dir, run.config.audio)
     figures.figure_2(examples, os.path.join(output_dir, f"figure2_{run.label}.png"),
                      run.config.audio)
     if judges.kind == "pitch":
@@ -153,10 +174,10 @@ def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=
   if sweep == "context_ms":
     outputs["table3.md"] = tables.table_3(sweep_rows)
   for name, text in outputs.items():
-    write_text(os.path.join(output_dir, name), text + "\n", overwrite=overwrite)
+    write_text(os.path.join(output_dir, name), text + "\n")
     progress(f"\n{name}:\n{text}")
   write_text(os.path.join(output_dir, "results.json"),
-             json.dumps(results, indent=1, default=_json_default), overwrite=overwrite)
+             json.dumps(results, indent=1, default=_json_default))
   return results
 
 

@@ -307,7 +307,9 @@ class Run:
 
   @property
   def label(self):
-    return os.path.basename(os.path.normpath(self.model_dir))
+    """The run directory's own name (of its absolute path: ``..`` is named
+    after the directory it means), which keys its results and files."""
+    return os.path.basename(os.path.abspath(self.model_dir))
 
   @property
   def spec(self):

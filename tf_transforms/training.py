@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from tf_transforms import data, models
 from tf_transforms.configs import STRATEGIES, AudioConfig
-from tf_transforms.errors import RunError
+from tf_transforms.errors import DivergedError, RunError
 from tf_transforms.files import atomic_output, write_text
 from tf_transforms.run import (RunConfig, check_model_dir, cleaned_up_on_failure,
                                model_dir_lock, worker_dir)
@@ -102,7 +102,7 @@ class NaNGuard(keras.callbacks.Callback):
     loss = (logs or {}).get("loss")
     if loss is not None and not math.isfinite(float(loss)):
       step = int(self.model.optimizer.iterations.numpy())
-      raise FloatingPointError(
+      raise DivergedError(
           f"loss became {loss} at step {step}; training stopped. The last good checkpoint "
           "is kept: lower --learning_rate and rerun, or start a new --model_dir.")
 

@@ -16,7 +16,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tf_transforms import io
-from tf_transforms.errors import AudioError
+from tf_transforms.errors import AudioError, DatasetError
 
 SAMPLE_RATE = 16000
 MAX_BAD_FRACTION = 0.01
@@ -61,7 +61,7 @@ def word_features() -> tfds.features.FeaturesDict:
 
 
 def require_manual_files(manual_dir, expected, instructions):
-  """Raises FileNotFoundError naming what is missing and where it should be.
+  """Raises DatasetError naming what is missing and where it should be.
 
   Args:
     manual_dir: the TFDS manual directory.
@@ -70,13 +70,12 @@ def require_manual_files(manual_dir, expected, instructions):
     instructions: where to get the data.
   """
   manual_dir = os.fspath(manual_dir)
-  missing = [f"  {description}: one of {', '.join(paths)}"
+  missing = [f"{description} (one of {', '.join(paths)})"
              for description, paths in expected.items()
              if not any(tf.io.gfile.exists(os.path.join(manual_dir, p)) for p in paths)]
   if missing:
-    raise FileNotFoundError(
-        f"Manual directory {manual_dir} is missing:\n" + "\n".join(missing) +
-        f"\n{instructions}")
+    raise DatasetError(f"--manual_dir={manual_dir} is missing: {'; '.join(missing)}. "
+                       + " ".join(instructions.split()))
 
 
 class BadFileGuard:
@@ -109,13 +108,13 @@ class BadFileGuard:
     self.bad.append(reason)
 
   def check(self):
-    """Raises RuntimeError if too many files were bad (call after the split)."""
+    """Raises DatasetError if too many files were bad (call after the split)."""
     if self.total and len(self.bad) > self.max_fraction * self.total:
-      shown = "\n  ".join(self.bad[:10])
-      raise RuntimeError(
+      shown = "; ".join(self.bad[:3])
+      raise DatasetError(
           f"split {self.split!r}: {len(self.bad)} of {self.total} audio files are bad "
           f"(more than {self.max_fraction:.0%}); refusing to build an incomplete dataset. "
-          f"First ones:\n  {shown}")
+          f"First ones: {shown}")
     if self.bad:
       logging.warning("split %r: skipped %d of %d bad audio files", self.split,
                       len(self.bad), self.total)

@@ -17,6 +17,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tfds_builders import common
+from tf_transforms.errors import DatasetError
 
 SPLITS = ("train", "valid", "test")
 MANUAL_DOWNLOAD_INSTRUCTIONS = """\
@@ -83,7 +84,7 @@ class NsynthJsonWav(tfds.core.GeneratorBasedBuilder):
       with tf.io.gfile.GFile(examples_path) as handle:
         notes = json.load(handle)
     except (tf.errors.OpError, json.JSONDecodeError) as error:
-      raise RuntimeError(f"{examples_path}: cannot read the NSynth index ({error})") from error
+      raise DatasetError(f"{examples_path}: cannot read the NSynth index ({error})") from error
     guard = common.BadFileGuard(split)
     for note_str in sorted(notes):
       note = notes[note_str]

@@ -18,6 +18,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tfds_builders import common
+from tf_transforms.errors import DatasetError
 
 SPLITS = ("train", "test")
 MANUAL_DOWNLOAD_INSTRUCTIONS = """\
@@ -77,15 +78,15 @@ class TimitWords(tfds.core.GeneratorBasedBuilder):
   def _split_generators(self, dl_manager):
     manual_dir = os.fspath(dl_manager.manual_dir)
     if not tf.io.gfile.isdir(manual_dir):
-      raise FileNotFoundError(f"Manual directory {manual_dir} does not exist.\n"
-                              + MANUAL_DOWNLOAD_INSTRUCTIONS)
+      raise DatasetError(f"--manual_dir={manual_dir} does not exist. "
+                         + " ".join(MANUAL_DOWNLOAD_INSTRUCTIONS.split()))
     folders = {split: find_split_dir(manual_dir, split) for split in SPLITS}
     missing = [split.upper() for split, folder in folders.items() if folder is None]
     if missing:
-      raise FileNotFoundError(
-          f"Manual directory {manual_dir} has no {' or '.join(missing)} folder "
-          "(expected e.g. TIMIT/TRAIN/DR1/FCJF0/SA1.WAV with SA1.WRD beside it).\n"
-          + MANUAL_DOWNLOAD_INSTRUCTIONS)
+      raise DatasetError(
+          f"--manual_dir={manual_dir} has no {' or '.join(missing)} folder "
+          "(expected e.g. TIMIT/TRAIN/DR1/FCJF0/SA1.WAV with SA1.WRD beside it). "
+          + " ".join(MANUAL_DOWNLOAD_INSTRUCTIONS.split()))
     return {split: self._generate_examples(folder, split) for split, folder in folders.items()}
 
   def _generate_examples(self, split_dir, split):

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from tf_transforms import io
-from tf_transforms.errors import AudioError
+from tf_transforms.errors import AudioError, DatasetError
 from tfds_builders import common
 
 # TIMIT's two dialect sentences (SA1, SA2) and frequent words.
@@ -85,7 +85,7 @@ class TtsWords(tfds.core.GeneratorBasedBuilder):
       raise ValueError(f"tts_words: unknown speakers {unknown}; known: {sorted(voices)}")
     for engine in sorted({voices[s][1] for s in self.builder_config.speakers}):
       if shutil.which(engine) is None:
-        raise FileNotFoundError(
+        raise DatasetError(
             f"tts_words needs the `{engine}` program: apt-get install espeak-ng flite "
             "(scripts/setup.sh installs both)")
     return {"train": self._generate_examples(

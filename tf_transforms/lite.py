@@ -1,0 +1,132 @@
+"""A checked wrapper around an exported TFLite file.
+
+TFLite has no error ops, so the file itself cannot refuse a bad request: a
+NaN sample comes back as silence, an out-of-range style id as garbage. This
+wrapper checks, before invoking the interpreter, what the SavedModel's
+signatures check in the graph (``export.TransformModule``): rank, a non-empty
+and not too long input, finite values, the mel count, and style names or ids
+in range. Failures raise ``LiteError`` naming the input and the problem.
+
+    lite = LiteTransform("exports/tf_transforms/1.float32.tflite",
+                         styles="exports/tf_transforms/1/assets.extra/styles.json")
+    waveform = lite.transform(wave, "keyboard_acoustic_000", "flute_acoustic_073")
+
+Only numpy and ``ai_edge_litert`` are needed (no TensorFlow, no project
+training code): what an app would ship.
+"""
+
+import json
+
+import numpy as np
+
+from tf_transforms.errors import LiteError
+
+SAMPLE_RATE = 16000
+NUM_MEL_BINS = 80
+MIN_SAMPLES = 800          # one 50 ms analysis window
+DEFAULT_MAX_SECONDS = 10.0  # the SavedModel's default limit (export.DEFAULT_MAX_SECONDS)
+
+
+def _load_styles(styles):
+  """A list of style names from a list, or from a styles.json path."""
+  if isinstance(styles, str):
+    try:
+      with open(styles) as handle:
+        return list(json.load(handle)["styles"])
+    except (OSError, ValueError, KeyError) as error:
+      raise LiteError(f"styles={styles}: cannot read a styles.json ({error})") from None
+  return list(styles)
+
+
+class LiteTransform:
+  """Validating runner for both signatures of an ``export.export_tflite`` file.
+
+  Args:
+    model_path: the .tflite file.
+    styles: style names, id i = names[i]: a list, or the path of the run's
+      ``styles.json`` (also in the SavedModel's ``assets.extra/``).
+    max_seconds: longest input accepted (the SavedModel's default, 10 s).
+    num_threads: interpreter threads.
+  """
+
+  def __init__(self, model_path, styles, max_seconds=DEFAULT_MAX_SECONDS, num_threads=2):
+    from ai_edge_litert.interpreter import Interpreter
+    if not max_seconds > 0:
+      raise LiteError(f"max_seconds must be > 0. Received {max_seconds}")
+    self.styles = _load_styles(styles)
+    if not self.styles:
+      raise LiteError("styles: the list of style names is empty")
+    self.max_samples = int(max_seconds * SAMPLE_RATE)
+    self.max_frames = 1 + self.max_samples // 200
+    try:
+      self._interpreter = Interpreter(model_path=model_path, num_threads=num_threads)
+    except (ValueError, RuntimeError) as error:
+      raise LiteError(f"{model_path}: not a loadable TFLite file ({error})") from None
+    signatures = set(self._interpreter.get_signature_list())
+    if signatures != {"serving_default", "transform_log_mel"}:
+      raise LiteError(f"{model_path}: not a tf_transforms export (signatures {sorted(signatures)})")
+
+  def style_id(self, style, name="style"):
+    """An id from a name or an int, checked against the vocabulary."""
+    if isinstance(style, str):
+      if style not in self.styles:
+        raise LiteError(f"{name}={style!r} is not a style of this model; its styles are: "
+                        f"{', '.join(self.styles)}")
+      return self.styles.index(style)
+    if isinstance(style, bool) or not isinstance(style, (int, np.integer)):
+      raise LiteError(f"{name} must be a style name or an int id. Received {style!r}")
+    if not 0 <= int(style) < len(self.styles):
+      raise LiteError(f"{name} id {style} out of range: this model knows {len(self.styles)} "
+                      f"styles, ids 0..{len(self.styles) - 1}")
+    return int(style)
+
+  def _styles(self, source_style, target_style):
+    return (np.array([self.style_id(source_style, "source_style")], np.int32),
+            np.array([self.style_id(target_style, "target_style")], np.int32))
+
+  def transform(self, waveform, source_style, target_style):
+    """Waveform float [samples] at 16 kHz -> transformed waveform [samples'].
+
+    Runs the ``serving_default`` signature (front-end, model, mel inverse,
+    Griffin-Lim, de-emphasis) and trims the output to its valid length.
+    """
+    waveform = np.asarray(waveform)
+    if waveform.ndim == 2 and waveform.shape[0] == 1:
+      waveform = waveform[0]
+    if waveform.ndim != 1:
+      raise LiteError(f"waveform must be one mono clip, shape [samples] or [1, samples]. "
+                      f"Received shape {waveform.shape}")
+    if not np.issubdtype(waveform.dtype, np.floating):
+      raise LiteError(f"waveform must be floating point in [-1, 1]. Received {waveform.dtype}")
+    if waveform.size < MIN_SAMPLES:
+      raise LiteError(f"waveform has {waveform.size} samples; at least {MIN_SAMPLES} "
+                      "(one 50 ms analysis window at 16 kHz) are needed")
+    if waveform.size > self.max_samples:
+      raise LiteError(f"waveform is {waveform.size / SAMPLE_RATE:.1f} s; the limit is "
+                      f"{self.max_samples / SAMPLE_RATE:g} s (max_seconds)")
+    if not np.all(np.isfinite(waveform)):
+      raise LiteError(f"waveform contains {int(np.sum(~np.isfinite(waveform)))} NaN or Inf "
+                      "samples")
+    source, target = self._styles(source_style, target_style)
+    runner = self._interpreter.get_signature_runner("serving_default")
+    out = runner(waveform=waveform.astype(np.float32)[np.newaxis], source_style=source,
+                 target_style=target)
+    return out["waveform"][0, :int(out["lengths"][0])]
+
+  def transform_log_mel(self, log_mel, source_style, target_style):
+    """Normalised log-mel [frames, 80] -> (log-mel [frames', 80], valid frames)."""
+    log_mel = np.asarray(log_mel)
+    if log_mel.ndim == 3 and log_mel.shape[0] == 1:
+      log_mel = log_mel[0]
+    if log_mel.ndim != 2 or log_mel.shape[1] != NUM_MEL_BINS:
+      raise LiteError(f"log_mel must have shape [frames, {NUM_MEL_BINS}] (or [1, frames, "
+                      f"{NUM_MEL_BINS}]). Received shape {log_mel.shape}")
+    if not 1 <= log_mel.shape[0] <= self.max_frames:
+      raise LiteError(f"log_mel has {log_mel.shape[0]} frames; 1..{self.max_frames} accepted")
+    if not np.all(np.isfinite(log_mel)):
+      raise LiteError("log_mel contains NaN or Inf")
+    source, target = self._styles(source_style, target_style)
+    runner = self._interpreter.get_signature_runner("transform_log_mel")
+    out = runner(log_mel=log_mel.astype(np.float32)[np.newaxis], source_style=source,
+                 target_style=target)
+    return out["log_mel"][0], int(out["lengths"][0])
