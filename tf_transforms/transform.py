@@ -92,6 +92,7 @@ def transform_file(model_path, input_path, output_path, source_style, target_sty
   except tf.errors.InvalidArgumentError as error:  # the export's own checks, e.g. too long
     found = re.search(r"assertion failed: \[([^\]]*)\]", error.message)
     reason = found.group(1) if found else error.message.strip().splitlines()[-1]
+    reason = reason.replace("\\'", "'")  # TF escapes quotes in assertion messages
     if "longer than this export's maximum" in reason:
       reason += (f" (the input is {len(waveform) / io.DEFAULT_SAMPLE_RATE:.1f} s; the model "
                  "transforms one note or word: cut the file, or re-export with a larger "
