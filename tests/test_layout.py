@@ -15,19 +15,27 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def test_flag_choices_come_from_the_registries():
   probe = """
-import json
+import json, sys
 from absl import flags
 from tf_transforms import flags as tft_flags
 tft_flags.define_train_flags()
-print(json.dumps({name: flags.FLAGS[name].parser.enum_values
-                  for name in ("dataset", "model", "preset", "output_head", "strategy")}))
+light = "keras" not in sys.modules      # parsing flags does not start TensorFlow
+choices = {name: flags.FLAGS[name].parser.enum_values
+           for name in ("dataset", "model", "preset", "strategy")}
+try:
+  flags.FLAGS(["train.py", "--output_head=bogus"])
+except flags.IllegalFlagValueError as error:
+  refusal = str(error)
+print(json.dumps({"light": light, "choices": choices, "refusal": refusal}))
 """
   out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
                        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=300)
   assert out.returncode == 0, out.stderr[-2000:]
-  assert json.loads(out.stdout.strip().splitlines()[-1]) == {
-      "dataset": list(DATASETS), "model": list(METHODS), "preset": list(PRESETS),
-      "output_head": ["auto", *HEADS], "strategy": list(STRATEGIES)}
+  result = json.loads(out.stdout.strip().splitlines()[-1])
+  assert result["light"]
+  assert result["choices"] == {"dataset": list(DATASETS), "model": list(METHODS),
+                               "preset": list(PRESETS), "strategy": list(STRATEGIES)}
+  assert f"--output_head must be auto or one of {sorted(HEADS)}" in result["refusal"]
 
 
 def test_the_export_path_loads_no_evaluation_code():

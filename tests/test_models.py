@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from tf_transforms import models
+from tf_transforms.layers.heads import make_head
 from tf_transforms.configs import METHODS, PRESETS, AudioConfig, ModelConfig, TrainingConfig
 
 DATA = pathlib.Path(__file__).parent / "data"
@@ -131,7 +132,13 @@ def test_model_config_rejects_bad_values():
   with pytest.raises(ValueError, match="has no attention"):
     ModelConfig(method="seq2seq", output_head="source_filter")
   with pytest.raises(ValueError, match="envelope_coefficients must be in"):
-    ModelConfig(envelope_coefficients=81)
+    ModelConfig(output_head="source_filter", envelope_coefficients=81)
+  # "auto" is resolved, and checked, where the config is used (configs stays
+  # light to import): in run.make_run_config before training, and when the
+  # model is built.
+  auto = dataclasses.replace(PRESETS["tiny"].model, envelope_coefficients=81)
+  with pytest.raises(ValueError, match="envelope_coefficients must be in"):
+    make_head(auto)
 
 
 def test_auto_output_head_is_source_filter_only_where_there_is_attention():

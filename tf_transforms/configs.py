@@ -244,9 +244,13 @@ class ModelConfig:
     if not 0.0 <= self.prenet_dropout < 1.0:
       raise ValueError(f"ModelConfig: prenet_dropout must be in [0, 1). "
                        f"Received {self.prenet_dropout}")
-    # The head registry owns the head names and their own checks.
-    from tf_transforms.layers import heads  # pylint: disable=import-outside-toplevel
-    heads.check_head(self)
+    # The head registry (layers/heads.py, which imports Keras) owns the head
+    # names and their checks. A named head is checked here; "auto" (every
+    # preset) is checked where the config is used: make_run_config and
+    # make_head, before any work -- so importing configs stays light.
+    if self.output_head != "auto":
+      from tf_transforms.layers import heads  # pylint: disable=import-outside-toplevel
+      heads.check_head(self)
 
   @property
   def uses_attention(self) -> bool:

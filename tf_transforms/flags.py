@@ -3,19 +3,29 @@
 Only run-level choices are flags; model and audio settings live in typed
 configs (``configs.py``) selected by ``--preset``. Every list of choices comes
 from its registry: datasets (``datasets.DATASETS``), methods, presets and
-strategies (``configs``), output heads (``layers.heads.HEADS``, which imports
-Keras).
+strategies (``configs``), output heads (``layers.heads.HEADS``). The head
+registry imports Keras, so it is consulted only when ``--output_head`` is
+given: parsing flags (and ``--help``) stays fast.
 """
 
 from absl import flags
 
 from tf_transforms.configs import METHODS, PRESETS, STRATEGIES
 from tf_transforms.datasets import DATASETS
-from tf_transforms.layers.heads import HEADS
 
 
 def _positive_or_unset(value):
   return value is None or value > 0
+
+
+def _registered_head(value):
+  if value == "auto":
+    return True
+  from tf_transforms.layers.heads import HEADS  # pylint: disable=import-outside-toplevel
+  if value not in HEADS:
+    raise flags.ValidationError(f"--output_head must be auto or one of {sorted(HEADS)}. "
+                                f"Received {value!r}")
+  return True
 
 
 def define_common_flags():
@@ -45,12 +55,13 @@ def define_train_flags():
   flags.DEFINE_float("learning_rate", None, "Initial learning rate.")
   flags.register_validator("learning_rate", _positive_or_unset,
                            message="--learning_rate must be a positive number")
-  flags.DEFINE_enum("output_head", "auto", ["auto", *HEADS],
-                    "Decoder output head (tf_transforms/layers/heads.py): direct (the paper's "
-                    "dense layer) or source_filter (the attended source's envelope plus a "
-                    "predicted smooth offset, with the fine structure of the source frame at "
-                    "the same time: keeps the source's pitch). auto: source_filter for ours / "
-                    "las, direct for seq2seq / cseq2seq. See ModelConfig.")
+  flags.DEFINE_string("output_head", "auto",
+                      "auto, or a head registered in tf_transforms/layers/heads.py: direct (the "
+                      "paper's dense layer) or source_filter (the attended source's envelope "
+                      "plus a predicted smooth offset, with the fine structure of the source "
+                      "frame at the same time: keeps the source's pitch). auto: source_filter "
+                      "for ours / las, direct for seq2seq / cseq2seq. See ModelConfig.")
+  flags.register_validator("output_head", _registered_head)
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3).")
   flags.register_validator("context_ms", _positive_or_unset,
                            message="--context_ms must be a positive number of milliseconds")

@@ -32,6 +32,7 @@ from tf_transforms.configs import (AudioConfig, ModelConfig, STRATEGIES, Trainin
 from tf_transforms.datasets import DATASETS
 from tf_transforms.errors import RunError
 from tf_transforms.files import write_text
+from tf_transforms.layers import heads
 
 LOCK_FILE = ".train.lock"
 
@@ -144,7 +145,11 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     changes["output_head"] = output_head
   if context_ms is not None:
     changes["context_frames"] = context_frames(context_ms, audio)
-  model_config = dataclasses.replace(chosen.model, **changes)
+  try:
+    model_config = dataclasses.replace(chosen.model, **changes)
+    heads.check_head(model_config)  # "auto" too (ModelConfig checks named heads only)
+  except ValueError as error:
+    raise RunError(str(error)) from None
   training = chosen.training
   if batch_size is not None:
     training = dataclasses.replace(training, batch_size=batch_size)
