@@ -15,14 +15,14 @@ PAPER = AudioConfig()  # the paper's front-end
 
 
 @pytest.fixture(scope="module")
-def notes(tmp_path_factory):
-  return data.load_index("gm_notes", data_dir=str(tmp_path_factory.mktemp("tfds")),
+def notes(tfds_dir):
+  return data.load_index("gm_notes", data_dir=tfds_dir,
                          config="small")
 
 
 @pytest.fixture(scope="module")
-def words(tmp_path_factory):
-  return data.load_index("tts_words", data_dir=str(tmp_path_factory.mktemp("tfds")),
+def words(tfds_dir):
+  return data.load_index("tts_words", data_dir=tfds_dir,
                          config="small")
 
 

@@ -104,8 +104,8 @@ def test_summary_matches_the_metric_helpers():
 
 
 @pytest.fixture(scope="module")
-def notes(tmp_path_factory):
-  return data.load_index("gm_notes", data_dir=str(tmp_path_factory.mktemp("tfds")),
+def notes(tfds_dir):
+  return data.load_index("gm_notes", data_dir=tfds_dir,
                          config="small")
 
 
@@ -120,8 +120,8 @@ def _run(*args):
                         text=True, timeout=900)
 
 
-def _train_and_evaluate(tmp_path, dataset):
-  data_dir, model_dir, output_dir = (str(tmp_path / n) for n in ("tfds", "run", "out"))
+def _train_and_evaluate(tmp_path, data_dir, dataset):
+  model_dir, output_dir = (str(tmp_path / n) for n in ("run", "out"))
   trained = _run("train.py", f"--dataset={dataset}", "--dataset_config=small", "--preset=tiny",
                  "--steps=8", "--checkpoint_every=8", f"--model_dir={model_dir}",
                  f"--data_dir={data_dir}")
@@ -160,8 +160,8 @@ def _check_common(results):
 
 
 @pytest.mark.slow
-def test_evaluate_command_on_notes(tmp_path):
-  results, table, output_dir = _train_and_evaluate(tmp_path, "gm_notes")
+def test_evaluate_command_on_notes(tmp_path, tfds_dir):
+  results, table, output_dir = _train_and_evaluate(tmp_path, tfds_dir, "gm_notes")
   _check_common(results)
   # The source is the same note on another instrument: its pitch is the target's.
   assert results["copy_baseline"]["pitch_within_50_cents"]["share"] >= 0.9
@@ -179,8 +179,8 @@ def test_evaluate_command_on_notes(tmp_path):
 
 
 @pytest.mark.slow
-def test_evaluate_command_on_words(tmp_path):
-  results, table, output_dir = _train_and_evaluate(tmp_path, "tts_words")
+def test_evaluate_command_on_words(tmp_path, tfds_dir):
+  results, table, output_dir = _train_and_evaluate(tmp_path, tfds_dir, "tts_words")
   _check_common(results)
   assert results["recognizer_vocabulary"] == ["dark", "had", "she", "water"]
   assert results["real_target"]["word_recognised"]["share"] >= 0.6

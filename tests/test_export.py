@@ -58,14 +58,20 @@ print("ok")
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def exported(tmp_path_factory, tfds_dir):
   root = tmp_path_factory.mktemp("export")
   run_config = runs.make_run_config(dataset="gm_notes", dataset_config="small",
                                         preset="tiny", steps=10, checkpoint_every=10)
   model_dir = str(root / "run")
-  training.train(run_config, model_dir, data_dir=str(root / "tfds"), verbose=0)
+  training.train(run_config, model_dir, data_dir=tfds_dir, verbose=0)
   path = export.export_saved_model(model_dir, str(root / "exports"))
   return model_dir, path
+
+
+@pytest.fixture(scope="module")
+def loaded(exported):
+  """The exported SavedModel, loaded once for the module's request tests."""
+  return tf.saved_model.load(exported[1])
 
 
 def request(batch=2, seconds=0.5):
@@ -153,8 +159,7 @@ def test_tf_hub_load_and_keras_layer_in_a_fresh_process(exported, tmp_path):
                 "source_style": np.zeros([0], np.int32),
                 "target_style": np.zeros([0], np.int32)}, "waveform batch is empty"),
 ])
-def test_bad_requests_fail_with_a_clear_error(exported, change, message):
-  loaded = tf.saved_model.load(exported[1])
+def test_bad_requests_fail_with_a_clear_error(loaded, change, message):
   x = change(request())
   with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match=message):
     loaded.signatures["serving_default"](
@@ -184,8 +189,8 @@ def log_mel_request(batch=2, frames=41):
      "log_mel batch is empty"),
     (lambda x: {**x, "target_style": np.array([0, 9], np.int32)}, "target_style id out of range"),
 ])
-def test_bad_log_mel_requests_fail_naming_the_input(exported, change, message):
-  signature = tf.saved_model.load(exported[1]).signatures["transform_log_mel"]
+def test_bad_log_mel_requests_fail_naming_the_input(loaded, change, message):
+  signature = loaded.signatures["transform_log_mel"]
   x = change(log_mel_request())
   with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match=message):
     signature(log_mel=tf.constant(x["log_mel"]), lengths=tf.constant(x["lengths"]),
@@ -193,14 +198,14 @@ def test_bad_log_mel_requests_fail_naming_the_input(exported, change, message):
               target_style=tf.constant(x["target_style"]))
 
 
-def test_transform_checks_everything_before_inference(exported, tmp_path):
+def test_transform_checks_everything_before_inference(exported, loaded, tmp_path):
   """In-process (the command itself is run by the next test): each refusal is a
   TransformError / AudioError naming the flag, raised before the model loads --
   a bogus --model proves it for the checks that come first."""
   from tf_transforms import io, transform
   from tf_transforms.errors import AudioError, TransformError
   _, path = exported
-  names = tf.saved_model.load(path).signatures["styles"]()["names"].numpy()
+  names = loaded.signatures["styles"]()["names"].numpy()
   good = str(tmp_path / "in.wav")
   io.write_audio(good, signals.harmonic_tone(seconds=0.5))
   styles = (names[0].decode(), names[1].decode())
@@ -227,9 +232,8 @@ def test_transform_checks_everything_before_inference(exported, tmp_path):
   assert not os.path.exists(tmp_path / "o.wav")
 
 
-def test_log_mel_signature_and_saved_model_cli(exported):
+def test_log_mel_signature_and_saved_model_cli(exported, loaded):
   _, path = exported
-  loaded = tf.saved_model.load(path)
   log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(request()["waveform"]))
   out = loaded.signatures["transform_log_mel"](
       log_mel=log_mel, lengths=tf.constant([41, 41]), source_style=tf.constant([0, 1]),

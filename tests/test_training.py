@@ -125,8 +125,8 @@ def test_nan_guard_raises_instead_of_letting_a_checkpoint_be_saved():
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-  return str(tmp_path_factory.mktemp("tfds"))
+def data_dir(tfds_dir):
+  return tfds_dir
 
 
 @pytest.mark.slow
