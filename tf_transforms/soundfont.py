@@ -42,7 +42,9 @@ class NoteRenderer:
       raise FileNotFoundError(f"{self.soundfont_path}: no such SoundFont file")
     self.sample_rate = sample_rate
     self._tinysoundfont = tinysoundfont
-    self._new_synth()  # fail here, not at the first note, on a bad file
+    # Loaded once (parsing a 478 MB SoundFont takes seconds); render() returns
+    # it to a fresh synth's state before every note.
+    self._synth, self._soundfont = self._new_synth()  # a bad file fails here
 
   def _new_synth(self):
     synth = self._tinysoundfont.Synth(samplerate=self.sample_rate)
@@ -50,6 +52,23 @@ class NoteRenderer:
     if soundfont < 0:
       raise ValueError(f"{self.soundfont_path}: tinysoundfont could not load it")
     return synth, soundfont
+
+  DRAIN_BLOCK = 1600  # samples; TinySoundFont's quick release takes 10 ms
+
+  def _reset(self):
+    """The synth, with every voice ended and every controller reset: renders
+    exactly as a newly loaded synth would (tested bit for bit). ``sounds_off``
+    starts a 10 ms quick release, so the synth is run until it is silent."""
+    synth = self._synth
+    synth.sounds_off()
+    for _ in range(100):
+      if not np.any(np.frombuffer(synth.generate(self.DRAIN_BLOCK), np.float32)):
+        break
+    else:
+      raise RuntimeError(f"{self.soundfont_path}: the synthesiser did not fall silent")
+    for channel in range(16):
+      synth.control_change(channel, 121, 0)  # reset all controllers
+    return synth
 
   def render(self, program, pitch, velocity=100, hold_seconds=0.75,
              total_seconds=1.0, bank=0) -> np.ndarray:
@@ -70,10 +89,8 @@ class NoteRenderer:
                        f"hold_seconds={hold_seconds}, total_seconds={total_seconds}")
     hold = int(round(hold_seconds * self.sample_rate))
     total = int(round(total_seconds * self.sample_rate))
-    # A fresh synth per note (~13 ms): a reused one carries state from note
-    # to note, and the same note would not render identically twice.
-    synth, soundfont = self._new_synth()
-    synth.program_select(0, soundfont, bank, program)
+    synth = self._reset()
+    synth.program_select(0, self._soundfont, bank, program)
     synth.noteon(0, pitch, velocity)
     held = np.frombuffer(synth.generate(hold), np.float32)
     synth.noteoff(0, pitch)
