@@ -21,10 +21,30 @@ def test_atomic_output_replaces_only_on_success(tmp_path):
   assert open(path).read() == "new"
 
 
-def test_temporaries_are_named_per_process_and_keep_the_extension(tmp_path):
-  with files.atomic_output(str(tmp_path / "model.keras")) as temporary:
-    assert os.path.basename(temporary) == f".tmp-{os.getpid()}-model.keras"
-    open(temporary, "w").write("x")
+def test_temporaries_are_unique_per_writer_and_keep_the_extension(tmp_path):
+  target = str(tmp_path / "model.keras")
+  with files.atomic_output(target) as first, files.atomic_output(target) as second:
+    assert first != second
+    for temporary in (first, second):
+      assert os.path.basename(temporary).startswith(f".tmp-{os.getpid()}-")
+      assert temporary.endswith("-model.keras")
+      open(temporary, "w").write("x")
+
+
+def test_concurrent_directory_writers_never_mix(tmp_path):
+  """Two exports of one version at once: the first to finish lands, the second
+  is refused whole -- the version never holds files of both."""
+  target = str(tmp_path / "7")
+  with pytest.raises(FileExistsError, match="written by another process meanwhile"):
+    with files.atomic_output(target, overwrite=False) as slow:
+      with files.atomic_output(target, overwrite=False) as fast:
+        os.makedirs(fast)
+        open(os.path.join(fast, "saved_model.pb"), "w").write("fast")
+      os.makedirs(slow)
+      open(os.path.join(slow, "saved_model.pb"), "w").write("slow")
+  assert os.listdir(target) == ["saved_model.pb"]
+  assert open(os.path.join(target, "saved_model.pb")).read() == "fast"
+  assert os.listdir(tmp_path) == ["7"]                     # no temporary left behind
 
 
 def test_a_directory_is_never_replaced(tmp_path):

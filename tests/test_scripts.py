@@ -82,3 +82,22 @@ def test_resynthesis_demo_writes_audio_and_refuses_to_overwrite(tmp_path):
   assert len(waveform) == 24000 and np.abs(waveform).max() > 0.05
   again = run("examples/resynthesize.py", f"--output={output}")
   assert again.returncode != 0 and "already exists" in again.stderr
+
+
+@pytest.mark.parametrize("script, flag", [("train.py", "--model_dir"),
+                                          ("export.py", "--export_dir"),
+                                          ("evaluate.py", "--output_dir")])
+def test_an_output_location_that_cannot_be_written_is_refused_in_one_line(tmp_path, script,
+                                                                          flag):
+  blocker = tmp_path / "a_file"
+  blocker.write_text("not a directory")
+  location = blocker / "inside"
+  arguments = {"train.py": [f"--model_dir={location}", "--steps=1"],
+               "export.py": [f"--model_dir={tmp_path}", f"--export_dir={location}"],
+               "evaluate.py": [f"--model_dir={tmp_path}", f"--output_dir={location}"]}[script]
+  result = run(script, *arguments)
+  assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+  if script == "evaluate.py":  # the run is checked first: this one is not finished
+    assert "missing model.keras" in result.stderr
+  else:
+    assert f"{flag}={location}: {blocker} is not a writable directory" in result.stderr

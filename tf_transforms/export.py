@@ -29,7 +29,8 @@ import keras
 import tensorflow as tf
 
 from tf_transforms import audio
-from tf_transforms.files import atomic_output
+from tf_transforms.errors import RunError
+from tf_transforms.files import atomic_output, check_writable_directory
 from tf_transforms.run import load_run
 
 DEFAULT_MAX_SECONDS = 10.0
@@ -199,6 +200,9 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
   Returns:
     the version directory.
   """
+  if not name or "/" in name or name.startswith("."):
+    raise RunError(f"--name={name!r}: a plain folder name is needed")
+  check_writable_directory(export_dir, "--export_dir")
   run = load_run(model_dir)
   base = os.path.join(export_dir, name)
   version = next_version(base) if version is None else int(version)

@@ -7,8 +7,11 @@ WAVs). Local paths and ``tf.io.gfile`` ones (``gs://``) alike.
 import contextlib
 import os
 import shutil
+import uuid
 
 import tensorflow as tf
+
+from tf_transforms.errors import RunError
 
 
 @contextlib.contextmanager
@@ -28,12 +31,21 @@ def atomic_output(path: str, *, overwrite: bool = True):
   parent = os.path.dirname(path)
   if parent:
     tf.io.gfile.makedirs(parent)
-  # Unique per process: two writers never share (or delete) a temporary.
-  temporary = os.path.join(parent, f".tmp-{os.getpid()}-{os.path.basename(path)}")
+  # Unique per writer (process and call): two writers never share, or
+  # delete, each other's temporary.
+  temporary = os.path.join(parent, f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}-"
+                                   f"{os.path.basename(path)}")
   try:
     yield temporary
     if tf.io.gfile.isdir(temporary):
-      tf.io.gfile.rename(temporary, path)  # directories: never replaced
+      if tf.io.gfile.exists(path):  # written meanwhile by another writer
+        raise FileExistsError(f"{path}: written by another process meanwhile; nothing was "
+                              "replaced (rerun to write the next one)")
+      try:
+        tf.io.gfile.rename(temporary, path)  # directories: never replaced
+      except tf.errors.OpError as error:
+        raise FileExistsError(f"{path}: could not be put in place ({error.message}); "
+                              "nothing was replaced") from None
     else:
       tf.io.gfile.rename(temporary, path, overwrite=True)
   except BaseException:
@@ -42,6 +54,22 @@ def atomic_output(path: str, *, overwrite: bool = True):
     elif tf.io.gfile.exists(temporary):
       tf.io.gfile.remove(temporary)
     raise
+
+
+def check_writable_directory(path: str, flag: str) -> None:
+  """Raises RunError if directory ``path`` (existing or to be created) could
+  not be written: it is a file, or its nearest existing ancestor is not a
+  writable directory. Remote paths (``gs://`` ...) are not checked."""
+  if "://" in path:
+    return
+  path = os.path.abspath(path)
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise RunError(f"{flag}={path}: exists and is not a directory")
+  existing = path
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
+    raise RunError(f"{flag}={path}: {existing} is not a writable directory")
 
 
 def write_text(path: str, text: str, *, overwrite: bool = True) -> None:

@@ -16,7 +16,7 @@ from tf_transforms import data, figures, io, metrics, tables
 from tf_transforms.evaluation import evaluate_run
 from tf_transforms.judges import Judges
 from tf_transforms.errors import RunError
-from tf_transforms.files import staged_directory, write_text
+from tf_transforms.files import check_writable_directory, staged_directory, write_text
 from tf_transforms.run import load_run
 
 
@@ -77,14 +77,7 @@ def check_outputs(runs, output_dir, *, sweep=None, overwrite=False):
   if sweep not in (None, "context_ms"):
     raise ValueError(f"--sweep supports context_ms only. Received {sweep!r}")
   check_runs(runs)
-  if "://" not in output_dir:
-    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
-      raise ValueError(f"--output_dir={output_dir}: exists and is not a directory")
-    existing_parent = os.path.abspath(output_dir)
-    while not os.path.exists(existing_parent):
-      existing_parent = os.path.dirname(existing_parent)
-    if not os.access(existing_parent, os.W_OK):
-      raise ValueError(f"--output_dir={output_dir}: {existing_parent} is not writable")
+  check_writable_directory(output_dir, "--output_dir")
   existing = [n for n in output_names(runs, sweep)
               if tf.io.gfile.exists(os.path.join(output_dir, n))]
   if existing and not overwrite:

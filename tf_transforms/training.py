@@ -26,7 +26,7 @@ import tensorflow as tf
 from tf_transforms import data, models
 from tf_transforms.configs import STRATEGIES, AudioConfig
 from tf_transforms.errors import DivergedError, RunError
-from tf_transforms.files import atomic_output, write_text
+from tf_transforms.files import atomic_output, check_writable_directory, write_text
 from tf_transforms.run import (RunConfig, check_model_dir, cleaned_up_on_failure,
                                model_dir_lock, worker_dir)
 
@@ -202,6 +202,7 @@ def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbos
   if run.init_from and not tf.io.gfile.exists(run.init_from):
     raise RunError(f"--init_from={run.init_from}: no such file (give a finished run's "
                    "model.keras)")
+  check_writable_directory(model_dir, "--model_dir")
   strategy = make_strategy(run.strategy)
   own_dir = worker_dir(strategy, model_dir)
   if own_dir != model_dir:  # a non-chief worker: the chief holds the lock
