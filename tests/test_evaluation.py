@@ -109,9 +109,31 @@ def notes(tfds_dir):
                          config="small")
 
 
-def test_style_classifier_recognises_real_instruments(notes):
-  _, accuracy = judges.train_style_classifier(notes, AudioConfig())
-  assert accuracy >= 0.9  # 4 instruments, unseen pitches, after the vocoding path
+def test_style_classifier_recognises_real_instruments_and_judgements_are_cached(notes,
+                                                                                tmp_path):
+  """The classifier (4 instruments, unseen pitches, after the vocoding path),
+  and the on-disk cache of model-independent judgements: a second Judges on
+  the same directory takes the classifier's features and the recordings'
+  WORLD analyses and pitches from it, equal to what was computed."""
+  first = judges.Judges(notes, "gm_notes", AudioConfig(), cache_dir=str(tmp_path))
+  assert first.classifier_accuracy >= 0.9
+  rows = [0, 5, 17]
+  computed = [first.recording(r) for r in rows]
+  first.cache.save()
+  (cache_file,) = os.listdir(tmp_path)
+  assert cache_file.startswith("tf_transforms_judgements.")
+  second = judges.Judges(notes, "gm_notes", AudioConfig(), cache_dir=str(tmp_path))
+  assert second.classifier_accuracy == first.classifier_accuracy
+  for row, judgement in zip(rows, computed):
+    cached = second.recording(row)
+    np.testing.assert_array_equal(cached.analysis.mel_cepstrum, judgement.analysis.mel_cepstrum)
+    np.testing.assert_array_equal(cached.analysis.f0, judgement.analysis.f0)
+    assert cached.style == judgement.style and cached.seconds == judgement.seconds
+    assert cached.pitch_cents == judgement.pitch_cents or (
+        math.isnan(cached.pitch_cents) and math.isnan(judgement.pitch_cents))
+  # Another front-end or vocoder setting is another file: never a stale judgement.
+  other = judges.JudgementCache(str(tmp_path), AudioConfig(griffin_lim_iters=8), "pitch")
+  assert other.path != second.cache.path and other.get("recording/0") is None
 
 
 def _run(*args):

@@ -77,6 +77,7 @@ class Index:
     content: [N] content keys (int pitches or str words).
     style: int [N] style ids.
     vocabulary: the StyleVocabulary.
+    data_dir: the prepared dataset's directory (its version folder), or None.
   """
 
   sources: list
@@ -84,6 +85,7 @@ class Index:
   content: np.ndarray
   style: np.ndarray
   vocabulary: StyleVocabulary
+  data_dir: str | None = None
   _features: dict = dataclasses.field(default_factory=dict, repr=False)
 
   def audio(self, row) -> np.ndarray:
@@ -214,7 +216,7 @@ def _index(builder, spec) -> Index:
   vocabulary = StyleVocabulary(tuple(sorted(set(styles))))
   style_ids = np.array([vocabulary.id(s) for s in styles], np.int32)
   return Index(sources, np.array(location, np.int64).reshape(-1, 2), np.array(content),
-               style_ids, vocabulary)
+               style_ids, vocabulary, data_dir=builder.data_dir)
 
 
 def split_content(keys, every: int = 6) -> dict:

@@ -111,12 +111,12 @@ def score_generated(pair: dict, judges: Judges, run: Run) -> dict:
   audio_config = run.config.audio
   content = pair["content"]
 
-  def judge(waveform):
+  def judge(waveform, key=None):
     return judges.judge(waveform, audio.log_mel_spectrogram(waveform, audio_config).numpy(),
-                        content)
+                        content, key=key)
 
   candidates = {"": judge(pair["waveform"]), "copy_": judges.recording(pair["source_row"]),
-                "oracle_": judge(pair["target_waveform"])}
+                "oracle_": judge(pair["target_waveform"], key=f"oracle/{pair['target_row']}")}
   return {"source_row": pair["source_row"], "target_row": pair["target_row"],
           "content": content,
           "source_style": run.vocabulary.name(pair["source_style"]),

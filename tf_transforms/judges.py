@@ -8,7 +8,9 @@ clips; ``tables.py`` summarises the measures.
 """
 
 import dataclasses
+import hashlib
 import math
+import os
 
 import numpy as np
 import sklearn.linear_model
@@ -18,6 +20,7 @@ import tensorflow as tf
 
 from tf_transforms import audio, data, metrics, pitch, recognition
 from tf_transforms.datasets import DATASETS
+from tf_transforms.files import atomic_output
 
 
 def clip_statistics(log_mel):
@@ -41,7 +44,58 @@ def vocoded_features(index: data.Index, rows, audio_config, batch_size=32):
   return out
 
 
-def train_style_classifier(index: data.Index, audio_config, every=6):
+class JudgementCache:
+  """What the judges say about clips that do not depend on the model, kept on
+  disk beside the prepared dataset: real recordings and vocoded true targets
+  (their WORLD analysis, pitch or recognised word) and the style classifier's
+  vocoded training features. A second evaluation of the same dataset, or of
+  another run on it, skips them.
+
+  The file is keyed by everything those judgements depend on: the dataset
+  version (its directory), the audio front-end and vocoder (``AudioConfig``),
+  the WORLD F0 method, and ``VERSION`` (bump it when a judge changes).
+  ``directory`` None keeps the cache in memory only.
+  """
+
+  VERSION = 1
+
+  def __init__(self, directory, audio_config, kind):
+    settings = repr((audio_config, metrics.F0_METHOD, kind, self.VERSION))
+    digest = hashlib.sha1(settings.encode()).hexdigest()[:12]
+    self.path = (os.path.join(directory, f"tf_transforms_judgements.{digest}.npz")
+                 if directory else None)
+    self.arrays = {}
+    if self.path and os.path.exists(self.path):
+      with np.load(self.path, allow_pickle=False) as stored:
+        self.arrays = {key: stored[key] for key in stored.files}
+    self._loaded = len(self.arrays)
+
+  def get(self, key):
+    """The arrays stored under ``key`` ({name: array}), or None."""
+    prefix = key + "/"
+    found = {name[len(prefix):]: value for name, value in self.arrays.items()
+             if name.startswith(prefix)}
+    return found or None
+
+  def put(self, key, **arrays):
+    for name, value in arrays.items():
+      self.arrays[f"{key}/{name}"] = np.asarray(value)
+
+  def save(self):
+    """Writes the cache (atomically) if anything was added; a read-only
+    dataset directory just keeps it in memory."""
+    if not self.path or len(self.arrays) == self._loaded:
+      return
+    try:
+      with atomic_output(self.path) as temporary:
+        with open(temporary, "wb") as handle:
+          np.savez(handle, **self.arrays)
+    except OSError:
+      return
+    self._loaded = len(self.arrays)
+
+
+def train_style_classifier(index: data.Index, audio_config, every=6, cache=None):
   """Logistic regression on log-mel statistics of *vocoded* real clips.
 
   Trained on the training split's clips after the same vocoding path the
@@ -53,7 +107,13 @@ def train_style_classifier(index: data.Index, audio_config, every=6):
   assignment = data.split_content(index.content, every)
   split = np.array([assignment[c.item()] for c in index.content])
   rows = [r for r in range(len(split)) if split[r] in ("train", "test")]
-  x = np.stack([clip_statistics(f) for f in vocoded_features(index, rows, audio_config)])
+  stored = cache.get(f"classifier_features/every{every}") if cache else None
+  if stored is not None and np.array_equal(stored["rows"], rows):
+    x = stored["x"]
+  else:
+    x = np.stack([clip_statistics(f) for f in vocoded_features(index, rows, audio_config)])
+    if cache:
+      cache.put(f"classifier_features/every{every}", rows=np.array(rows), x=x)
   y = index.style[rows]
   is_train = split[rows] == "train"
   classifier = sklearn.pipeline.make_pipeline(
@@ -95,13 +155,15 @@ class Judges:
 
   SPEAKER_F0_CLIPS = 12  # training clips per speaker for its median F0
 
-  def __init__(self, index: data.Index, dataset_name: str, audio_config, every: int = 6):
+  def __init__(self, index: data.Index, dataset_name: str, audio_config, every: int = 6,
+               cache_dir=None):
     self.index = index
     self.audio_config = audio_config
     spec = DATASETS[dataset_name]
     self.kind = "pitch" if spec.pitched else "word" if spec.spoken else spec.content
+    self.cache = JudgementCache(cache_dir, audio_config, self.kind)
     self.classifier, self.classifier_accuracy = train_style_classifier(
-        index, audio_config, every)
+        index, audio_config, every, self.cache)
     self.recognizer = None
     self.speaker_f0 = {}
     if self.kind == "word":
@@ -123,20 +185,34 @@ class Judges:
       out[style] = float(np.median(medians)) if medians else math.nan
     return out
 
-  def judge(self, waveform, log_mel, content) -> Judgement:
+  def judge(self, waveform, log_mel, content, key=None) -> Judgement:
     """Judges one clip: ``waveform`` float [samples], ``log_mel`` natural-log
-    mel [T, F] (the classifier's input), ``content`` its pitch or word."""
+    mel [T, F] (the classifier's input), ``content`` its pitch or word.
+
+    ``key``: names a model-independent clip (a real recording, a vocoded true
+    target) whose WORLD analysis, pitch and word are then taken from, or
+    added to, the ``JudgementCache``. The style is always predicted afresh
+    (the classifier is the call's own).
+    """
     rate = self.audio_config.sample_rate
     waveform = np.asarray(waveform, np.float32)
-    judgement = Judgement(
-        analysis=metrics.world_analysis(_at_least(waveform), rate),
+    stored = self.cache.get(key) if key else None
+    if stored is None:
+      analysis = metrics.world_analysis(_at_least(waveform), rate)
+      stored = {"mel_cepstrum": analysis.mel_cepstrum, "f0": analysis.f0,
+                "pitch_cents": math.nan, "word": ""}
+      if self.kind == "pitch":
+        stored["pitch_cents"] = pitch.cents_off_note(waveform, rate, float(content))
+      elif self.kind == "word":
+        stored["word"] = self.recognizer.recognize(waveform, rate)
+      if key:
+        self.cache.put(key, **stored)
+    return Judgement(
+        analysis=metrics.WorldAnalysis(np.asarray(stored["mel_cepstrum"]),
+                                       np.asarray(stored["f0"])),
         style=int(self.classifier.predict(clip_statistics(log_mel)[np.newaxis])[0]),
-        seconds=len(waveform) / rate)
-    if self.kind == "pitch":
-      judgement.pitch_cents = pitch.cents_off_note(waveform, rate, float(content))
-    elif self.kind == "word":
-      judgement.word = self.recognizer.recognize(waveform, rate)
-    return judgement
+        seconds=len(waveform) / rate, pitch_cents=float(stored["pitch_cents"]),
+        word=str(stored["word"]))
 
   def recording(self, row) -> Judgement:
     """The judgement of real recording ``row`` (cached): its unvocoded log-mel
@@ -146,7 +222,8 @@ class Judges:
       log_mel = audio.denormalize_log_spectrogram(
           self.index.features(self.audio_config)[row], self.audio_config).numpy()
       self._recordings[row] = self.judge(self.index.audio(row), log_mel,
-                                         self.index.content[row].item())
+                                         self.index.content[row].item(),
+                                         key=f"recording/{row}")
     return self._recordings[row]
 
   def toward_target_speaker(self, f0_hz, source_style, target_style) -> bool:

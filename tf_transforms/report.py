@@ -116,7 +116,7 @@ def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=
 def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress):
   first = runs[0].config
   progress("training the style classifier (and, for words, building the recogniser)...")
-  judges = Judges(index, first.dataset, first.audio)
+  judges = Judges(index, first.dataset, first.audio, cache_dir=index.data_dir)
   judges_note = (f"Style classifier: {judges.classifier_accuracy:.0%} on vocoded real test "
                  f"clips ({len(index.vocabulary)} styles; chance "
                  f"{1 / len(index.vocabulary):.0%}).")
@@ -136,6 +136,7 @@ def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress):
   for number, run in enumerate(runs):
     records, examples = evaluate_run(run, index, judges, max_pairs=max_pairs, seed=seed,
                                      progress=progress)
+    judges.cache.save()  # model-independent judgements, for the next evaluation
     if number == 0:
       real = tables.real_target_summary(records)
       if real:
