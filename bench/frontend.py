@@ -30,6 +30,8 @@ from tests import signals  # noqa: E402
 from tf_transforms import audio  # noqa: E402
 from tf_transforms.configs import AudioConfig  # noqa: E402
 
+PAPER = AudioConfig()  # the paper's front-end
+
 flags.DEFINE_integer("clips", 8, "Clips per batch.")
 flags.DEFINE_float("seconds", 4.0, "Seconds per clip.")
 flags.DEFINE_integer("iterations", 32, "Griffin-Lim iterations.")
@@ -65,7 +67,7 @@ def main(argv):
         f"TF {tf.__version__}, librosa {librosa.__version__}, best of {FLAGS.repeats}\n")
 
   # ---- log-mel
-  tf_log_mel = tf.function(audio.log_mel_spectrogram)
+  tf_log_mel = tf.function(lambda x: audio.log_mel_spectrogram(x, PAPER))
   batch = tf.constant(clips)
   tf_log_mel(batch)  # trace
   librosa_log_mel(clips[0])  # warm caches
@@ -82,7 +84,7 @@ def main(argv):
   n = FLAGS.iterations
 
   def convergence(outputs):
-    return float(np.mean(audio.spectral_convergence(magnitudes, np.stack(outputs))))
+    return float(np.mean(audio.spectral_convergence(magnitudes, np.stack(outputs), PAPER)))
 
   def run_librosa():
     return [librosa.griffinlim(m.T, n_iter=n, momentum=0.99, random_state=0,
@@ -96,7 +98,7 @@ def main(argv):
   for name, jit, batched in [("tf graph, one clip at a time", False, False),
                              ("tf graph, batched", False, True),
                              ("tf XLA, one clip at a time", True, False)]:
-    fn = tf.function(lambda m: audio.griffin_lim(m, iterations=n), jit_compile=jit)
+    fn = tf.function(lambda m: audio.griffin_lim(m, PAPER, iterations=n), jit_compile=jit)
     if batched:
       run = lambda fn=fn: list(fn(tf.constant(magnitudes)).numpy())
     else:

@@ -40,6 +40,8 @@ from tf_transforms.configs import AudioConfig, ModelConfig  # noqa: E402
 from tf_transforms.layers import LinearPostNet  # noqa: E402
 from tf_transforms.soundfont import NoteRenderer  # noqa: E402
 
+PAPER = AudioConfig()  # the paper's front-end
+
 flags.DEFINE_integer("steps", 1500, "Post-net training steps.")
 flags.DEFINE_integer("batch_size", 16, "Post-net training batch.")
 flags.DEFINE_integer("seed", 0, "Seed.")
@@ -80,8 +82,8 @@ def main(argv):
   keras.utils.set_random_seed(FLAGS.seed)
   notes, train, test = render_set()
   waveforms = np.stack([notes[k] for k in train + test])
-  mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(waveforms)).numpy()
-  linear = audio.normalize_log_spectrogram(audio.log_linear_spectrogram(waveforms)).numpy()
+  mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(waveforms, PAPER), PAPER).numpy()
+  linear = audio.normalize_log_spectrogram(audio.log_linear_spectrogram(waveforms, PAPER), PAPER).numpy()
   n_train = len(train)
   print(f"{len(PROGRAMS)} instruments, {n_train} training notes, {len(test)} held-out notes "
         f"(pitches {sorted({k[1] for k in test})}), {mel.shape[1]} frames each")
@@ -110,14 +112,14 @@ def main(argv):
 
   test_mel, test_linear = mel[n_train:], linear[n_train:]
   predicted_linear = postnet(test_mel, full_mask[n_train:]).numpy()
-  true_log_mel = audio.denormalize_log_spectrogram(test_mel).numpy()
-  true_log_linear = audio.denormalize_log_spectrogram(test_linear).numpy()
+  true_log_mel = audio.denormalize_log_spectrogram(test_mel, PAPER).numpy()
+  true_log_linear = audio.denormalize_log_spectrogram(test_linear, PAPER).numpy()
   length = waveforms.shape[1]
   paths = {
-      "mel inverse (Richardson-Lucy)": lambda: audio.log_mel_to_audio(true_log_mel, length=length),
+      "mel inverse (Richardson-Lucy)": lambda: audio.log_mel_to_audio(true_log_mel, PAPER, length=length),
       "post-net": lambda: audio.log_linear_to_audio(
-          audio.denormalize_log_spectrogram(predicted_linear), length=length),
-      "oracle (true linear)": lambda: audio.log_linear_to_audio(true_log_linear, length=length),
+          audio.denormalize_log_spectrogram(predicted_linear, PAPER), PAPER, length=length),
+      "oracle (true linear)": lambda: audio.log_linear_to_audio(true_log_linear, PAPER, length=length),
   }
   print("| path to linear magnitude | log-mel cepstral dist. dB (mean ± 95% CI) | log-spectral distance dB | "
         "vocoding s/clip |")
@@ -126,8 +128,8 @@ def main(argv):
     start = time.perf_counter()
     resynthesized = vocode().numpy()
     seconds = (time.perf_counter() - start) / len(test)
-    resynth_log_mel = audio.log_mel_spectrogram(resynthesized).numpy()
-    resynth_log_linear = audio.log_linear_spectrogram(resynthesized).numpy()
+    resynth_log_mel = audio.log_mel_spectrogram(resynthesized, PAPER).numpy()
+    resynth_log_linear = audio.log_linear_spectrogram(resynthesized, PAPER).numpy()
     mcds = [metrics.log_mel_cepstral_distance(a, b) for a, b in zip(true_log_mel, resynth_log_mel)]
     mean, half = metrics.mean_confidence_interval(mcds)
     lsd = np.mean([log_spectral_distance(a, b)

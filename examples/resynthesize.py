@@ -61,9 +61,10 @@ def main(argv):
   if peak > 1.0:
     resynthesized /= peak
   resynthesized_log_mel = audio.log_mel_spectrogram(resynthesized, config).numpy()
-  emphasised_magnitude = tf.abs(audio.stft(audio.pre_emphasis(waveform), config))
+  emphasised_magnitude = tf.abs(audio.stft(audio.pre_emphasis(waveform, config.pre_emphasis),
+                                           config))
   convergence = float(audio.spectral_convergence(
-      emphasised_magnitude, audio.pre_emphasis(resynthesized), config))
+      emphasised_magnitude, audio.pre_emphasis(resynthesized, config.pre_emphasis), config))
   os.makedirs(os.path.dirname(os.path.abspath(FLAGS.output)), exist_ok=True)
   io.write_audio(FLAGS.output, resynthesized, config.sample_rate,
                  overwrite=FLAGS.overwrite)

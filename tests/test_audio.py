@@ -18,7 +18,7 @@ from tests import signals
 from tf_transforms import audio, metrics
 from tf_transforms.configs import AudioConfig
 
-CONFIG = AudioConfig()
+CONFIG = AudioConfig()  # the paper's front-end
 LIBROSA_STFT = dict(n_fft=2048, hop_length=200, win_length=800, window="hann",
                     center=True, pad_mode="constant")
 
@@ -48,15 +48,15 @@ def test_de_emphasis_matches_scipy_lfilter(rng, coefficient):
 def test_de_emphasis_inverts_pre_emphasis_in_graph_with_dynamic_shape(rng):
   x = rng.uniform(-1, 1, (3, 12345)).astype(np.float32)
   round_trip = tf.function(
-      lambda a: audio.de_emphasis(audio.pre_emphasis(a)),
+      lambda a: audio.de_emphasis(audio.pre_emphasis(a, 0.97), 0.97),
       input_signature=[tf.TensorSpec([None, None], tf.float32)])
   np.testing.assert_allclose(round_trip(x), x, atol=1e-5)
 
 
 def test_de_emphasis_compiles_with_xla(rng):
   x = rng.uniform(-1, 1, (2, 4000)).astype(np.float32)
-  compiled = tf.function(audio.de_emphasis, jit_compile=True)
-  np.testing.assert_allclose(compiled(x), audio.de_emphasis(x), atol=1e-5)
+  compiled = tf.function(lambda a: audio.de_emphasis(a, 0.97), jit_compile=True)
+  np.testing.assert_allclose(compiled(x), audio.de_emphasis(x, 0.97), atol=1e-5)
 
 
 # ---------------------------------------------------------------- STFT
@@ -65,7 +65,7 @@ def test_de_emphasis_compiles_with_xla(rng):
 @pytest.mark.parametrize("num_samples", [16000, 16123, 799, 1])
 def test_stft_magnitude_matches_librosa(rng, num_samples):
   x = rng.uniform(-1, 1, num_samples).astype(np.float32)
-  ours = np.abs(audio.stft(x).numpy())
+  ours = np.abs(audio.stft(x, CONFIG).numpy())
   reference = librosa_magnitude(x)
   assert ours.shape == reference.shape == (1 + num_samples // 200, 1025)
   np.testing.assert_allclose(ours, reference, atol=1e-5 * reference.max())
@@ -73,7 +73,7 @@ def test_stft_magnitude_matches_librosa(rng, num_samples):
 
 def test_inverse_stft_is_exact_including_edges(rng):
   x = rng.uniform(-1, 1, (2, 16000)).astype(np.float32)
-  y = audio.inverse_stft(audio.stft(x), length=16000)
+  y = audio.inverse_stft(audio.stft(x, CONFIG), CONFIG, length=16000)
   np.testing.assert_allclose(y, x, atol=1e-5)
 
 
@@ -81,7 +81,7 @@ def test_inverse_stft_default_length_matches_librosa(rng):
   x = rng.uniform(-1, 1, 16123).astype(np.float32)
   spectrum = librosa.stft(x, **LIBROSA_STFT)
   reference = librosa.istft(spectrum, hop_length=200, win_length=800, n_fft=2048)
-  ours = audio.inverse_stft(audio.stft(x)).numpy()
+  ours = audio.inverse_stft(audio.stft(x, CONFIG), CONFIG).numpy()
   assert ours.shape == reference.shape
   np.testing.assert_allclose(ours, reference, atol=1e-5)
 
@@ -117,31 +117,31 @@ def test_log_mel_matches_librosa(make):
   mel = librosa.feature.melspectrogram(y=emphasised, sr=16000, n_mels=80,
                                        power=2.0, **LIBROSA_STFT).T
   expected = np.log(np.maximum(mel, CONFIG.log_floor))
-  ours = audio.log_mel_spectrogram(x).numpy()
+  ours = audio.log_mel_spectrogram(x, CONFIG).numpy()
   assert ours.shape == expected.shape == (81, 80)
   np.testing.assert_allclose(ours, expected, atol=1e-3)  # natural-log units
 
 
 def test_log_mel_graph_with_dynamic_batch_and_length_matches_eager(rng):
   x = rng.uniform(-0.5, 0.5, (3, 4321)).astype(np.float32)
-  graph = tf.function(audio.log_mel_spectrogram,
+  graph = tf.function(lambda a: audio.log_mel_spectrogram(a, CONFIG),
                       input_signature=[tf.TensorSpec([None, None], tf.float32)])
-  np.testing.assert_allclose(graph(x), audio.log_mel_spectrogram(x), atol=1e-5)
-  compiled = tf.function(audio.log_mel_spectrogram, jit_compile=True)
-  np.testing.assert_allclose(compiled(x), audio.log_mel_spectrogram(x), atol=1e-3)
+  np.testing.assert_allclose(graph(x), audio.log_mel_spectrogram(x, CONFIG), atol=1e-5)
+  compiled = tf.function(lambda a: audio.log_mel_spectrogram(a, CONFIG), jit_compile=True)
+  np.testing.assert_allclose(compiled(x), audio.log_mel_spectrogram(x, CONFIG), atol=1e-3)
 
 
 def test_silence_gives_the_floor_not_nan():
-  log_mel = audio.log_mel_spectrogram(np.zeros(4000, np.float32)).numpy()
+  log_mel = audio.log_mel_spectrogram(np.zeros(4000, np.float32), CONFIG).numpy()
   assert np.all(np.isfinite(log_mel))
   np.testing.assert_allclose(log_mel, np.log(CONFIG.log_floor), rtol=1e-6)
 
 
 def test_normalisation_maps_floor_and_reference_and_inverts(rng):
   low, high = CONFIG.log_range
-  np.testing.assert_allclose(audio.normalize_log_spectrogram([low, high]), [-1.0, 1.0], atol=1e-6)
+  np.testing.assert_allclose(audio.normalize_log_spectrogram([low, high], CONFIG), [-1.0, 1.0], atol=1e-6)
   x = rng.uniform(-15, 12, (4, 80)).astype(np.float32)
-  np.testing.assert_allclose(audio.denormalize_log_spectrogram(audio.normalize_log_spectrogram(x)),
+  np.testing.assert_allclose(audio.denormalize_log_spectrogram(audio.normalize_log_spectrogram(x, CONFIG), CONFIG),
                              x, atol=1e-5)
 
 
@@ -153,15 +153,15 @@ def test_normalisation_maps_floor_and_reference_and_inverts(rng):
 def test_mel_to_linear_beats_librosa_nnls_in_log_mel_error(make, bound_db):
   """Both recover linear power from mel power; we compare how well the mel of
   the recovered spectrogram matches the input, in the log domain (MCD)."""
-  log_mel = audio.log_mel_spectrogram(make()).numpy()
+  log_mel = audio.log_mel_spectrogram(make(), CONFIG).numpy()
   mel = np.exp(log_mel)
-  matrix = audio.mel_weight_matrix()
+  matrix = audio.mel_weight_matrix(CONFIG)
 
   def mel_error(power):
     return metrics.log_mel_cepstral_distance(
         log_mel, np.log(np.maximum(power @ matrix, CONFIG.log_floor)))
 
-  ours = audio.mel_to_linear(mel).numpy()
+  ours = audio.mel_to_linear(mel, CONFIG).numpy()
   assert ours.shape == (log_mel.shape[0], 1025) and np.all(ours >= 0)
   reference = librosa.feature.inverse.mel_to_stft(
       mel.T, sr=16000, n_fft=2048, power=1.0).T  # power=1: the NNLS solution
@@ -183,57 +183,57 @@ def test_griffin_lim_converges_as_well_as_librosa(make):
   magnitude = librosa_magnitude(make())
   # Same deterministic start (zero phase): the same algorithm must reach the
   # same spectral convergence up to float32 round-off.
-  ours = audio.griffin_lim(magnitude, init="zeros", iterations=32)
+  ours = audio.griffin_lim(magnitude, CONFIG, init="zeros", iterations=32)
   theirs = librosa_griffin_lim(magnitude, init=None)
-  ours_sc = float(audio.spectral_convergence(magnitude, ours))
-  theirs_sc = float(audio.spectral_convergence(magnitude, theirs.astype(np.float32)))
+  ours_sc = float(audio.spectral_convergence(magnitude, ours, CONFIG))
+  theirs_sc = float(audio.spectral_convergence(magnitude, theirs.astype(np.float32), CONFIG))
   assert ours_sc <= theirs_sc * 1.02 + 1e-3
   # Random starts: one draw varies by +-30% between seeds (24 seeds each give
   # equal means: 0.0630 vs 0.0630 on the tone), so compare means over 12
   # fixed seeds each, allowing 10%.
   ours_random = np.mean([float(audio.spectral_convergence(
-      magnitude, audio.griffin_lim(magnitude, seed=seed))) for seed in range(12)])
+      magnitude, audio.griffin_lim(magnitude, CONFIG, seed=seed), CONFIG)) for seed in range(12)])
   theirs_random = np.mean([float(audio.spectral_convergence(
-      magnitude, librosa_griffin_lim(magnitude, "random", seed=seed).astype(np.float32)))
+      magnitude, librosa_griffin_lim(magnitude, "random", seed=seed).astype(np.float32), CONFIG))
                            for seed in range(12)])
   assert ours_random <= 1.10 * theirs_random
 
 
 def test_griffin_lim_improves_with_iterations_and_is_batched():
   magnitude = np.stack([librosa_magnitude(signals.speech_like(seed=s)) for s in (0, 1)])
-  few = audio.spectral_convergence(magnitude, audio.griffin_lim(magnitude, iterations=2))
-  many = audio.spectral_convergence(magnitude, audio.griffin_lim(magnitude, iterations=40))
+  few = audio.spectral_convergence(magnitude, audio.griffin_lim(magnitude, CONFIG, iterations=2), CONFIG)
+  many = audio.spectral_convergence(magnitude, audio.griffin_lim(magnitude, CONFIG, iterations=40), CONFIG)
   assert np.all(many.numpy() < 0.5 * few.numpy())
-  single = audio.griffin_lim(magnitude[1], iterations=5, init="zeros")
-  batched = audio.griffin_lim(magnitude, iterations=5, init="zeros")[1]
+  single = audio.griffin_lim(magnitude[1], CONFIG, iterations=5, init="zeros")
+  batched = audio.griffin_lim(magnitude, CONFIG, iterations=5, init="zeros")[1]
   np.testing.assert_allclose(batched, single, atol=1e-4)
 
 
 def test_griffin_lim_is_deterministic_per_seed_and_compiles_with_xla():
   magnitude = librosa_magnitude(signals.harmonic_tone(seconds=0.5))
-  first = audio.griffin_lim(magnitude, iterations=8, seed=3)
-  np.testing.assert_array_equal(first, audio.griffin_lim(magnitude, iterations=8, seed=3))
-  compiled = tf.function(lambda m: audio.griffin_lim(m, iterations=8, init="zeros"),
+  first = audio.griffin_lim(magnitude, CONFIG, iterations=8, seed=3)
+  np.testing.assert_array_equal(first, audio.griffin_lim(magnitude, CONFIG, iterations=8, seed=3))
+  compiled = tf.function(lambda m: audio.griffin_lim(m, CONFIG, iterations=8, init="zeros"),
                          jit_compile=True)
-  eager = audio.griffin_lim(magnitude, iterations=8, init="zeros")
-  np.testing.assert_allclose(audio.spectral_convergence(magnitude, compiled(magnitude)),
-                             audio.spectral_convergence(magnitude, eager), atol=1e-3)
+  eager = audio.griffin_lim(magnitude, CONFIG, iterations=8, init="zeros")
+  np.testing.assert_allclose(audio.spectral_convergence(magnitude, compiled(magnitude), CONFIG),
+                             audio.spectral_convergence(magnitude, eager, CONFIG), atol=1e-3)
 
 
 def test_griffin_lim_rejects_unknown_init():
   with pytest.raises(ValueError, match="init"):
-    audio.griffin_lim(np.ones((3, 1025), np.float32), init="bogus")
+    audio.griffin_lim(np.ones((3, 1025), np.float32), CONFIG, init="bogus")
 
 
 def test_log_mel_to_audio_resynthesises_recognisably():
   x = signals.speech_like(seconds=1.0)
-  log_mel = audio.log_mel_spectrogram(x)
-  y = audio.log_mel_to_audio(log_mel, length=len(x)).numpy()
+  log_mel = audio.log_mel_spectrogram(x, CONFIG)
+  y = audio.log_mel_to_audio(log_mel, CONFIG, length=len(x)).numpy()
   assert y.shape == x.shape and np.all(np.isfinite(y))
   resynthesis_mcd = metrics.log_mel_cepstral_distance(
-      log_mel.numpy(), audio.log_mel_spectrogram(y).numpy())
+      log_mel.numpy(), audio.log_mel_spectrogram(y, CONFIG).numpy())
   other_mcd = metrics.log_mel_cepstral_distance(
-      log_mel.numpy(), audio.log_mel_spectrogram(signals.harmonic_tone()).numpy())
+      log_mel.numpy(), audio.log_mel_spectrogram(signals.harmonic_tone(), CONFIG).numpy())
   assert resynthesis_mcd < 7.0
   assert resynthesis_mcd < 0.5 * other_mcd
 
@@ -257,12 +257,12 @@ def test_log_linear_spectrogram_matches_librosa_and_vocodes_back():
   x = signals.harmonic_tone(seconds=0.5)
   emphasised = scipy.signal.lfilter([1.0, -0.97], [1.0], x).astype(np.float32)
   expected = np.log(np.maximum(librosa_magnitude(emphasised) ** 2, CONFIG.log_floor))
-  ours = audio.log_linear_spectrogram(x).numpy()
+  ours = audio.log_linear_spectrogram(x, CONFIG).numpy()
   assert ours.shape == expected.shape == (41, 1025)
   np.testing.assert_allclose(ours, expected, atol=1e-3)
-  y = audio.log_linear_to_audio(ours, iterations=64, length=len(x)).numpy()
-  mcd = metrics.log_mel_cepstral_distance(audio.log_mel_spectrogram(x).numpy(),
-                                        audio.log_mel_spectrogram(y).numpy())
+  y = audio.log_linear_to_audio(ours, CONFIG, iterations=64, length=len(x)).numpy()
+  mcd = metrics.log_mel_cepstral_distance(audio.log_mel_spectrogram(x, CONFIG).numpy(),
+                                        audio.log_mel_spectrogram(y, CONFIG).numpy())
   assert mcd < 4.0  # the true linear spectrogram, 64 Griffin-Lim iterations
 
 
@@ -306,9 +306,9 @@ def test_dsp_converts_to_tflite_builtins_and_matches(rng):
   from ai_edge_litert.interpreter import Interpreter
 
   def roundtrip(waveform):
-    log_mel = audio.log_mel_spectrogram(waveform)
+    log_mel = audio.log_mel_spectrogram(waveform, CONFIG)
     return {"log_mel": log_mel,
-            "audio": audio.log_mel_to_audio(log_mel, iterations=4,
+            "audio": audio.log_mel_to_audio(log_mel, CONFIG, iterations=4,
                                             length=tf.shape(waveform)[1])}
 
   module = tf.Module()

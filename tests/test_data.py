@@ -80,7 +80,7 @@ def test_batches_hold_exactly_the_front_end_features_of_each_clip(words):
   assert len(set(lengths.tolist())) > 1  # really variable length
   for i in range(len(lengths)):
     clip = words.audio(batch["source_row"][i])
-    expected = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(clip)).numpy()
+    expected = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(clip, PAPER), PAPER).numpy()
     assert lengths[i] == 1 + len(clip) // 200 == expected.shape[0]
     np.testing.assert_allclose(batch["source"][i, :lengths[i]], expected, atol=1e-4)
     target = words.audio(batch["target_row"][i])
@@ -105,7 +105,7 @@ def test_linear_targets_for_a_postnet(notes):
   batch = next(iter(data.pair_dataset(notes, "test", audio_config=PAPER, batch_size=2, linear=True)))
   assert batch["target_linear"].shape == (2, 81, 1025)
   clip = notes.audio(batch["target_row"][0])
-  expected = audio.normalize_log_spectrogram(audio.log_linear_spectrogram(clip))
+  expected = audio.normalize_log_spectrogram(audio.log_linear_spectrogram(clip, PAPER), PAPER)
   np.testing.assert_allclose(batch["target_linear"][0], expected, atol=1e-4)
 
 

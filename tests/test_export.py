@@ -16,6 +16,7 @@ from tf_transforms import run as runs
 from tf_transforms.configs import AudioConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAPER = AudioConfig()  # the paper's front-end
 
 # Runs in a fresh interpreter in which importing this project fails, as in TF Serving.
 FRESH_PROCESS = r"""
@@ -82,7 +83,8 @@ def request(batch=2, seconds=0.5):
 
 
 def eager_transform(model, x, config=AudioConfig(), return_log_mel=False):
-  log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(x["waveform"], config))
+  log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(x["waveform"], config),
+                                            config)
   frames = int(log_mel.shape[1])
   outputs = model.generate(log_mel, np.full([len(x["waveform"])], frames, np.int32),
                            x["source_style"], x["target_style"], num_frames=frames)
@@ -234,7 +236,7 @@ def test_transform_checks_everything_before_inference(exported, loaded, tmp_path
 
 def test_log_mel_signature_and_saved_model_cli(exported, loaded):
   _, path = exported
-  log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(request()["waveform"]))
+  log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(request()["waveform"], PAPER), PAPER)
   out = loaded.signatures["transform_log_mel"](
       log_mel=log_mel, lengths=tf.constant([41, 41]), source_style=tf.constant([0, 1]),
       target_style=tf.constant([1, 2]))
@@ -336,14 +338,14 @@ def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path, var
     peak = np.abs(want["waveform"]).max()
     if variant == "float32":
       np.testing.assert_allclose(lite["waveform"], want["waveform"], atol=2e-2 * peak)
-      heard = [audio.log_mel_spectrogram(w[0]).numpy() for w in (lite["waveform"],
+      heard = [audio.log_mel_spectrogram(w[0], PAPER).numpy() for w in (lite["waveform"],
                                                                   want["waveform"])]
       assert metrics.log_mel_cepstral_distance(*heard) < 0.1
     # Every variant vocodes its own log-mel as faithfully as the SavedModel
     # does its own (the analysed audio's MCD to the predicted log-mel).
     def vocoding_error(result):
-      predicted = audio.denormalize_log_spectrogram(result["log_mel"][0]).numpy()
-      heard = audio.log_mel_spectrogram(result["waveform"][0]).numpy()
+      predicted = audio.denormalize_log_spectrogram(result["log_mel"][0], PAPER).numpy()
+      heard = audio.log_mel_spectrogram(result["waveform"][0], PAPER).numpy()
       return metrics.log_mel_cepstral_distance(predicted, heard[:len(predicted)])
     assert vocoding_error(lite) < vocoding_error(want) + 0.5
   if variant == "float32":

@@ -17,6 +17,9 @@ from tf_transforms import audio, models
 from tf_transforms.configs import ModelConfig
 from tf_transforms.layers.heads import dct_basis
 from tf_transforms.soundfont import NoteRenderer
+from tf_transforms.configs import AudioConfig
+
+PAPER = AudioConfig()  # the paper's front-end
 
 PROGRAMS = [0, 24, 73]          # acoustic grand piano, nylon guitar, flute
 PITCHES = [55, 60, 64, 67]
@@ -28,7 +31,7 @@ def note_pairs():
   for style, program in enumerate(PROGRAMS):
     for pitch in PITCHES:
       clip = renderer.render(program, pitch, hold_seconds=0.5, total_seconds=0.75)
-      features[style, pitch] = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(clip)).numpy()
+      features[style, pitch] = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(clip, PAPER), PAPER).numpy()
   pairs = [(s, t, p) for s, t in itertools.permutations(range(len(PROGRAMS)), 2)
            for p in PITCHES]
   source = np.stack([features[s, p] for s, _, p in pairs])

@@ -30,6 +30,9 @@ import scipy.stats
 
 from tests import signals
 from tf_transforms import audio, metrics
+from tf_transforms.configs import AudioConfig
+
+PAPER = AudioConfig()  # the paper's front-end
 
 
 def reference_mcd(reference_log_mel, estimate_log_mel, aligning):
@@ -41,17 +44,17 @@ def reference_mcd(reference_log_mel, estimate_log_mel, aligning):
 
 
 def test_standard_mcd_matches_reference_package_frame_by_frame():
-  reference = audio.log_mel_spectrogram(signals.speech_like(seed=0)).numpy()
+  reference = audio.log_mel_spectrogram(signals.speech_like(seed=0), PAPER).numpy()
   estimate = audio.log_mel_spectrogram(signals.speech_like(seed=1) * 0.7
-                                       + 0.05 * signals.harmonic_tone()).numpy()
+                                       + 0.05 * signals.harmonic_tone(), PAPER).numpy()
   ours = metrics.log_mel_cepstral_distance(reference, estimate)
   assert ours > 1.0  # a real difference, not a trivially zero case
   np.testing.assert_allclose(ours, reference_mcd(reference, estimate, "pad"), rtol=1e-9)
 
 
 def test_standard_mcd_matches_reference_package_with_dtw(rng):
-  reference = audio.log_mel_spectrogram(signals.speech_like(seconds=0.8)).numpy()
-  stretched = audio.log_mel_spectrogram(signals.speech_like(seconds=1.0)).numpy()
+  reference = audio.log_mel_spectrogram(signals.speech_like(seconds=0.8), PAPER).numpy()
+  stretched = audio.log_mel_spectrogram(signals.speech_like(seconds=1.0), PAPER).numpy()
   stretched = stretched + 0.1 * rng.standard_normal(stretched.shape)
   assert reference.shape[0] != stretched.shape[0]
   ours = metrics.log_mel_cepstral_distance(reference, stretched)

@@ -33,13 +33,11 @@ import tensorflow as tf
 from tf_transforms.configs import AudioConfig
 from tf_transforms.ops import runtime_constant
 
-DEFAULT_CONFIG = AudioConfig()
-
 # Impulse-response tail dropped by de_emphasis, relative to its first tap.
 _DE_EMPHASIS_TOLERANCE = 1e-9
 
 
-def pre_emphasis(audio, coefficient: float = DEFAULT_CONFIG.pre_emphasis):
+def pre_emphasis(audio, coefficient: float):
   """First-order high-pass ``y[n] = x[n] - a * x[n-1]`` with ``x[-1] = 0``.
 
   Same as ``scipy.signal.lfilter([1, -a], [1], x)``.
@@ -58,7 +56,7 @@ def pre_emphasis(audio, coefficient: float = DEFAULT_CONFIG.pre_emphasis):
   return audio - coefficient * previous
 
 
-def de_emphasis(audio, coefficient: float = DEFAULT_CONFIG.pre_emphasis):
+def de_emphasis(audio, coefficient: float):
   """Inverse of ``pre_emphasis``: the IIR ``y[n] = x[n] + a * y[n-1]``.
 
   A sample-by-sample recursion is slow in a graph, so the filter is applied as
@@ -90,7 +88,7 @@ def de_emphasis(audio, coefficient: float = DEFAULT_CONFIG.pre_emphasis):
   return tf.reshape(filtered, shape)
 
 
-def stft(audio, config: AudioConfig = DEFAULT_CONFIG):
+def stft(audio, config: AudioConfig):
   """Centred short-time Fourier transform.
 
   The waveform is padded with ``frame_length // 2`` zeros on both sides, so a
@@ -120,7 +118,7 @@ def _stft_unpadded(signal, config: AudioConfig):
                         window_fn=tf.signal.hann_window, pad_end=False)
 
 
-def inverse_stft(stfts, config: AudioConfig = DEFAULT_CONFIG, length=None):
+def inverse_stft(stfts, config: AudioConfig, length=None):
   """Least-squares inverse of ``stft`` (overlap-add normalised by the window).
 
   Each sample is divided by the sum of squared windows that actually cover
@@ -246,7 +244,7 @@ def _overlap_add(real, imag, inverse_envelope, config: AudioConfig):
 
 
 @functools.lru_cache(maxsize=None)
-def mel_weight_matrix(config: AudioConfig = DEFAULT_CONFIG) -> np.ndarray:
+def mel_weight_matrix(config: AudioConfig) -> np.ndarray:
   """Slaney-style mel filter bank (librosa's ``filters.mel`` default).
 
   Triangles are spaced evenly on Slaney's mel scale (linear below 1 kHz,
@@ -295,7 +293,7 @@ def mel_to_hz(mels):
   return np.where(mels >= _MEL_BREAK, logarithmic, linear)
 
 
-def mel_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
+def mel_spectrogram(audio, config: AudioConfig):
   """Mel power spectrogram of a pre-emphasised waveform.
 
   Args:
@@ -309,7 +307,7 @@ def mel_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
   return tf.tensordot(power, runtime_constant(mel_weight_matrix(config), power), 1)
 
 
-def log_mel_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
+def log_mel_spectrogram(audio, config: AudioConfig):
   """Natural-log mel power, floored at ``config.log_floor``; the model's input.
 
   Args:
@@ -321,20 +319,20 @@ def log_mel_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
   return tf.math.log(tf.maximum(mel_spectrogram(audio, config), config.log_floor))
 
 
-def normalize_log_spectrogram(log_power, config: AudioConfig = DEFAULT_CONFIG):
+def normalize_log_spectrogram(log_power, config: AudioConfig):
   """Affine map of a log-power spectrogram (mel or linear):
   ``log(log_floor) -> -1``, ``log(ref_power) -> +1``, nothing clipped."""
   low, high = config.log_range
   return (tf.convert_to_tensor(log_power, tf.float32) - low) * (2.0 / (high - low)) - 1.0
 
 
-def denormalize_log_spectrogram(normalized, config: AudioConfig = DEFAULT_CONFIG):
+def denormalize_log_spectrogram(normalized, config: AudioConfig):
   """Exact inverse of ``normalize_log_spectrogram``."""
   low, high = config.log_range
   return (tf.convert_to_tensor(normalized, tf.float32) + 1.0) * ((high - low) / 2.0) + low
 
 
-def log_linear_spectrogram(audio, config: AudioConfig = DEFAULT_CONFIG):
+def log_linear_spectrogram(audio, config: AudioConfig):
   """Natural-log linear STFT power of the pre-emphasised waveform, floored at
   ``config.log_floor``: the post-net's target.
 
@@ -358,7 +356,7 @@ def _mel_inverse_constants(config: AudioConfig):
           inverse_coverage.astype(np.float32))
 
 
-def mel_to_linear(mel_power, config: AudioConfig = DEFAULT_CONFIG):
+def mel_to_linear(mel_power, config: AudioConfig):
   """Non-negative inverse of the mel filter bank (mel power -> linear power).
 
   The system is under-determined (80 bands, 1025 bins). We solve it as
@@ -427,7 +425,7 @@ def hashed_phase(num_frames, num_bins, seed=0):
   return tf.cast(n, tf.float32) * (2.0 * math.pi / p)
 
 
-def griffin_lim(magnitude, config: AudioConfig = DEFAULT_CONFIG, *,
+def griffin_lim(magnitude, config: AudioConfig, *,
                 iterations=None, momentum=None, init="random", seed=0,
                 length=None):
   """Fast Griffin-Lim phase reconstruction (Perraudin et al., 2013).
@@ -492,7 +490,7 @@ def griffin_lim(magnitude, config: AudioConfig = DEFAULT_CONFIG, *,
   return _inverse_stft_parts(magnitude * real, magnitude * imag, config, length=length)
 
 
-def spectral_convergence(magnitude, audio, config: AudioConfig = DEFAULT_CONFIG):
+def spectral_convergence(magnitude, audio, config: AudioConfig):
   """``||S - |STFT(audio)|||_F / ||S||_F`` per example (0 is perfect).
 
   Args:
@@ -508,7 +506,7 @@ def spectral_convergence(magnitude, audio, config: AudioConfig = DEFAULT_CONFIG)
           tf.maximum(tf.norm(magnitude, axis=[-2, -1]), 1e-12))
 
 
-def linear_power_to_audio(power, config: AudioConfig = DEFAULT_CONFIG, *,
+def linear_power_to_audio(power, config: AudioConfig, *,
                           iterations=None, seed=0, length=None):
   """Vocode linear STFT power of a pre-emphasised signal: sqrt -> Griffin-Lim
   -> de-emphasis.
@@ -524,7 +522,7 @@ def linear_power_to_audio(power, config: AudioConfig = DEFAULT_CONFIG, *,
   return de_emphasis(emphasised, config.pre_emphasis)
 
 
-def log_mel_to_audio(log_mel, config: AudioConfig = DEFAULT_CONFIG, *,
+def log_mel_to_audio(log_mel, config: AudioConfig, *,
                      iterations=None, seed=0, length=None):
   """Vocode a log-mel spectrogram: mel -> linear (``mel_to_linear``) -> audio.
 
@@ -539,7 +537,7 @@ def log_mel_to_audio(log_mel, config: AudioConfig = DEFAULT_CONFIG, *,
                                length=length)
 
 
-def log_linear_to_audio(log_power, config: AudioConfig = DEFAULT_CONFIG, *,
+def log_linear_to_audio(log_power, config: AudioConfig, *,
                         iterations=None, seed=0, length=None):
   """Vocode a natural-log linear power spectrogram (the post-net's output).
 
