@@ -17,10 +17,11 @@ import soundfile
 import soxr
 import tensorflow as tf
 
+from tf_transforms.configs import AudioConfig
 from tf_transforms.errors import AudioError
 from tf_transforms.files import atomic_output
 
-DEFAULT_SAMPLE_RATE = 16000
+DEFAULT_SAMPLE_RATE = AudioConfig.sample_rate  # the front-end's rate (16 kHz)
 
 
 def read_audio(path, sample_rate: int | None = DEFAULT_SAMPLE_RATE) -> np.ndarray:

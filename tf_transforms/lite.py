@@ -19,11 +19,12 @@ import json
 
 import numpy as np
 
+from tf_transforms.configs import AudioConfig
 from tf_transforms.errors import LiteError
 
-SAMPLE_RATE = 16000
-NUM_MEL_BINS = 80
-MIN_SAMPLES = 800          # one 50 ms analysis window
+# The front-end the TFLite file computes (``export_tflite`` writes the run's
+# AudioConfig into the graph; a run that changed it needs it here too).
+FRONT_END = AudioConfig()
 DEFAULT_MAX_SECONDS = 10.0  # the SavedModel's default limit (export.DEFAULT_MAX_SECONDS)
 
 
@@ -47,17 +48,22 @@ class LiteTransform:
       ``styles.json`` (also in the SavedModel's ``assets.extra/``).
     max_seconds: longest input accepted (the SavedModel's default, 10 s).
     num_threads: interpreter threads.
+    audio_config: the run's front-end (``FRONT_END``, the paper's, unless the
+      run changed it); the mel count is read from the file itself.
   """
 
-  def __init__(self, model_path, styles, max_seconds=DEFAULT_MAX_SECONDS, num_threads=2):
+  def __init__(self, model_path, styles, max_seconds=DEFAULT_MAX_SECONDS, num_threads=2,
+               audio_config=FRONT_END):
     from ai_edge_litert.interpreter import Interpreter
     if not max_seconds > 0:
       raise LiteError(f"max_seconds must be > 0. Received {max_seconds}")
     self.styles = _load_styles(styles)
     if not self.styles:
       raise LiteError("styles: the list of style names is empty")
-    self.max_samples = int(max_seconds * SAMPLE_RATE)
-    self.max_frames = 1 + self.max_samples // 200
+    self.sample_rate = audio_config.sample_rate
+    self.min_samples = audio_config.frame_length   # one analysis window
+    self.max_samples = int(max_seconds * self.sample_rate)
+    self.max_frames = int(audio_config.num_frames(self.max_samples))
     try:
       self._interpreter = Interpreter(model_path=model_path, num_threads=num_threads)
     except (ValueError, RuntimeError) as error:
@@ -65,6 +71,8 @@ class LiteTransform:
     signatures = set(self._interpreter.get_signature_list())
     if signatures != {"serving_default", "transform_log_mel"}:
       raise LiteError(f"{model_path}: not a tf_transforms export (signatures {sorted(signatures)})")
+    inputs = self._interpreter.get_signature_runner("transform_log_mel").get_input_details()
+    self.num_mel_bins = int(inputs["log_mel"]["shape_signature"][-1])
 
   def style_id(self, style, name="style"):
     """An id from a name or an int, checked against the vocabulary."""
@@ -85,7 +93,8 @@ class LiteTransform:
             np.array([self.style_id(target_style, "target_style")], np.int32))
 
   def transform(self, waveform, source_style, target_style):
-    """Waveform float [samples] at 16 kHz -> transformed waveform [samples'].
+    """Waveform float [samples] at the front-end's rate (16 kHz) -> transformed
+    waveform [samples'].
 
     Runs the ``serving_default`` signature (front-end, model, mel inverse,
     Griffin-Lim, de-emphasis) and trims the output to its valid length.
@@ -98,12 +107,12 @@ class LiteTransform:
                       f"Received shape {waveform.shape}")
     if not np.issubdtype(waveform.dtype, np.floating):
       raise LiteError(f"waveform must be floating point in [-1, 1]. Received {waveform.dtype}")
-    if waveform.size < MIN_SAMPLES:
-      raise LiteError(f"waveform has {waveform.size} samples; at least {MIN_SAMPLES} "
-                      "(one 50 ms analysis window at 16 kHz) are needed")
+    if waveform.size < self.min_samples:
+      raise LiteError(f"waveform has {waveform.size} samples; at least {self.min_samples} "
+                      f"(one analysis window at {self.sample_rate} Hz) are needed")
     if waveform.size > self.max_samples:
-      raise LiteError(f"waveform is {waveform.size / SAMPLE_RATE:.1f} s; the limit is "
-                      f"{self.max_samples / SAMPLE_RATE:g} s (max_seconds)")
+      raise LiteError(f"waveform is {waveform.size / self.sample_rate:.1f} s; the limit is "
+                      f"{self.max_samples / self.sample_rate:g} s (max_seconds)")
     if not np.all(np.isfinite(waveform)):
       raise LiteError(f"waveform contains {int(np.sum(~np.isfinite(waveform)))} NaN or Inf "
                       "samples")
@@ -114,13 +123,14 @@ class LiteTransform:
     return out["waveform"][0, :int(out["lengths"][0])]
 
   def transform_log_mel(self, log_mel, source_style, target_style):
-    """Normalised log-mel [frames, 80] -> (log-mel [frames', 80], valid frames)."""
+    """Normalised log-mel [frames, mels] -> (log-mel [frames', mels], valid frames)."""
     log_mel = np.asarray(log_mel)
+    mels = self.num_mel_bins
     if log_mel.ndim == 3 and log_mel.shape[0] == 1:
       log_mel = log_mel[0]
-    if log_mel.ndim != 2 or log_mel.shape[1] != NUM_MEL_BINS:
-      raise LiteError(f"log_mel must have shape [frames, {NUM_MEL_BINS}] (or [1, frames, "
-                      f"{NUM_MEL_BINS}]). Received shape {log_mel.shape}")
+    if log_mel.ndim != 2 or log_mel.shape[1] != mels:
+      raise LiteError(f"log_mel must have shape [frames, {mels}] (or [1, frames, {mels}]). "
+                      f"Received shape {log_mel.shape}")
     if not 1 <= log_mel.shape[0] <= self.max_frames:
       raise LiteError(f"log_mel has {log_mel.shape[0]} frames; 1..{self.max_frames} accepted")
     if not np.all(np.isfinite(log_mel)):

@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 
+from tf_transforms.configs import AudioConfig
+
 
 def default_soundfont_path() -> str:
   """Path of TimGM6mb.sf2 inside the installed pretty_midi package."""
@@ -35,7 +37,7 @@ class NoteRenderer:
     sample_rate: Hz.
   """
 
-  def __init__(self, soundfont_path=None, sample_rate=16000):
+  def __init__(self, soundfont_path=None, sample_rate=AudioConfig.sample_rate):
     import tinysoundfont  # Imported here: only dataset generation needs it.
     self.soundfont_path = soundfont_path or default_soundfont_path()
     if not os.path.isfile(self.soundfont_path):

@@ -16,9 +16,10 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tf_transforms import io
+from tf_transforms.configs import AudioConfig
 from tf_transforms.errors import AudioError, DatasetError
 
-SAMPLE_RATE = 16000
+SAMPLE_RATE = AudioConfig.sample_rate  # every builder writes the front-end's rate
 MAX_BAD_FRACTION = 0.01
 
 NSYNTH_FAMILIES = ["bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ",
