@@ -166,7 +166,7 @@ class ModelConfig:
     front-end's mel inverse (``linear_output="mel_inverse"``, no parameters)
     or from a learned post-net predicting linear log-power
     (``"postnet"``, Tacotron). The default is chosen by measured audio
-    quality: see ``bench/vocoder_paths.py`` and the README.
+    quality: see ``bench/vocoder_paths.py`` and docs/design.md.
 
   * Output head (``output_head``, a name in ``layers.heads.HEADS``):
     ``"direct"`` is the paper's, a dense layer from ``[s_i, c_i]`` to the
