@@ -108,7 +108,7 @@ def test_missing_init_from_is_refused_before_anything_is_written(tmp_path):
 def test_a_start_that_fails_leaves_a_new_model_dir_absent(tmp_path):
   run = runs.make_run_config(dataset="gm_notes", preset="tiny", steps=2,
                                  soundfont=str(tmp_path / "missing.sf2"))
-  with pytest.raises(FileNotFoundError, match="missing.sf2"):
+  with pytest.raises(RunError, match="missing.sf2: no such SoundFont"):
     training.train(run, str(tmp_path / "run"), data_dir=str(tmp_path / "tfds"))
   assert not (tmp_path / "run").exists()
 
