@@ -159,6 +159,11 @@ def test_custom_soundfont_gets_its_own_config(tmp_path):
     data.make_builder("gm_notes", str(tmp_path), soundfont=str(tmp_path / "nope.sf2"))
   with pytest.raises(ValueError, match="gm_notes only"):
     data.make_builder("timit", str(tmp_path), soundfont=copy)
+  with pytest.raises(RunError, match="--dataset_config=bogus: gm_notes has the configs "
+                     "default, small"):
+    data.make_builder("gm_notes", str(tmp_path), "bogus")
+  with pytest.raises(RunError, match="--dataset_config=full: timit has no configs"):
+    data.make_builder("timit", str(tmp_path), "full")
 
 
 def test_start_batch_continues_the_stream_exactly(notes):

@@ -133,6 +133,10 @@ def make_builder(name, data_dir=None, config=None, soundfont=None):
   module, cls = spec.builder.split(":")
   builder_class = getattr(importlib.import_module(module), cls)
   config = config or spec.config
+  known = [c.name for c in getattr(builder_class, "BUILDER_CONFIGS", [])]
+  if config is not None and config not in known:
+    raise RunError(f"--dataset_config={config}: {name} has "
+                   + (f"the configs {', '.join(known)}" if known else "no configs"))
   if soundfont is not None:
     if name != "gm_notes":
       raise RunError(f"--soundfont applies to gm_notes only, not {name!r}")
