@@ -65,7 +65,7 @@ class AudioTransformModel(keras.Model):
         config.prenet_units, config.prenet_dropout, config.reduction_factor,
         use_attention=config.uses_attention, max_decoder_steps=config.max_decoder_steps,
         conditioning_dim=config.num_styles if config.uses_conditioning else 0,
-        head=make_head(config), name="decoder")
+        head=lambda: make_head(config), name="decoder")
     if config.linear_output == "postnet":
       self.postnet = LinearPostNet(config.num_linear_bins, config.postnet_filters,
                                    num_layers=config.postnet_layers, name="postnet")

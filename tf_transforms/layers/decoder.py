@@ -61,20 +61,6 @@ class AttentionDecoder(keras.layers.Layer):
                use_attention=True, max_decoder_steps=200, conditioning_dim=0,
                head=None, **kwargs):
     super().__init__(**kwargs)
-    if head is None:
-      head = DirectHead(num_mel_bins, reduction_factor)
-    elif isinstance(head, dict):
-      head = keras.saving.deserialize_keras_object(head)
-    if not isinstance(head, OutputHead):
-      raise ValueError(f"AttentionDecoder: head must be an OutputHead (one of {list(HEADS)}). "
-                       f"Received {head!r}")
-    if (head.num_mel_bins, head.reduction_factor) != (num_mel_bins, reduction_factor):
-      raise ValueError(f"AttentionDecoder: the head emits {head.reduction_factor} frames of "
-                       f"{head.num_mel_bins} bins per step; the decoder needs "
-                       f"{reduction_factor} of {num_mel_bins}")
-    if head.requires_attention and not use_attention:
-      raise ValueError(f"AttentionDecoder: the {head.head_name!r} head reads the attended "
-                       "source, so it needs use_attention=True")
     self.supports_masking = True  # masks are explicit arguments; drop Keras' implicit one
     self.conditioning_dim = conditioning_dim
     self.num_mel_bins = num_mel_bins
@@ -95,9 +81,34 @@ class AttentionDecoder(keras.layers.Layer):
       self.query_layer = keras.layers.Dense(attention_units, use_bias=False, name="W")
       self.memory_layer = keras.layers.Dense(attention_units, use_bias=True, name="V")
       self.score_layer = keras.layers.Dense(1, use_bias=False, name="w")
-    # The attribute name is part of the weight files' layout (decoder/frame_layer).
-    self.frame_layer = head
+    # The head is made here, between the attention and the stop layer, where
+    # the decoder made its output Dense before heads were layers: initialisers
+    # draw their seeds when created, so a seeded model gets the same weights as
+    # then. The attribute name is part of the weight files' layout.
+    self.frame_layer = self._make_head(head, num_mel_bins, reduction_factor, use_attention)
     self.stop_layer = keras.layers.Dense(1, name="stop")
+
+  @staticmethod
+  def _make_head(head, num_mel_bins, reduction_factor, use_attention) -> OutputHead:
+    """``head``: an OutputHead, its serialised config, a function making one, or
+    None (the paper's ``DirectHead``); checked against the decoder's sizes."""
+    if head is None:
+      head = DirectHead(num_mel_bins, reduction_factor)
+    elif isinstance(head, dict):
+      head = keras.saving.deserialize_keras_object(head)
+    elif callable(head) and not isinstance(head, keras.layers.Layer):
+      head = head()
+    if not isinstance(head, OutputHead):
+      raise ValueError(f"AttentionDecoder: head must be an OutputHead (one of {list(HEADS)}). "
+                       f"Received {head!r}")
+    if (head.num_mel_bins, head.reduction_factor) != (num_mel_bins, reduction_factor):
+      raise ValueError(f"AttentionDecoder: the head emits {head.reduction_factor} frames of "
+                       f"{head.num_mel_bins} bins per step; the decoder needs "
+                       f"{reduction_factor} of {num_mel_bins}")
+    if head.requires_attention and not use_attention:
+      raise ValueError(f"AttentionDecoder: the {head.head_name!r} head reads the attended "
+                       "source, so it needs use_attention=True")
+    return head
 
   @property
   def head(self) -> OutputHead:
