@@ -44,9 +44,11 @@ from tf_transforms.judges import Judges, score_pair
 from tf_transforms.run import Run
 
 
-def count_test_pairs(index: data.Index, seed: int = 0) -> int:
-  """How many pairs ``evaluate_run`` scores (one per test-split example)."""
-  return len(data.sample_pairs(index, "test", seed=seed))
+def count_test_pairs(index: data.Index, max_pairs=None) -> int:
+  """How many pairs ``evaluate_run`` scores: one per test-split example whose
+  content has another style (``data.count_pairs``), at most ``max_pairs``."""
+  total = data.count_pairs(index, "test")
+  return total if max_pairs is None else min(total, max_pairs)
 
 
 def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs=None,
@@ -64,8 +66,7 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
   """
   audio_config = run.config.audio
   fixed = run.spec.fixed_length
-  total = count_test_pairs(index, seed)
-  total = total if max_pairs is None else min(total, max_pairs)
+  total = count_test_pairs(index, max_pairs)
   test = data.pair_dataset(index, "test", batch_size, seed=seed, epochs=1, cache_features=True,
                            audio_config=audio_config)
   vocode = tf.function(lambda outputs: run.model.to_audio(outputs, audio_config))
@@ -137,8 +138,7 @@ def evaluate_run(run: Run, index: data.Index, judges: Judges, *, batch_size=16,
     ``keep`` generated pairs with their record and real recordings, for
     Figure 2 and the example WAVs).
   """
-  total = count_test_pairs(index, seed)
-  total = total if max_pairs is None else min(total, max_pairs)
+  total = count_test_pairs(index, max_pairs)
   records, examples = [], []
   started = time.monotonic()
   for pair in generate_test_pairs(run, index, batch_size=batch_size, max_pairs=max_pairs,
