@@ -103,6 +103,25 @@ def test_summary_matches_the_metric_helpers():
   assert real["pitch_median_abs_cents"] == 610.0 and real["pitch_unvoiced"] == pytest.approx(1 / 3)
 
 
+def test_family_table_splits_pairs_by_the_target_instruments_family():
+  records = [{"mcd": m, "closer_to_target": c, "style_recognised": s, "voiced": True,
+              "source_style_recognised": False, "content": 60, "target_style": t}
+             for m, c, s, t in [(5.0, True, True, "keyboard_electronic_004"),
+                                (7.0, False, False, "keyboard_acoustic_000"),
+                                (9.0, True, False, "mallet_acoustic_011")]]
+  families = tables.summarize(records)["by_target_family"]
+  assert list(families) == ["keyboard", "mallet"]
+  assert families["keyboard"]["pairs"] == 2
+  assert families["keyboard"]["mcd"]["mean"] == 6.0
+  assert families["keyboard"]["closer_to_target"]["share"] == 0.5
+  assert families["mallet"]["style_recognised"]["share"] == 0.0
+  table = tables.family_table([("ours (x)", {"mcd": None}),
+                               ("ours (y)", tables.summarize(records))])
+  assert table.startswith("ours (y):")
+  assert "| keyboard | 2 | 6.00 ± " in table and "| mallet | 1 | 9.00 | 100% " in table
+  assert tables.style_family("espeak") == "espeak"
+
+
 @pytest.fixture(scope="module")
 def notes(tfds_dir):
   return data.load_index("gm_notes", data_dir=tfds_dir,
@@ -195,7 +214,11 @@ def test_evaluate_command_on_notes(tmp_path, tfds_dir):
   figure3 = results["runs"]["run"]["figure3"]
   assert figure3["notes"] == 47 and 0.0 <= figure3["pitch_class_purity"] <= 1.0
   assert 0.0 <= figure3["style_purity"] <= 1.0 and figure3["neighbour_semitones_median"] >= 0
-  for name in ("table2.md", "pitch.md", "figure2_run.png", "figure3_run.png",
+  family = open(os.path.join(output_dir, "family.md")).read()
+  assert "| target family | pairs |" in family
+  by_family = results["runs"]["run"]["summary"]["by_target_family"]
+  assert sum(f["pairs"] for f in by_family.values()) == results["copy_baseline"]["pairs"]
+  for name in ("table2.md", "pitch.md", "family.md", "figure2_run.png", "figure3_run.png",
                "run/example0_prediction.wav"):
     assert os.path.getsize(os.path.join(output_dir, name)) > 0
 
@@ -214,7 +237,8 @@ def test_evaluate_command_on_words(tmp_path, tfds_dir):
     assert column in table
   assert math.isfinite(results["runs"]["run"]["summary"]["duration_ratio"]["mean"])
   assert os.path.getsize(os.path.join(output_dir, "figure2_run.png")) > 0
-  assert not os.path.exists(os.path.join(output_dir, "pitch.md"))
+  for name in ("pitch.md", "family.md"):
+    assert not os.path.exists(os.path.join(output_dir, name))
 
 
 def _fake_run(model_dir):

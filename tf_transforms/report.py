@@ -60,7 +60,7 @@ def output_names(runs, sweep=None):
   """Every file ``evaluate_runs`` writes, relative to the output directory."""
   names = ["table2.md", "results.json"]
   pitched = runs[0].spec.pitched
-  names += ["pitch.md"] if pitched else []
+  names += ["pitch.md", "family.md"] if pitched else []
   names += ["table3.md"] if sweep else []
   for run in runs:
     names.append(f"figure2_{run.label}.png")
@@ -96,7 +96,7 @@ def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=
 
   Args:
     runs: ``Run``s trained on the same data (``check_runs``).
-    output_dir: receives table2.md, pitch.md (notes), table3.md (``sweep``
+    output_dir: receives table2.md, pitch.md and family.md (notes), table3.md (``sweep``
       "context_ms"), results.json (every number, per pair too), and per run
       figure2_<run>.png, figure3_<run>.png (notes) and <run>/example*.wav.
     overwrite: replace existing outputs; without it, an existing one is
@@ -165,6 +165,7 @@ def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress):
   outputs = {"table2.md": tables.table_2(rows, judges.kind, judges_note)}
   if judges.kind == "pitch":
     outputs["pitch.md"] = tables.pitch_table(rows)
+    outputs["family.md"] = tables.family_table(rows)
   if sweep == "context_ms":
     outputs["table3.md"] = tables.table_3(sweep_rows)
   for name, text in outputs.items():

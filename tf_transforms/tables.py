@@ -2,7 +2,7 @@
 
 ``summarize`` turns ``evaluation.evaluate_run``'s records into Table 2's
 numbers (means with 95% CIs, shares with Wilson intervals); ``table_2``,
-``pitch_table`` and ``table_3`` render them.
+``pitch_table``, ``family_table`` and ``table_3`` render them.
 """
 
 import math
@@ -49,7 +49,28 @@ def summarize(records, prefix=""):
     summary.update({"word_recognised": share(column("word_recognised")),
                     "duration_ratio": mean_ci(column("duration_ratio")),
                     "f0_toward_target_speaker": share(column("f0_toward_target_speaker"))})
+  if records and "target_style" in records[0]:
+    summary["by_target_family"] = by_target_family(records, prefix)
   return summary
+
+
+def style_family(style_name) -> str:
+  """The family of a style name: NSynth's ``family_source_id`` (and
+  gm_notes') -> ``family``; a name without "_" (a speaker) is its own."""
+  return str(style_name).split("_", 1)[0]
+
+
+def by_target_family(records, prefix=""):
+  """{family: {pairs, mcd, closer_to_target, style_recognised}} over the pairs
+  whose *target* style is of that family: where the conversion still fails."""
+  families = sorted({style_family(r["target_style"]) for r in records})
+  out = {}
+  for family in families:
+    chosen = [r for r in records if style_family(r["target_style"]) == family]
+    out[family] = {"pairs": len(chosen), "mcd": mean_ci([r[prefix + "mcd"] for r in chosen]),
+                   "closer_to_target": share([r[prefix + "closer_to_target"] for r in chosen]),
+                   "style_recognised": share([r[prefix + "style_recognised"] for r in chosen])}
+  return out
 
 
 def real_target_summary(records):
@@ -145,6 +166,24 @@ def pitch_table(rows):
     lines.append(f"| {label} | " + " | ".join(f"{100 * shares[c]:.0f}%" for c in contents) +
                  f" | {100 * summary['pitch_within_50_cents']['share']:.0f}% |")
   return "\n".join(lines)
+
+
+def family_table(rows):
+  """Markdown table: each run's MCD / closer-to-target / style recognised by
+  the target's style family (``by_target_family``), one row per family."""
+  lines = []
+  for label, summary in rows:
+    families = summary.get("by_target_family")
+    if not families:
+      continue
+    lines += ["", f"{label}:", "",
+              "| target family | pairs | MCD dB | closer to target than source | "
+              "target style recognised |", "| --- | ---: | ---: | ---: | ---: |"]
+    for family, stats in families.items():
+      lines.append(f"| {family} | {stats['pairs']} | {_cell(stats['mcd'])} | "
+                   f"{_share_cell(stats['closer_to_target'])} | "
+                   f"{_share_cell(stats['style_recognised'])} |")
+  return "\n".join(lines[1:])
 
 
 def table_3(rows):
