@@ -9,8 +9,8 @@ import tensorflow as tf
 from tf_transforms.configs import ModelConfig
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
                                   PyramidalLSTM, StyleConditioning)
-from tf_transforms.layers.heads import (DirectHead, SourceFilterHead, dct_basis,
-                                        pool_source_frames)
+from tf_transforms.layers.heads import (HEADS, DirectHead, PartialLevelsHead, SourceFilterHead,
+                                        dct_basis, pool_source_frames)
 
 
 def lengths_mask(lengths, time):
@@ -97,8 +97,8 @@ def make_decoder(output_head="direct", envelope_coefficients=4, time_reduction=1
                   conditioning_dim=3)
   settings = {**defaults, **kwargs}
   bins, r = settings["num_mel_bins"], settings["reduction_factor"]
-  head = (SourceFilterHead(bins, r, envelope_coefficients, time_reduction)
-          if output_head == "source_filter" else DirectHead(bins, r))
+  head = (DirectHead(bins, r) if output_head == "direct" else
+          HEADS[output_head](bins, r, envelope_coefficients, time_reduction))
   return AttentionDecoder(head=head, **settings)
 
 
@@ -213,8 +213,13 @@ def randomise(decoder, rng, scale=1.0):
     weight.assign(scale * rng.standard_normal(weight.shape).astype(np.float32))
 
 
-def test_source_filter_head_starts_as_the_attended_envelope_with_the_source_fine_structure(rng):
-  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4,
+SOURCE_HEADS = ("source_filter", "partial_levels")
+
+
+@pytest.mark.parametrize("output_head", SOURCE_HEADS)
+def test_source_heads_start_as_the_attended_envelope_with_the_source_fine_structure(
+    rng, output_head):
+  decoder = make_decoder(num_mel_bins=12, output_head=output_head, envelope_coefficients=4,
                          time_reduction=2)
   memory, mask, conditioning, source = source_filter_inputs(rng)
   out = decoder(memory, mask, conditioning, num_steps=5, **source)
@@ -244,13 +249,15 @@ def test_source_filter_fine_structure_is_the_sources_whatever_the_weights(rng):
   np.testing.assert_allclose(forced @ fine, expected, atol=1e-5)
 
 
-def test_source_filter_head_cannot_add_harmonics_the_source_lacks(rng):
-  """Whatever its weights, the head only reshapes the source smoothly: a source
-  without fine structure (a smooth spectrum) gives smooth output frames, while
-  the direct head is free to put detail anywhere."""
+def test_source_heads_cannot_add_harmonics_the_source_lacks(rng):
+  """Whatever their weights, the source heads only reshape the source smoothly
+  (and scale its fine structure): a source without fine structure (a smooth
+  spectrum) gives smooth output frames, while the direct head is free to put
+  detail anywhere."""
   memory, mask, conditioning, source = source_filter_inputs(rng, smooth_coefficients=4)
   _, fine = smooth_and_fine(4, 12)
-  for head, expect_smooth in (("source_filter", True), ("direct", False)):
+  for head, expect_smooth in (("source_filter", True), ("partial_levels", True),
+                              ("direct", False)):
     decoder = make_decoder(num_mel_bins=12, output_head=head, envelope_coefficients=4,
                            time_reduction=2)
     decoder(memory, mask, conditioning, num_steps=1, **source)  # build
@@ -260,8 +267,43 @@ def test_source_filter_head_cannot_add_harmonics_the_source_lacks(rng):
     assert (detail < 1e-4) == expect_smooth, (head, detail)
 
 
-def test_source_filter_teacher_forcing_reproduces_inference(rng):
-  decoder = make_decoder(num_mel_bins=12, output_head="source_filter", envelope_coefficients=4,
+def test_partial_levels_head_scales_the_source_comb_by_a_smooth_gain(rng):
+  """Against an independent NumPy formula (scipy's DCT for the curves):
+  y_t = x_i S + o_t B + (1 + g_t B) * fine(s_t), [o_t, g_t] = features W + b,
+  S the smoothing by the first K DCT coefficients. The comb's positions are the
+  source's; its level per band is the decoder's."""
+  bins, r, k = 12, 2, 4
+  head = PartialLevelsHead(bins, r, envelope_coefficients=k, time_reduction=2)
+  frames = rng.standard_normal((1, 8, bins)).astype(np.float32)
+  prepared = head.prepare(frames, np.array([8]), num_frames=8)
+  features = rng.standard_normal((1, 4, 5)).astype(np.float32)
+  weights = rng.dirichlet(np.ones(4), size=(1, 4)).astype(np.float32)   # [B, S, T_enc]
+  head.build(features.shape)
+  kernel = 0.3 * rng.standard_normal(head.kernel.shape).astype(np.float32)
+  bias = 0.3 * rng.standard_normal(head.bias.shape).astype(np.float32)
+  head.kernel.assign(kernel)
+  head.bias.assign(bias)
+  out = head.project(features, weights, prepared).numpy().reshape(4, r, bins)
+
+  def curve(coefficients):  # K DCT coefficients -> smooth curve over the bins
+    return scipy.fft.idct(np.pad(coefficients, (0, bins - k)), norm="ortho")
+
+  def smooth(v):
+    return curve(scipy.fft.dct(v, norm="ortho")[:k])
+
+  blocks = [smooth(block) for block in frames[0].reshape(4, 2, bins).mean(1)]
+  params = (features[0] @ kernel + bias).reshape(4, r, 2 * k)
+  for i in range(4):
+    for j in range(r):
+      source = frames[0, r * i + j]
+      expected = (weights[0, i] @ np.stack(blocks) + curve(params[i, j, :k]) +
+                  (1.0 + curve(params[i, j, k:])) * (source - smooth(source)))
+      np.testing.assert_allclose(out[i, j], expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("output_head", SOURCE_HEADS)
+def test_source_heads_teacher_forcing_reproduces_inference(rng, output_head):
+  decoder = make_decoder(num_mel_bins=12, output_head=output_head, envelope_coefficients=4,
                          time_reduction=2)
   memory, mask, conditioning, source = source_filter_inputs(rng)
   decoder(memory, mask, conditioning, num_steps=1, **source)
@@ -307,7 +349,7 @@ def test_a_new_head_is_one_registered_class(rng):
   finally:
     heads.HEADS.pop("test_constant")
   with pytest.raises(ValueError, match=r"output_head must be one of \('auto', 'direct', "
-                     r"'source_filter'\)"):
+                     r"'source_filter', 'partial_levels'\)"):
     ModelConfig(output_head="test_constant")
 
 
@@ -341,6 +383,7 @@ def test_postnet_maps_frames_to_linear_bins_and_ignores_padding(rng):
     make_decoder(use_attention=False),
     make_decoder(output_head="source_filter", envelope_coefficients=3, time_reduction=4),
     SourceFilterHead(12, 2, envelope_coefficients=5, time_reduction=8),
+    PartialLevelsHead(12, 2, envelope_coefficients=5, time_reduction=8),
     DirectHead(7, 3),
     LinearPostNet(num_bins=9, filters=4, kernel_size=3, num_layers=1),
 ], ids=lambda layer: type(layer).__name__)

@@ -276,3 +276,40 @@ class SourceFilterHead(OutputHead):
   def get_config(self):
     return {**super().get_config(), "envelope_coefficients": self.envelope_coefficients,
             "time_reduction": self.time_reduction}
+
+
+@register_head("partial_levels")
+class PartialLevelsHead(SourceFilterHead):
+  """The source's harmonic *positions*, the target's partial *levels*.
+
+  ``source_filter`` adds the source frame's fine structure unchanged, and at
+  80 mel bins that fine structure is not only the pitch but which partials
+  are strong: much of the source's timbre. This head also predicts a smooth
+  gain on it, per frame, so the decoder can deepen, flatten or silence the
+  source's comb band by band (a brass ladder turned into a keyboard's few
+  partials) while the comb's positions, the pitch, stay the source's::
+
+    y_t = x_i BᵀB + o_t B + (1 + g_t B) ⊙ (s_t − s_t BᵀB),   [o_t, g_t] = Dense([s_i, c_i])
+
+  (notation of ``SourceFilterHead``). Zero-initialised, it starts exactly as
+  ``source_filter``. Why, measured: ``docs/design.md`` ("Output heads").
+  """
+
+  @property
+  def projection_size(self) -> int:
+    return 2 * self.envelope_coefficients * self.reduction_factor
+
+  def project(self, features, weights, prepared, step=None):
+    r, k, f = self.reduction_factor, self.envelope_coefficients, self.num_mel_bins
+    if step is None:
+      envelope = tf.einsum("bst,btf->bsf", weights, prepared["blocks"])
+      fine = prepared["fine"]
+    else:
+      envelope = tf.einsum("bt,btf->bf", weights, prepared["blocks"])
+      fine = prepared["fine"][:, step]
+    lead = tf.shape(features)[:-1]
+    params = tf.reshape(self._dense(features), tf.concat([lead, [r, 2 * k]], 0))
+    offset = tf.einsum("...k,kf->...f", params[..., :k], self.basis)        # [..., r, F]
+    gain = tf.einsum("...k,kf->...f", params[..., k:], self.basis)          # [..., r, F]
+    frames = tf.expand_dims(envelope, -2) + offset + (1.0 + gain) * fine
+    return tf.reshape(frames, tf.concat([lead, [r * f]], 0))
