@@ -10,7 +10,10 @@ import tensorflow as tf
 
 from tf_transforms import models
 from tf_transforms.layers.heads import make_head
-from tf_transforms.configs import METHODS, PRESETS, AudioConfig, ModelConfig, TrainingConfig
+from tf_transforms.configs import (DEFAULT_OUTPUT_HEADS, METHODS, PRESETS, STORED_AUTO_HEADS,
+                                  AudioConfig, ModelConfig, TrainingConfig)
+from tf_transforms.models import AudioTransformModel
+from tf_transforms.run import RunConfig, make_run_config
 
 DATA = pathlib.Path(__file__).parent / "data"
 SMALL = dict(num_styles=4, conv_filters=16, encoder_units=16, decoder_units=32,
@@ -141,12 +144,21 @@ def test_model_config_rejects_bad_values():
     make_head(auto)
 
 
-def test_auto_output_head_is_source_filter_only_where_there_is_attention():
+def test_auto_output_head_is_the_documented_default_and_is_stored_resolved():
   heads = {method: ModelConfig(method=method).resolved_output_head
            for method in ("ours", "las", "seq2seq", "cseq2seq")}
-  assert heads == {"ours": "source_filter", "las": "source_filter",
-                   "seq2seq": "direct", "cseq2seq": "direct"}
+  assert heads == DEFAULT_OUTPUT_HEADS
+  assert heads["seq2seq"] == heads["cseq2seq"] == "direct"   # nothing to copy through
   assert ModelConfig(output_head="direct").resolved_output_head == "direct"
+  # What is stored names its head, so a later default cannot change a file ...
+  run = make_run_config(preset="tiny")
+  assert run.model.output_head == DEFAULT_OUTPUT_HEADS["ours"]
+  assert RunConfig.from_json(run.to_json()) == run
+  model = AudioTransformModel(ModelConfig(num_mel_bins=6, envelope_coefficients=3, decoder_units=8))
+  assert model.get_config()["config"]["output_head"] == DEFAULT_OUTPUT_HEADS["ours"]
+  # ... and "auto" in a file of 0.1-0.2 loads as what it meant then.
+  for method, head in STORED_AUTO_HEADS.items():
+    assert ModelConfig.from_stored({"method": method, "output_head": "auto"}).output_head == head
 
 
 def test_train_step_compiles_with_xla_and_matches_graph(rng):

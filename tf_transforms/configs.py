@@ -128,6 +128,16 @@ STRATEGIES = ("default", "mirrored", "multi_worker")  # tf.distribute, see train
 LINEAR_OUTPUTS = ("mel_inverse", "postnet")
 
 
+# The output head "auto" stands for, per method: the documented default,
+# chosen by measurement (docs/design.md, "Output head choice"). Heads without
+# attention have nothing to copy the source through, so they keep the paper's.
+DEFAULT_OUTPUT_HEADS = {"ours": "source_filter", "las": "source_filter",
+                        "seq2seq": "direct", "cseq2seq": "direct"}
+# What "auto" meant in files written by tf_transforms 0.1-0.2 (ModelConfig.from_stored).
+STORED_AUTO_HEADS = {"ours": "source_filter", "las": "source_filter",
+                     "seq2seq": "direct", "cseq2seq": "direct"}
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
   """Architecture of one of the four methods of Table 2.
@@ -258,10 +268,28 @@ class ModelConfig:
 
   @property
   def resolved_output_head(self) -> str:
-    """``output_head`` with "auto" resolved for this method."""
+    """``output_head`` with "auto" resolved for this method (``DEFAULT_OUTPUT_HEADS``)."""
     if self.output_head != "auto":
       return self.output_head
-    return "source_filter" if self.uses_attention else "direct"
+    return DEFAULT_OUTPUT_HEADS[self.method]
+
+  @classmethod
+  def from_stored(cls, stored: dict) -> "ModelConfig":
+    """A ModelConfig from a stored dict (a run's run_config.json, a .keras file).
+
+    Configs are stored with their head resolved (``resolved``), so a later
+    change of ``DEFAULT_OUTPUT_HEADS`` cannot change what a file loads as. Files
+    written by tf_transforms 0.1-0.2 stored "auto", which then meant
+    ``STORED_AUTO_HEADS``; they load as that.
+    """
+    stored = dict(stored)
+    if stored.get("output_head", "auto") == "auto":
+      stored["output_head"] = STORED_AUTO_HEADS[stored.get("method", "ours")]
+    return cls(**stored)
+
+  def resolved(self) -> "ModelConfig":
+    """This config with ``output_head`` named (what is stored)."""
+    return dataclasses.replace(self, output_head=self.resolved_output_head)
 
   @property
   def uses_conditioning(self) -> bool:

@@ -45,7 +45,8 @@ class AudioTransformModel(keras.Model):
   def __init__(self, config, **kwargs):
     super().__init__(**kwargs)
     if isinstance(config, dict):
-      config = ModelConfig(**config)
+      config = ModelConfig.from_stored(config)
+    config = config.resolved()  # its head named: what get_config stores
     self.config = config
     if config.uses_pyramid:
       self.front_end = ConvFrontEnd(config.conv_filters, config.context_frames,

@@ -106,7 +106,7 @@ class RunConfig:
   @classmethod
   def from_json(cls, text: str) -> "RunConfig":
     raw = json.loads(text)
-    return cls(**{**raw, "model": ModelConfig(**raw["model"]),
+    return cls(**{**raw, "model": ModelConfig.from_stored(raw["model"]),
                   "training": TrainingConfig(**raw["training"]),
                   "audio": AudioConfig(**raw["audio"])})
 
@@ -146,8 +146,8 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
   if context_ms is not None:
     changes["context_frames"] = context_frames(context_ms, audio)
   try:
-    model_config = dataclasses.replace(chosen.model, **changes)
-    heads.check_head(model_config)  # "auto" too (ModelConfig checks named heads only)
+    model_config = dataclasses.replace(chosen.model, **changes).resolved()
+    heads.check_head(model_config)
   except ValueError as error:
     raise RunError(str(error)) from None
   training = chosen.training
