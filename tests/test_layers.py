@@ -228,6 +228,8 @@ def test_source_heads_start_as_the_attended_envelope_with_the_source_fine_struct
   copies = np.einsum("bst,btf->bsf", out["alignments"].numpy(), blocks)
   expected = np.repeat(copies @ smooth, 2, axis=1)                       # [B, 10, F]
   expected[:, :9] += frames @ fine                                        # frame t <- source frame t
+  if output_head == "partial_levels":                                     # floored
+    expected = np.maximum(expected, PartialLevelsHead.FLOOR)
   np.testing.assert_allclose(out["frames"].numpy(), expected, atol=1e-5)
 
 
@@ -253,8 +255,10 @@ def test_source_heads_cannot_add_harmonics_the_source_lacks(rng):
   """Whatever their weights, the source heads only reshape the source smoothly
   (and scale its fine structure): a source without fine structure (a smooth
   spectrum) gives smooth output frames, while the direct head is free to put
-  detail anywhere."""
+  detail anywhere. (The source is lifted well above partial_levels' floor,
+  where flooring would add detail of its own.)"""
   memory, mask, conditioning, source = source_filter_inputs(rng, smooth_coefficients=4)
+  source["source"] = source["source"] + 30.0
   _, fine = smooth_and_fine(4, 12)
   for head, expect_smooth in (("source_filter", True), ("partial_levels", True),
                               ("direct", False)):
@@ -267,11 +271,13 @@ def test_source_heads_cannot_add_harmonics_the_source_lacks(rng):
     assert (detail < 1e-4) == expect_smooth, (head, detail)
 
 
-def test_partial_levels_head_scales_the_source_comb_by_a_smooth_gain(rng):
+def test_partial_levels_head_scales_the_source_comb_by_a_bounded_smooth_gain(rng):
   """Against an independent NumPy formula (scipy's DCT for the curves):
-  y_t = x_i S + o_t B + (1 + g_t B) * fine(s_t), [o_t, g_t] = features W + b,
-  S the smoothing by the first K DCT coefficients. The comb's positions are the
-  source's; its level per band is the decoder's."""
+  y_t = max(x_i S + o_t B + 2^tanh(g_t B) * fine(s_t), -1), [o_t, g_t] =
+  features W + b, S the smoothing by the first K DCT coefficients. The comb's
+  positions are the source's; its depth per band is the decoder's, within
+  [1/2, 2] of the source's; a band pushed below the floor is silent, comb
+  included."""
   bins, r, k = 12, 2, 4
   head = PartialLevelsHead(bins, r, envelope_coefficients=k, time_reduction=2)
   frames = rng.standard_normal((1, 8, bins)).astype(np.float32)
@@ -279,8 +285,8 @@ def test_partial_levels_head_scales_the_source_comb_by_a_smooth_gain(rng):
   features = rng.standard_normal((1, 4, 5)).astype(np.float32)
   weights = rng.dirichlet(np.ones(4), size=(1, 4)).astype(np.float32)   # [B, S, T_enc]
   head.build(features.shape)
-  kernel = 0.3 * rng.standard_normal(head.kernel.shape).astype(np.float32)
-  bias = 0.3 * rng.standard_normal(head.bias.shape).astype(np.float32)
+  kernel = rng.standard_normal(head.kernel.shape).astype(np.float32)
+  bias = rng.standard_normal(head.bias.shape).astype(np.float32)
   head.kernel.assign(kernel)
   head.bias.assign(bias)
   out = head.project(features, weights, prepared).numpy().reshape(4, r, bins)
@@ -293,12 +299,18 @@ def test_partial_levels_head_scales_the_source_comb_by_a_smooth_gain(rng):
 
   blocks = [smooth(block) for block in frames[0].reshape(4, 2, bins).mean(1)]
   params = (features[0] @ kernel + bias).reshape(4, r, 2 * k)
+  gains = []
   for i in range(4):
     for j in range(r):
       source = frames[0, r * i + j]
-      expected = (weights[0, i] @ np.stack(blocks) + curve(params[i, j, :k]) +
-                  (1.0 + curve(params[i, j, k:])) * (source - smooth(source)))
+      gain = 2.0 ** np.tanh(curve(params[i, j, k:]))
+      gains.append(gain)
+      expected = np.maximum(weights[0, i] @ np.stack(blocks) + curve(params[i, j, :k]) +
+                            gain * (source - smooth(source)), -1.0)
       np.testing.assert_allclose(out[i, j], expected, atol=1e-5)
+  gains = np.concatenate(gains)
+  assert gains.min() < 0.7 and gains.max() > 1.4   # the weights above use the range
+  assert (out >= -1.0).all() and (out == -1.0).any()
 
 
 @pytest.mark.parametrize("output_head", SOURCE_HEADS)

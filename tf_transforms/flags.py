@@ -57,10 +57,12 @@ def define_train_flags():
                            message="--learning_rate must be a positive number")
   flags.DEFINE_string("output_head", "auto",
                       "auto, or a head registered in tf_transforms/layers/heads.py: direct (the "
-                      "paper's dense layer) or source_filter (the attended source's envelope "
-                      "plus a predicted smooth offset, with the fine structure of the source "
-                      "frame at the same time: keeps the source's pitch). auto: source_filter "
-                      "for ours / las, direct for seq2seq / cseq2seq. See ModelConfig.")
+                      "paper's dense layer), source_filter (the attended source's envelope plus "
+                      "a predicted smooth offset, with the fine structure of the source frame "
+                      "at the same time: keeps the source's pitch), partial_levels (as "
+                      "source_filter, with a predicted smooth gain on that fine structure: the "
+                      "source's harmonic positions at the target's levels). auto: "
+                      "configs.DEFAULT_OUTPUT_HEADS (docs/design.md, 'Output head choice').")
   flags.register_validator("output_head", _registered_head)
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3).")
   flags.register_validator("context_ms", _positive_or_unset,

@@ -132,7 +132,7 @@ def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress):
     results["recognizer_vocabulary"] = list(judges.recognizer.vocabulary)
     results["speaker_median_f0_hz"] = {index.vocabulary.name(s): f
                                        for s, f in judges.speaker_f0.items()}
-  rows, sweep_rows = [], []
+  rows, run_rows, sweep_rows = [], [], []
   for number, run in enumerate(runs):
     records, examples = evaluate_run(run, index, judges, max_pairs=max_pairs, seed=seed,
                                      progress=progress)
@@ -148,6 +148,7 @@ def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress):
       rows.append(("vocoded true target (ceiling)", results["vocoded_target"]))
     summary = tables.summarize(records)
     rows.append((f"{run.config.model.method} ({run.label})", summary))
+    run_rows.append(rows[-1])
     sweep_rows.append((run.config.context_ms, run.label, summary))
     results["runs"][run.label] = {"model_dir": run.model_dir, "summary": summary,
                                   "run_config": run.config.to_json(), "pairs": records}
@@ -165,7 +166,7 @@ def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress):
   outputs = {"table2.md": tables.table_2(rows, judges.kind, judges_note)}
   if judges.kind == "pitch":
     outputs["pitch.md"] = tables.pitch_table(rows)
-    outputs["family.md"] = tables.family_table(rows)
+    outputs["family.md"] = tables.family_table(run_rows)
   if sweep == "context_ms":
     outputs["table3.md"] = tables.table_3(sweep_rows)
   for name, text in outputs.items():

@@ -285,15 +285,24 @@ class PartialLevelsHead(SourceFilterHead):
   ``source_filter`` adds the source frame's fine structure unchanged, and at
   80 mel bins that fine structure is not only the pitch but which partials
   are strong: much of the source's timbre. This head also predicts a smooth
-  gain on it, per frame, so the decoder can deepen, flatten or silence the
-  source's comb band by band (a brass ladder turned into a keyboard's few
-  partials) while the comb's positions, the pitch, stay the source's::
+  gain on it, per frame, so the decoder can deepen or flatten the source's
+  comb band by band while its positions, the pitch, stay the source's; and
+  the output is floored at the log floor (normalised -1), so an envelope
+  pushed below it silences a band, comb included (a brass ladder turned into
+  a keyboard's few partials)::
 
-    y_t = x_i BᵀB + o_t B + (1 + g_t B) ⊙ (s_t − s_t BᵀB),   [o_t, g_t] = Dense([s_i, c_i])
+    y_t = max(x_i BᵀB + o_t B + 2^tanh(g_t B) ⊙ (s_t − s_t BᵀB), -1)
+    [o_t, g_t] = Dense([s_i, c_i])
 
-  (notation of ``SourceFilterHead``). Zero-initialised, it starts exactly as
-  ``source_filter``. Why, measured: ``docs/design.md`` ("Output heads").
+  (notation of ``SourceFilterHead``). The comb's gain stays within [1/2, 2]:
+  an unbounded gain is shrunk towards 0 wherever the source's comb predicts
+  the target's poorly (the MSE's answer to noise), and the output loses its
+  pitch (measured: docs/design.md, "Output heads"). Zero-initialised, it
+  starts as ``source_filter`` (floored).
   """
+
+  FLOOR = -1.0          # normalised log floor (AudioConfig: log(log_floor) -> -1)
+  MAX_GAIN_OCTAVES = 1.0  # the comb's gain is within 2^±1
 
   @property
   def projection_size(self) -> int:
@@ -311,5 +320,6 @@ class PartialLevelsHead(SourceFilterHead):
     params = tf.reshape(self._dense(features), tf.concat([lead, [r, 2 * k]], 0))
     offset = tf.einsum("...k,kf->...f", params[..., :k], self.basis)        # [..., r, F]
     gain = tf.einsum("...k,kf->...f", params[..., k:], self.basis)          # [..., r, F]
-    frames = tf.expand_dims(envelope, -2) + offset + (1.0 + gain) * fine
+    scale = tf.exp(self.MAX_GAIN_OCTAVES * np.log(2.0) * tf.tanh(gain))
+    frames = tf.maximum(tf.expand_dims(envelope, -2) + offset + scale * fine, self.FLOOR)
     return tf.reshape(frames, tf.concat([lead, [r * f]], 0))
