@@ -64,20 +64,29 @@ def test_ours_overfits_real_note_pairs_below_copy_baseline():
   outputs = model(batch)
   frame_mse = float(models.transform_loss(outputs, batch["target"], batch["target_length"],
                                           config.reduction_factor)["frame_loss"])
-  # The source_filter head keeps the source's fine structure and learns the
-  # smooth part; the two are orthogonal projections of each frame, so the
-  # MSE splits exactly into a floor the head cannot go below (the source's
-  # fine structure against the target's) and the learned smooth part's error,
-  # which must fall far below copy-the-source's.
+  # Each frame splits into orthogonal parts: smooth (the first K DCT
+  # coefficients over the mel bins: envelope and level) and fine (the rest:
+  # the comb, hence pitch and partial pattern), and so does the MSE. The
+  # smooth part is what the source heads learn freely; its error must fall far
+  # below copy-the-source's. The fine part is the source's comb: source_filter
+  # copies it (its error is a floor, copy's), the default partial_levels
+  # rescales it towards the target's levels (below copy's).
+  head = config.resolved_output_head
   basis = dct_basis(config.envelope_coefficients, config.num_mel_bins)
   smooth = basis.T @ basis
   fine = np.eye(config.num_mel_bins) - smooth
   frames = batch["target"].shape[1]
   prediction = outputs["frames"].numpy()[:, :frames]
-  floor = float(np.mean(((batch["source"] - batch["target"]) @ fine) ** 2))
+  copy_fine = float(np.mean(((batch["source"] - batch["target"]) @ fine) ** 2))
   copy_smooth = float(np.mean(((batch["source"] - batch["target"]) @ smooth) ** 2))
   learned_smooth = float(np.mean(((prediction - batch["target"]) @ smooth) ** 2))
-  print(f"copy MSE {copy_mse:.4f} = smooth {copy_smooth:.4f} + fine {floor:.4f}; "
-        f"model MSE {frame_mse:.4f}, smooth part {learned_smooth:.4f}")
-  assert frame_mse == pytest.approx(learned_smooth + floor, rel=1e-3)
+  learned_fine = float(np.mean(((prediction - batch["target"]) @ fine) ** 2))
+  print(f"{head}: copy MSE {copy_mse:.4f} = smooth {copy_smooth:.4f} + fine {copy_fine:.4f}; "
+        f"model MSE {frame_mse:.4f} = smooth {learned_smooth:.4f} + fine {learned_fine:.4f}")
+  assert frame_mse == pytest.approx(learned_smooth + learned_fine, rel=1e-3)
   assert learned_smooth < 0.25 * copy_smooth
+  if head == "source_filter":
+    assert learned_fine == pytest.approx(copy_fine, rel=1e-3)
+  else:
+    assert head == "partial_levels"
+    assert learned_fine < 0.9 * copy_fine
