@@ -182,11 +182,13 @@ class ModelConfig:
     ``"direct"`` is the paper's, a dense layer from ``[s_i, c_i]`` to the
     frames; ``"source_filter"`` predicts a smooth offset on the attended
     source's envelope and keeps the fine structure (the pitch) of the source
-    frame at the same time (``SourceFilterHead``; measured in
-    ``docs/design.md``). ``"auto"`` (default) is source_filter for the
-    methods with attention (ours, las) and direct for seq2seq / cseq2seq,
-    which have no alignment to copy through; Table 2 is run with ``direct``
-    for all four, the paper's comparison.
+    frame at the same time (``SourceFilterHead``); ``"partial_levels"`` also
+    predicts a smooth gain on that fine structure (the partials' levels;
+    ``PartialLevelsHead``). ``"auto"`` (default) is ``DEFAULT_OUTPUT_HEADS``:
+    source_filter for the methods with attention (ours, las) and direct for
+    seq2seq / cseq2seq, which have no alignment to copy through (measured:
+    ``docs/design.md``). Table 2 is run with ``direct`` for all four, the
+    paper's comparison. Stored configs name their head (``resolved``).
 
   Attributes:
     method: one of METHODS.
