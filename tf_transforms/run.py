@@ -83,6 +83,9 @@ class RunConfig:
     if self.strategy not in STRATEGIES:
       raise ValueError(f"RunConfig: strategy must be one of {STRATEGIES}. "
                        f"Received {self.strategy!r}")
+    # The head named, as stored (configs.ModelConfig.resolved): the run in
+    # memory equals the run read back from run_config.json.
+    object.__setattr__(self, "model", self.model.resolved())
     sizes = {"num_mel_bins": self.audio.num_mel_bins,
              "num_linear_bins": self.audio.num_spectrogram_bins}
     for name, expected in sizes.items():
@@ -146,8 +149,8 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
   if context_ms is not None:
     changes["context_frames"] = context_frames(context_ms, audio)
   try:
-    model_config = dataclasses.replace(chosen.model, **changes).resolved()
-    heads.check_head(model_config)
+    model_config = dataclasses.replace(chosen.model, **changes)
+    heads.check_head(model_config)  # "auto" too (ModelConfig checks named heads only)
   except ValueError as error:
     raise RunError(str(error)) from None
   training = chosen.training
