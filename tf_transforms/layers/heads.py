@@ -234,7 +234,7 @@ class SourceFilterHead(OutputHead):
 
   @property
   def projection_size(self) -> int:
-    return self.envelope_coefficients * self.reduction_factor
+    return self.curves_per_frame * self.envelope_coefficients * self.reduction_factor
 
   def prepare(self, source, source_length, num_frames):
     """``blocks`` [B, T_enc, F]: each encoder step's mean source frame,
@@ -268,10 +268,20 @@ class SourceFilterHead(OutputHead):
       envelope = tf.einsum("bt,btf->bf", weights, prepared["blocks"])
       fine = prepared["fine"][:, step]
     lead = tf.shape(features)[:-1]
-    params = tf.reshape(self._dense(features), tf.concat([lead, [r, k]], 0))
-    offset = tf.einsum("...k,kf->...f", params, self.basis)                  # [..., r, F]
-    frames = tf.expand_dims(envelope, -2) + offset + fine
+    params = tf.reshape(self._dense(features),
+                        tf.concat([lead, [r, self.curves_per_frame * k]], 0))
+    curves = [tf.einsum("...k,kf->...f", params[..., i * k:(i + 1) * k], self.basis)
+              for i in range(self.curves_per_frame)]                        # [..., r, F] each
+    frames = self._frames(tf.expand_dims(envelope, -2), curves, fine)
     return tf.reshape(frames, tf.concat([lead, [r * f]], 0))
+
+  curves_per_frame = 1  # smooth curves (K DCT coefficients each) predicted per frame
+
+  def _frames(self, envelope, curves, fine):
+    """Output frames [..., r, F] from the attended envelope, the predicted
+    curves and the source frames' fine structure."""
+    offset, = curves
+    return envelope + offset + fine
 
   def get_config(self):
     return {**super().get_config(), "envelope_coefficients": self.envelope_coefficients,
@@ -296,30 +306,18 @@ class PartialLevelsHead(SourceFilterHead):
 
   (notation of ``SourceFilterHead``). The comb's gain stays within [1/2, 2]:
   an unbounded gain is shrunk towards 0 wherever the source's comb predicts
-  the target's poorly (the MSE's answer to noise), and the output loses its
-  pitch (measured: docs/design.md, "Output heads"). Zero-initialised, it
-  starts as ``source_filter`` (floored).
+  the target's poorly (the MSE's answer to noise); the bound keeps the comb
+  the head promises. Zero-initialised, it starts as ``source_filter``
+  (floored). Measured (it converts more but loses low notes' pitch, so it is
+  not the default): docs/results.md, "Notes that take on the target".
   """
 
   FLOOR = -1.0          # normalised log floor (AudioConfig: log(log_floor) -> -1)
   MAX_GAIN_OCTAVES = 1.0  # the comb's gain is within 2^±1
 
-  @property
-  def projection_size(self) -> int:
-    return 2 * self.envelope_coefficients * self.reduction_factor
+  curves_per_frame = 2  # the envelope's offset and the comb's gain
 
-  def project(self, features, weights, prepared, step=None):
-    r, k, f = self.reduction_factor, self.envelope_coefficients, self.num_mel_bins
-    if step is None:
-      envelope = tf.einsum("bst,btf->bsf", weights, prepared["blocks"])
-      fine = prepared["fine"]
-    else:
-      envelope = tf.einsum("bt,btf->bf", weights, prepared["blocks"])
-      fine = prepared["fine"][:, step]
-    lead = tf.shape(features)[:-1]
-    params = tf.reshape(self._dense(features), tf.concat([lead, [r, 2 * k]], 0))
-    offset = tf.einsum("...k,kf->...f", params[..., :k], self.basis)        # [..., r, F]
-    gain = tf.einsum("...k,kf->...f", params[..., k:], self.basis)          # [..., r, F]
+  def _frames(self, envelope, curves, fine):
+    offset, gain = curves
     scale = tf.exp(self.MAX_GAIN_OCTAVES * np.log(2.0) * tf.tanh(gain))
-    frames = tf.maximum(tf.expand_dims(envelope, -2) + offset + scale * fine, self.FLOOR)
-    return tf.reshape(frames, tf.concat([lead, [r * f]], 0))
+    return tf.maximum(envelope + offset + scale * fine, self.FLOOR)
