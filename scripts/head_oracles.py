@@ -70,7 +70,7 @@ def main(argv):
   index = data.load_index("gm_notes", soundfont=FLAGS.soundfont)
   judges = Judges(index, "gm_notes", config, cache_dir=index.data_dir)
   vocode = tf.function(lambda log_mel: audio.log_mel_to_audio(log_mel, config))
-  records = []
+  records, names = [], None
   for batch in data.pair_dataset(index, "test", 16, seed=0, epochs=1, cache_features=True,
                                  audio_config=config):
     for i in range(int(batch["source"].shape[0])):
@@ -82,6 +82,7 @@ def main(argv):
       shared = min(frames, int(batch["source_length"][i]))
       source[:shared] = batch["source"][i, :shared].numpy()
       built = candidates(source, target, coefficients)
+      names = list(built)
       log_mel = audio.denormalize_log_spectrogram(np.stack(list(built.values())), config)
       waveforms = vocode(log_mel).numpy()[:, :(frames - 1) * config.frame_step]
       content = index.content[int(batch["target_row"][i])].item()
@@ -96,12 +97,14 @@ def main(argv):
   print("| best possible output of | MCD dB | closer to target | target style | "
         "source style | pitch ±50 cents |")
   print("| --- | ---: | ---: | ---: | ---: | ---: |")
-  for prefix in judged:
-    def share(measure):
+  for name in names or []:
+    prefix = name + "/"
+
+    def share(measure, prefix=prefix):
       return f"{np.mean([r[prefix + measure] for r in records]):.0%}"
     mcd = np.mean([r[prefix + "mcd"] for r in records])
     pitch = np.mean([abs(r[prefix + "pitch_cents"]) <= 50 for r in records])
-    print(f"| {prefix[:-1]} | {mcd:.2f} | {share('closer_to_target')} | {share('style_recognised')} | "
+    print(f"| {name} | {mcd:.2f} | {share('closer_to_target')} | {share('style_recognised')} | "
           f"{share('source_style_recognised')} | {pitch:.0%} |")
 
 

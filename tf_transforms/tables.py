@@ -55,8 +55,8 @@ def summarize(records, prefix=""):
 
 
 def style_family(style_name) -> str:
-  """The family of a style name: NSynth's ``family_source_id`` (and
-  gm_notes') -> ``family``; a name without "_" (a speaker) is its own."""
+  """The family of a style name: what precedes its first "_". NSynth's (and
+  gm_notes') ``family_source_id`` -> ``family``; a name without "_" is its own."""
   return str(style_name).split("_", 1)[0]
 
 

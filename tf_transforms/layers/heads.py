@@ -205,6 +205,7 @@ class SourceFilterHead(OutputHead):
   """
 
   requires_attention = True
+  curves_per_frame = 1  # smooth curves (K DCT coefficients each) predicted per frame
 
   def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
                time_reduction=1, kernel_initializer="zeros", **kwargs):
@@ -275,8 +276,6 @@ class SourceFilterHead(OutputHead):
     frames = self._frames(tf.expand_dims(envelope, -2), curves, fine)
     return tf.reshape(frames, tf.concat([lead, [r * f]], 0))
 
-  curves_per_frame = 1  # smooth curves (K DCT coefficients each) predicted per frame
-
   def _frames(self, envelope, curves, fine):
     """Output frames [..., r, F] from the attended envelope, the predicted
     curves and the source frames' fine structure."""
@@ -312,10 +311,9 @@ class PartialLevelsHead(SourceFilterHead):
   not the default): docs/results.md, "Notes that take on the target".
   """
 
-  FLOOR = -1.0          # normalised log floor (AudioConfig: log(log_floor) -> -1)
+  FLOOR = -1.0            # normalised log floor (AudioConfig: log(log_floor) -> -1)
   MAX_GAIN_OCTAVES = 1.0  # the comb's gain is within 2^±1
-
-  curves_per_frame = 2  # the envelope's offset and the comb's gain
+  curves_per_frame = 2    # the envelope's offset and the comb's gain
 
   def _frames(self, envelope, curves, fine):
     offset, gain = curves
