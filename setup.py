@@ -11,6 +11,7 @@ setuptools.setup(
     long_description_content_type="text/markdown",
     packages=setuptools.find_packages(include=["tf_transforms", "tf_transforms.*",
                                                "tfds_builders", "tfds_builders.*"]),
+    package_data={"tfds_builders.tts_words": ["words.txt"]},
     python_requires=">=3.10",
     install_requires=[
         # `tensorflow`, not `tensorflow-cpu`: tensorflow-serving-api pulls in

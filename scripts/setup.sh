@@ -6,11 +6,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${TF_TRANSFORMS_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
 
-# Debian packages the project needs: the speech synthesizers behind the
-# tts_words dataset (the soundfile wheel bundles libsndfile), and SPTK, the
+# Debian packages the project needs: the speech synthesizers and voices behind
+# the tts_words dataset (the soundfile wheel bundles libsndfile), and SPTK, the
 # independent reference the MCD tests check against. Installed only when
 # missing.
-APT_PACKAGES=(espeak-ng flite sptk)
+APT_PACKAGES=(espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts sptk)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

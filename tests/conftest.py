@@ -26,3 +26,36 @@ def tfds_dir(tmp_path_factory, request):
   shared = (base.parent if in_worker else base) / "shared_tfds"
   shared.mkdir(exist_ok=True)
   return str(shared)
+
+
+@pytest.fixture(scope="session")
+def tiny_notes_run(tfds_dir):
+  """A finished ``train.py`` run (gm_notes/small, tiny preset, 10 steps in one
+  checkpointed chunk), trained once per test run and shared by the xdist
+  workers through a lock file beside the shared TFDS directory. Read-only:
+  a test that changes a run trains or copies its own. The directory is
+  named ``run`` (evaluation results are keyed by that name)."""
+  import fcntl
+  from tf_transforms import run as runs, training
+  root = os.path.join(os.path.dirname(tfds_dir), "shared_runs", "notes_tiny")
+  os.makedirs(root, exist_ok=True)
+  model_dir = os.path.join(root, "run")
+  with open(os.path.join(root, "lock"), "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker waits for the first build
+    if not os.path.exists(os.path.join(model_dir, "model.keras")):
+      config = runs.make_run_config(dataset="gm_notes", dataset_config="small", preset="tiny",
+                                    steps=10, checkpoint_every=10)
+      training.train(config, model_dir, data_dir=tfds_dir, verbose=0)
+  return model_dir
+
+
+def pytest_collection_modifyitems(config, items):
+  """Long tests first, so that xdist's worksteal (scripts/test.sh) balances
+  the short ones around them instead of waiting for one at the end: files
+  with ``slow`` tests go first and, within a file, its slow tests (a file's
+  tests stay together, so its module fixtures are built once per worker)."""
+  del config
+  slow_files = {item.fspath for item in items if item.get_closest_marker("slow")}
+  order = {id(item): i for i, item in enumerate(items)}
+  items.sort(key=lambda item: (item.fspath not in slow_files,
+                               item.get_closest_marker("slow") is None, order[id(item)]))

@@ -161,12 +161,17 @@ def _run(*args):
                         text=True, timeout=900)
 
 
-def _train_and_evaluate(tmp_path, data_dir, dataset):
-  model_dir, output_dir = (str(tmp_path / n) for n in ("run", "out"))
+def _train(tmp_path, data_dir, dataset):
+  model_dir = str(tmp_path / "run")
   trained = _run("train.py", f"--dataset={dataset}", "--dataset_config=small", "--preset=tiny",
                  "--steps=8", "--checkpoint_every=8", f"--model_dir={model_dir}",
                  f"--data_dir={data_dir}")
   assert trained.returncode == 0, trained.stderr[-3000:]
+  return model_dir
+
+
+def _evaluate(model_dir, tmp_path, data_dir):
+  output_dir = str(tmp_path / "out")
   evaluated = _run("evaluate.py", f"--model_dir={model_dir}", f"--data_dir={data_dir}",
                    f"--output_dir={output_dir}")
   assert evaluated.returncode == 0, evaluated.stderr[-3000:]
@@ -201,8 +206,8 @@ def _check_common(results):
 
 
 @pytest.mark.slow
-def test_evaluate_command_on_notes(tmp_path, tfds_dir):
-  results, table, output_dir = _train_and_evaluate(tmp_path, tfds_dir, "gm_notes")
+def test_evaluate_command_on_notes(tmp_path, tfds_dir, tiny_notes_run):
+  results, table, output_dir = _evaluate(tiny_notes_run, tmp_path, tfds_dir)
   _check_common(results)
   # The source is the same note on another instrument: its pitch is the target's.
   assert results["copy_baseline"]["pitch_within_50_cents"]["share"] >= 0.9
@@ -225,7 +230,8 @@ def test_evaluate_command_on_notes(tmp_path, tfds_dir):
 
 @pytest.mark.slow
 def test_evaluate_command_on_words(tmp_path, tfds_dir):
-  results, table, output_dir = _train_and_evaluate(tmp_path, tfds_dir, "tts_words")
+  results, table, output_dir = _evaluate(_train(tmp_path, tfds_dir, "tts_words"), tmp_path,
+                                         tfds_dir)
   _check_common(results)
   assert results["recognizer_vocabulary"] == ["dark", "had", "she", "water"]
   assert results["real_target"]["word_recognised"]["share"] >= 0.6

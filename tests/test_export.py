@@ -11,8 +11,7 @@ import pytest
 import tensorflow as tf
 
 from tests import signals
-from tf_transforms import audio, export, training
-from tf_transforms import run as runs
+from tf_transforms import audio, export
 from tf_transforms.configs import AudioConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,14 +58,11 @@ print("ok")
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory, tfds_dir):
-  root = tmp_path_factory.mktemp("export")
-  run_config = runs.make_run_config(dataset="gm_notes", dataset_config="small",
-                                        preset="tiny", steps=10, checkpoint_every=10)
-  model_dir = str(root / "run")
-  training.train(run_config, model_dir, data_dir=tfds_dir, verbose=0)
-  path = export.export_saved_model(model_dir, str(root / "exports"))
-  return model_dir, path
+def exported(tmp_path_factory, tiny_notes_run):
+  """(the shared tiny run's model_dir, its SavedModel exported once for this module)."""
+  path = export.export_saved_model(tiny_notes_run,
+                                   str(tmp_path_factory.mktemp("export") / "exports"))
+  return tiny_notes_run, path
 
 
 @pytest.fixture(scope="module")
