@@ -155,6 +155,23 @@ def test_style_classifier_recognises_real_instruments_and_judgements_are_cached(
   assert other.path != second.cache.path and other.get("recording/0") is None
 
 
+def test_the_style_classifier_takes_every_clip_of_small_sets_and_a_bounded_sample_of_large(
+    notes, monkeypatch):
+  """gm_notes (at most 32 training and 8 test clips per instrument) is used
+  whole; a larger set, the first clips of each style in each split."""
+  assignment = data.split_content(notes.content)
+  split = np.array([assignment[c.item()] for c in notes.content])
+  everything = np.flatnonzero(np.isin(split, ["train", "test"])).tolist()
+  assert judges.classifier_rows(notes) == everything
+  monkeypatch.setattr(judges, "CLASSIFIER_CLIPS_PER_STYLE", {"train": 2, "test": 1})
+  rows = judges.classifier_rows(notes)
+  for style in range(len(notes.vocabulary)):
+    for part, limit in (("train", 2), ("test", 1)):
+      mine = np.flatnonzero((notes.style == style) & (split == part))
+      assert [r for r in rows if r in set(mine.tolist())] == mine[:limit].tolist()
+  assert len(rows) == 3 * len(notes.vocabulary)
+
+
 def _run(*args):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
   return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,

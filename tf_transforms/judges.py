@@ -95,6 +95,26 @@ class JudgementCache:
     self._loaded = len(self.arrays)
 
 
+# Clips per style the style classifier is trained ("train") and scored ("test")
+# on: every clip of gm_notes (at most 32 and 8 per instrument), a bounded
+# sample of large sets (tts_words has 800 and 200 per voice) so that vocoding
+# them stays minutes.
+CLASSIFIER_CLIPS_PER_STYLE = {"train": 60, "test": 20}
+
+
+def classifier_rows(index: data.Index, every=6) -> list:
+  """Rows the style classifier uses: the first ``CLASSIFIER_CLIPS_PER_STYLE``
+  training- and test-split clips of each style, in row order (TFDS stores
+  examples in a hashed order, so the first are not the first words)."""
+  assignment = data.split_content(index.content, every)
+  split = np.array([assignment[c.item()] for c in index.content])
+  rows = []
+  for style in range(len(index.vocabulary)):
+    for part, limit in CLASSIFIER_CLIPS_PER_STYLE.items():
+      rows.extend(np.flatnonzero((index.style == style) & (split == part))[:limit].tolist())
+  return sorted(rows)
+
+
 def train_style_classifier(index: data.Index, audio_config, every=6, cache=None):
   """Logistic regression on log-mel statistics of *vocoded* real clips.
 
@@ -106,7 +126,7 @@ def train_style_classifier(index: data.Index, audio_config, every=6, cache=None)
   """
   assignment = data.split_content(index.content, every)
   split = np.array([assignment[c.item()] for c in index.content])
-  rows = [r for r in range(len(split)) if split[r] in ("train", "test")]
+  rows = classifier_rows(index, every)
   stored = cache.get(f"classifier_features/every{every}") if cache else None
   if stored is not None and np.array_equal(stored["rows"], rows):
     x = stored["x"]
