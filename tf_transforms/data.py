@@ -105,8 +105,11 @@ class Index:
       list over rows of float32 [1 + samples // frame_step, num_mel_bins].
     """
     if audio_config not in self._features:
-      extract = tf.function(lambda x: audio.normalize_log_spectrogram(
-          audio.log_mel_spectrogram(x, audio_config), audio_config))
+      # One trace for every batch length (words have hundreds of lengths).
+      extract = tf.function(
+          lambda x: audio.normalize_log_spectrogram(audio.log_mel_spectrogram(x, audio_config),
+                                                    audio_config),
+          input_signature=[tf.TensorSpec([None, None], tf.float32)])
       clips = [self.audio(row) for row in range(len(self.content))]
       order = np.argsort([len(c) for c in clips], kind="stable")
       features = [None] * len(clips)
