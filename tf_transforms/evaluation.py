@@ -69,7 +69,8 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
   total = count_test_pairs(index, max_pairs)
   test = data.pair_dataset(index, "test", batch_size, seed=seed, epochs=1, cache_features=True,
                            audio_config=audio_config)
-  vocode = tf.function(lambda outputs: run.model.to_audio(outputs, audio_config))
+  vocode = tf.function(lambda outputs: run.model.to_audio(outputs, audio_config),
+                       reduce_retracing=True)  # words: a new length every batch
 
   def natural(frames, length):  # normalised [T, F] -> natural-log mel, trimmed
     return audio.denormalize_log_spectrogram(

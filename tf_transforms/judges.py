@@ -31,7 +31,8 @@ def clip_statistics(log_mel):
 def vocoded_features(index: data.Index, rows, audio_config, batch_size=32):
   """Log-mel of each clip after the vocoding path outputs take (true log-mel ->
   mel inverse -> Griffin-Lim -> de-emphasis -> analysis): [T, F] per row."""
-  vocode = tf.function(lambda log_mel: audio.log_mel_to_audio(log_mel, audio_config))
+  vocode = tf.function(lambda log_mel: audio.log_mel_to_audio(log_mel, audio_config),
+                       reduce_retracing=True)  # words: a new length every batch
   features = index.features(audio_config)
   out = []
   for start in range(0, len(rows), batch_size):
