@@ -42,6 +42,19 @@ def test_run_config_json_round_trip_and_overrides():
     runs.make_run_config(steps=5, epochs=2)
 
 
+def test_auto_head_is_direct_for_words_and_the_method_default_for_notes(tmp_path):
+  """Words need the target speaker's pitch (configs.SPEECH_OUTPUT_HEAD); an
+  explicit --output_head wins; what is stored names the head."""
+  words = runs.make_run_config(dataset="tts_words", preset="tiny")
+  assert words.model.output_head == "direct"
+  assert runs.RunConfig.from_json(words.to_json()) == words
+  assert runs.make_run_config(dataset="timit", model="las").model.output_head == "direct"
+  notes = runs.make_run_config(dataset="gm_notes", preset="tiny")
+  assert notes.model.output_head == "source_filter"
+  chosen = runs.make_run_config(dataset="tts_words", output_head="partial_levels")
+  assert chosen.model.output_head == "partial_levels"
+
+
 @pytest.mark.parametrize("context_ms, frames", [(12.5, 1), (25, 2), (50, 4), (100, 8), (200, 16)])
 def test_table_3_context_sizes(context_ms, frames):
   assert runs.context_frames(context_ms, AudioConfig()) == frames

@@ -133,6 +133,11 @@ LINEAR_OUTPUTS = ("mel_inverse", "postnet")
 # attention have nothing to copy the source through, so they keep the paper's.
 DEFAULT_OUTPUT_HEADS = {"ours": "source_filter", "las": "source_filter",
                         "seq2seq": "direct", "cseq2seq": "direct"}
+# The head "auto" stands for on spoken datasets (words: DatasetSpec.spoken), for
+# every method: a voice conversion must reach the target speaker's pitch, and
+# the source heads copy the source speaker's (measured on tts_words 2.0:
+# docs/results.md, "Words"). Applied by RunConfig, which knows the dataset.
+SPEECH_OUTPUT_HEAD = "direct"
 # What "auto" meant in files written by tf_transforms 0.1-0.2 (ModelConfig.from_stored).
 STORED_AUTO_HEADS = {"ours": "source_filter", "las": "source_filter",
                      "seq2seq": "direct", "cseq2seq": "direct"}

@@ -62,7 +62,8 @@ def define_train_flags():
                       "at the same time: keeps the source's pitch), partial_levels (as "
                       "source_filter, with a predicted smooth gain on that fine structure: the "
                       "source's harmonic positions at the target's levels). auto: "
-                      "configs.DEFAULT_OUTPUT_HEADS (docs/design.md, 'Output head choice').")
+                      "configs.DEFAULT_OUTPUT_HEADS for notes, configs.SPEECH_OUTPUT_HEAD (direct) for "
+                      "words (docs/design.md, 'Output head choice').")
   flags.register_validator("output_head", _registered_head)
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3).")
   flags.register_validator("context_ms", _positive_or_unset,

@@ -27,8 +27,8 @@ import keras
 import tensorflow as tf
 
 from tf_transforms import models  # noqa: F401  (registers the classes model.keras holds)
-from tf_transforms.configs import (AudioConfig, ModelConfig, STRATEGIES, TrainingConfig,
-                                   get_preset)
+from tf_transforms.configs import (AudioConfig, ModelConfig, SPEECH_OUTPUT_HEAD, STRATEGIES,
+                                   TrainingConfig, get_preset)
 from tf_transforms.datasets import DATASETS
 from tf_transforms.errors import RunError
 from tf_transforms.files import write_text
@@ -84,8 +84,12 @@ class RunConfig:
       raise ValueError(f"RunConfig: strategy must be one of {STRATEGIES}. "
                        f"Received {self.strategy!r}")
     # The head named, as stored (configs.ModelConfig.resolved): the run in
-    # memory equals the run read back from run_config.json.
-    object.__setattr__(self, "model", self.model.resolved())
+    # memory equals the run read back from run_config.json. Words take
+    # SPEECH_OUTPUT_HEAD for "auto".
+    model = self.model
+    if model.output_head == "auto" and DATASETS[self.dataset].spoken:
+      model = dataclasses.replace(model, output_head=SPEECH_OUTPUT_HEAD)
+    object.__setattr__(self, "model", model.resolved())
     sizes = {"num_mel_bins": self.audio.num_mel_bins,
              "num_linear_bins": self.audio.num_spectrogram_bins}
     for name, expected in sizes.items():
