@@ -55,7 +55,7 @@ def pytest_collection_modifyitems(config, items):
   with ``slow`` tests go first and, within a file, its slow tests (a file's
   tests stay together, so its module fixtures are built once per worker)."""
   del config
-  slow_files = {item.fspath for item in items if item.get_closest_marker("slow")}
+  slow_files = {item.path for item in items if item.get_closest_marker("slow")}
   order = {id(item): i for i, item in enumerate(items)}
-  items.sort(key=lambda item: (item.fspath not in slow_files,
+  items.sort(key=lambda item: (item.path not in slow_files,
                                item.get_closest_marker("slow") is None, order[id(item)]))

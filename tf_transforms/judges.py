@@ -107,12 +107,11 @@ def classifier_rows(index: data.Index, every=6) -> list:
   """Rows the style classifier uses: the first ``CLASSIFIER_CLIPS_PER_STYLE``
   training- and test-split clips of each style, in row order (TFDS stores
   examples in a hashed order, so the first are not the first words)."""
-  assignment = data.split_content(index.content, every)
-  split = np.array([assignment[c.item()] for c in index.content])
   rows = []
-  for style in range(len(index.vocabulary)):
-    for part, limit in CLASSIFIER_CLIPS_PER_STYLE.items():
-      rows.extend(np.flatnonzero((index.style == style) & (split == part))[:limit].tolist())
+  for part, limit in CLASSIFIER_CLIPS_PER_STYLE.items():
+    in_part = data.split_rows(index, part, every)  # ascending
+    for style in range(len(index.vocabulary)):
+      rows.extend(in_part[index.style[in_part] == style][:limit].tolist())
   return sorted(rows)
 
 

@@ -141,9 +141,8 @@ def check_voices(voices):
   """Each voice speaks one word, before any work: a missing program or voice
   is a DatasetError naming the Debian package to install."""
   for voice in voices:
-    program = "festival" if voice.engine == "festival" else voice.engine
-    if shutil.which(program) is None:
-      raise DatasetError(f"tts_words voice {voice.speaker} needs the `{program}` program: "
+    if shutil.which(voice.engine) is None:
+      raise DatasetError(f"tts_words voice {voice.speaker} needs the `{voice.engine}` program: "
                          f"apt-get install {voice.package} (scripts/setup.sh installs it)")
   for voice in voices:
     with tempfile.TemporaryDirectory() as workdir:
