@@ -51,9 +51,11 @@ def tiny_notes_run(tfds_dir):
 
 def pytest_collection_modifyitems(config, items):
   """Long tests first, so that xdist's worksteal (scripts/test.sh) balances
-  the short ones around them instead of waiting for one at the end: files
-  with ``slow`` tests go first and, within a file, its slow tests (a file's
-  tests stay together, so its module fixtures are built once per worker)."""
+  the short ones around them instead of waiting for one at the end: every
+  ``slow`` test, then the other tests of the files that have slow tests, then
+  the rest, each group in collection order. A slow file's module fixtures may
+  so be built twice in one worker; theirs are cheap (an index load), and the
+  expensive ones are session-scoped (``tiny_notes_run``)."""
   del config
   slow_files = {item.path for item in items if item.get_closest_marker("slow")}
   order = {id(item): i for i, item in enumerate(items)}
