@@ -14,6 +14,7 @@ from tf_transforms.configs import (DEFAULT_OUTPUT_HEADS, METHODS, PRESETS, STORE
                                   AudioConfig, ModelConfig, TrainingConfig)
 from tf_transforms.models import AudioTransformModel
 from tf_transforms.run import RunConfig, make_run_config
+from tf_transforms.errors import RunError
 
 DATA = pathlib.Path(__file__).parent / "data"
 SMALL = dict(num_styles=4, conv_filters=16, encoder_units=16, decoder_units=32,
@@ -218,3 +219,65 @@ def test_to_audio_vocodes_either_path(rng, linear_output):
   waveform = model.to_audio(out, AudioConfig(), iterations=2).numpy()
   assert waveform.shape == (2, 9 * 200)            # (frames - 1) * hop, as inverse_stft
   assert np.all(np.isfinite(waveform))
+
+
+def _guided_attention_reference(alignments, memory_length, target_length, r, sigma):
+  """ESPnet's GuidedAttentionLoss, written out per example and cell."""
+  total, count = 0.0, 0
+  for a, ilen, tlen in zip(alignments, memory_length, target_length):
+    olen = -(-tlen // r)
+    for n in range(olen):
+      for t in range(ilen):
+        total += a[n, t] * (1 - np.exp(-((t / ilen - n / olen) ** 2) / (2 * sigma ** 2)))
+        count += 1
+  return total / count
+
+
+def test_guided_attention_loss_matches_espnets_formula_and_rewards_the_diagonal(rng):
+  alignments = rng.random((3, 7, 5)).astype(np.float32)
+  alignments /= alignments.sum(-1, keepdims=True)
+  memory_length, target_length = np.array([5, 3, 4]), np.array([14, 9, 6])
+  loss = models.guided_attention_loss(alignments, memory_length, target_length, 2, 0.4)
+  assert float(loss) == pytest.approx(_guided_attention_reference(
+      alignments, memory_length, target_length, 2, 0.4), rel=1e-5)
+  # Attention on the diagonal costs (almost) nothing; on the anti-diagonal, much more
+  # (the mean runs over all N x T cells, so one-hot rows cost at most 1 / T).
+  steps = np.arange(7) * 5 // 7
+  diagonal = np.eye(5, dtype=np.float32)[steps][None]
+  anti = np.eye(5, dtype=np.float32)[4 - steps][None]
+  lengths = dict(memory_length=[5], target_length=[14], reduction_factor=2)
+  on_diagonal = float(models.guided_attention_loss(diagonal, **lengths))
+  assert on_diagonal < 0.01
+  assert float(models.guided_attention_loss(anti, **lengths)) > 5 * on_diagonal + 0.05
+
+
+def test_guided_attention_is_part_of_the_training_loss_only_when_asked(rng, tmp_path):
+  x = batch(rng)
+  plain = models.build_model(ModelConfig(method="ours", **SMALL))
+  plain.compile(optimizer="adam")
+  assert "attention_loss" not in plain.train_on_batch(x, return_dict=True)
+  guided = models.build_model(ModelConfig(method="ours", **SMALL))
+  guided.compile(optimizer="adam", guided_attention=2.0)
+  logs = guided.evaluate(x, return_dict=True, verbose=0)
+  outputs = guided(x)
+  expected = models.guided_attention_loss(outputs["alignments"], outputs["memory_length"],
+                                          x["target_length"], 2)
+  assert logs["attention_loss"] == pytest.approx(float(expected), rel=1e-4)
+  assert logs["loss"] == pytest.approx(
+      logs["frame_loss"] + logs["stop_loss"] + 2.0 * logs["attention_loss"], rel=1e-4)
+  # A saved model compiles again with the same loss (Keras' compile config).
+  path = str(tmp_path / "guided.keras")
+  guided.save(path)
+  assert keras.saving.load_model(path).guided_attention == 2.0
+  with pytest.raises(ValueError, match="no attention|needs a method with attention"):
+    models.build_model(ModelConfig(method="seq2seq", **SMALL)).compile(
+        optimizer="adam", guided_attention=1.0)
+
+
+def test_run_config_takes_guided_attention_for_methods_with_attention_only():
+  run = make_run_config(guided_attention=1.0)
+  assert run.training.guided_attention == 1.0
+  assert RunConfig.from_json(run.to_json()) == run
+  assert make_run_config().training.guided_attention == 0.0    # the paper's loss by default
+  with pytest.raises(RunError, match="--guided_attention: the seq2seq method has no attention"):
+    make_run_config(model="seq2seq", guided_attention=1.0)

@@ -324,6 +324,9 @@ class TrainingConfig:
     learning_rate: Adam's initial learning rate.
     decay_per_epoch: the learning rate is multiplied by this after every epoch.
     beta_1, beta_2, epsilon: Adam's parameters.
+    guided_attention: weight of the guided-attention loss
+      (``models.guided_attention_loss``; 0, the paper's loss, turns it off).
+    guided_attention_sigma: its width (ESPnet's 0.4).
   """
 
   batch_size: int = 128
@@ -333,6 +336,14 @@ class TrainingConfig:
   beta_1: float = 0.9
   beta_2: float = 0.999
   epsilon: float = 1e-8
+  guided_attention: float = 0.0
+  guided_attention_sigma: float = 0.4
+
+  def __post_init__(self):
+    if self.guided_attention < 0 or self.guided_attention_sigma <= 0:
+      raise ValueError("TrainingConfig: need guided_attention >= 0 and "
+                       f"guided_attention_sigma > 0. Received {self.guided_attention}, "
+                       f"{self.guided_attention_sigma}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -65,6 +65,10 @@ def define_train_flags():
                       "configs.DEFAULT_OUTPUT_HEADS for notes, configs.SPEECH_OUTPUT_HEAD (direct) for "
                       "words (docs/design.md, 'Output head choice').")
   flags.register_validator("output_head", _registered_head)
+  flags.DEFINE_float("guided_attention", None,
+                     "Weight of the guided-attention loss (attention kept near the diagonal; "
+                     "models.guided_attention_loss); 0 is the paper's loss. Default: the preset's.",
+                     lower_bound=0.0)
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3).")
   flags.register_validator("context_ms", _positive_or_unset,
                            message="--context_ms must be a positive number of milliseconds")

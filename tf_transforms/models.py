@@ -70,9 +70,42 @@ class AudioTransformModel(keras.Model):
     if config.linear_output == "postnet":
       self.postnet = LinearPostNet(config.num_linear_bins, config.postnet_filters,
                                    num_layers=config.postnet_layers, name="postnet")
-    names = ["frame_loss", "stop_loss"] + (["linear_loss"] if config.linear_output == "postnet"
-                                          else [])
+    names = ["frame_loss", "stop_loss", "attention_loss"] + (
+        ["linear_loss"] if config.linear_output == "postnet" else [])
+    # Every tracker is made here (Keras adds no state to a built model);
+    # ``metrics`` reports attention_loss only when compile turned it on.
     self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in names}
+    self.guided_attention, self.guided_attention_sigma = 0.0, 0.4
+
+  def compile(self, *args, guided_attention=0.0, guided_attention_sigma=0.4, **kwargs):
+    """Keras' compile, plus the guided-attention term of the loss.
+
+    Args:
+      guided_attention: weight of ``guided_attention_loss`` (0: off, the paper's loss).
+      guided_attention_sigma: its width (ESPnet's default, 0.4).
+    """
+    if guided_attention < 0 or guided_attention_sigma <= 0:
+      raise ValueError("compile: need guided_attention >= 0 and guided_attention_sigma > 0. "
+                       f"Received {guided_attention}, {guided_attention_sigma}")
+    if guided_attention and not self.config.uses_attention:
+      raise ValueError(f"compile: guided_attention needs a method with attention; "
+                       f"{self.config.method!r} has none")
+    self.guided_attention = float(guided_attention)
+    self.guided_attention_sigma = float(guided_attention_sigma)
+    super().compile(*args, **kwargs)
+
+  def get_compile_config(self):
+    config = super().get_compile_config()
+    if config and self.guided_attention:
+      config = {**config, "guided_attention": self.guided_attention,
+                "guided_attention_sigma": self.guided_attention_sigma}
+    return config
+
+  def compile_from_config(self, config):
+    # Keras' own, which skips models whose compile() is overridden.
+    self.compile(**keras.saving.deserialize_keras_object(config))
+    if getattr(self, "optimizer", None) is not None and self.built:
+      self.optimizer.build(self.trainable_variables)
 
   # ---------------------------------------------------------------- pieces
 
@@ -110,6 +143,7 @@ class AudioTransformModel(keras.Model):
     outputs = self.decoder(memory, mask, conditioning, targets=target, initial_state=state,
                            training=training,
                            source=inputs["source"], source_length=inputs["source_length"])
+    outputs["memory_length"] = tf.reduce_sum(tf.cast(mask, tf.int32), axis=-1)
     return self._add_linear(outputs, inputs["target_length"])
 
   def _add_linear(self, outputs, lengths):
@@ -172,13 +206,24 @@ class AudioTransformModel(keras.Model):
     del y, sample_weight, training
     losses = transform_loss(y_pred, x["target"], x["target_length"],
                             self.config.reduction_factor, x.get("target_linear"))
+    if self.guided_attention:
+      losses["attention_loss"] = guided_attention_loss(
+          y_pred["alignments"], y_pred["memory_length"], x["target_length"],
+          self.config.reduction_factor, self.guided_attention_sigma)
+      losses["loss"] += self.guided_attention * losses["attention_loss"]
     for name, tracker in self.loss_trackers.items():
-      tracker.update_state(losses[name])
+      if name in losses:
+        tracker.update_state(losses[name])
     return losses["loss"]
 
   @property
   def metrics(self):
-    return super().metrics + list(self.loss_trackers.values())
+    # Keras already lists the trackers it found among the attributes.
+    base = super().metrics
+    listed = base + [t for t in self.loss_trackers.values() if not any(t is m for m in base)]
+    if self.guided_attention:
+      return listed
+    return [m for m in listed if m is not self.loss_trackers["attention_loss"]]
 
   def train_step(self, data):
     return self._reducible_logs(super().train_step(data))
@@ -257,6 +302,37 @@ def transform_loss(outputs, target, target_length, reduction_factor, target_line
     losses["linear_loss"] = _masked_mse(outputs["linear"], target_linear, frame_mask)
     losses["loss"] += losses["linear_loss"]
   return losses
+
+
+def guided_attention_loss(alignments, memory_length, target_length, reduction_factor,
+                          sigma=0.4):
+  """Penalty on attention far from the diagonal (Tachibana et al. 2018, "guided
+  attention"; ESPnet's ``GuidedAttentionLoss``).
+
+  For decoder step n of N and encoder step t of T (each example's valid
+  lengths), the weight a_nt costs ``1 - exp(-(t/T - n/N)^2 / (2 sigma^2))``;
+  the loss is the mean cost over the valid (n, t) of the batch. A source and
+  target saying the same thing at similar pace align near the diagonal, so
+  the term teaches the attention to follow the source from the first steps
+  instead of leaving the decoder to predict an average frame.
+
+  Args:
+    alignments: [B, S, T] attention weights of the teacher-forced decoder.
+    memory_length: [B] valid encoder steps; target_length: [B] valid frames
+      (N = ceil(target_length / reduction_factor) decoder steps).
+
+  Returns:
+    scalar: mean penalty (0 for attention on the diagonal, below 1).
+  """
+  alignments = tf.convert_to_tensor(alignments, tf.float32)
+  steps = tf.cast((tf.cast(target_length, tf.int32) + reduction_factor - 1) //
+                  reduction_factor, tf.float32)[:, None, None]                 # N [B, 1, 1]
+  memory = tf.cast(memory_length, tf.float32)[:, None, None]                   # T [B, 1, 1]
+  n = tf.range(tf.shape(alignments)[1], dtype=tf.float32)[None, :, None]
+  t = tf.range(tf.shape(alignments)[2], dtype=tf.float32)[None, None, :]
+  cost = 1.0 - tf.exp(-tf.square(t / memory - n / steps) / (2.0 * sigma ** 2))
+  mask = tf.cast(tf.logical_and(n < steps, t < memory), tf.float32)
+  return tf.reduce_sum(alignments * cost * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
 
 def build_model(config: ModelConfig) -> AudioTransformModel:

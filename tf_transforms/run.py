@@ -130,7 +130,7 @@ def context_frames(context_ms: float, audio: AudioConfig) -> int:
 
 def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=None,
                     batch_size=None, learning_rate=None, context_ms=None, model=None,
-                    output_head=None, audio: AudioConfig | None = None,
+                    output_head=None, guided_attention=None, audio: AudioConfig | None = None,
                     **kwargs) -> RunConfig:
   """A RunConfig from a preset plus overrides (what train.py's flags set).
 
@@ -162,6 +162,10 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     training = dataclasses.replace(training, batch_size=batch_size)
   if learning_rate is not None:
     training = dataclasses.replace(training, learning_rate=learning_rate)
+  if guided_attention is not None:
+    if guided_attention and not model_config.uses_attention:
+      raise RunError(f"--guided_attention: the {model_config.method} method has no attention")
+    training = dataclasses.replace(training, guided_attention=guided_attention)
   if epochs is not None:
     if steps is not None:
       raise RunError("give --steps or --epochs, not both")
