@@ -27,7 +27,9 @@ FLAGS = flags.FLAGS
 @reported_in_one_line  # user errors: one line, no traceback (TF_TRANSFORMS_TRACEBACK=1 shows it)
 def main(argv):
   del argv
-  from tf_transforms import report  # the judges start up here
+  from tf_transforms.run_files import check_model_dirs
+  check_model_dirs(FLAGS.model_dir)  # before TensorFlow and the judges start up
+  from tf_transforms import report
   report.evaluate(FLAGS.model_dir, FLAGS.output_dir, data_dir=FLAGS.data_dir,
                   manual_dir=FLAGS.manual_dir, sweep=FLAGS.sweep, max_pairs=FLAGS.max_pairs,
                   seed=FLAGS.seed, overwrite=FLAGS.overwrite,

@@ -7,6 +7,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from tests.commands import run_command, tiny_notes_command  # noqa: E402
+
 
 @pytest.fixture
 def rng():
@@ -30,22 +32,21 @@ def tfds_dir(tmp_path_factory, request):
 
 @pytest.fixture(scope="session")
 def tiny_notes_run(tfds_dir):
-  """A finished ``train.py`` run (gm_notes/small, tiny preset, 10 steps in one
-  checkpointed chunk), trained once per test run and shared by the xdist
-  workers through a lock file beside the shared TFDS directory. Read-only:
-  a test that changes a run trains or copies its own. The directory is
-  named ``run`` (evaluation results are keyed by that name)."""
+  """A finished ``train.py`` run (``tiny_notes_command``), trained once per
+  test run and shared by the xdist workers through a lock file beside the
+  shared TFDS directory: the export and notes-evaluation tests use it, and
+  it is the uninterrupted reference of the kill-and-resume test. Read-only:
+  a test that changes a run trains or copies its own. The directory is named
+  ``run`` (evaluation results are keyed by that name)."""
   import fcntl
-  from tf_transforms import run as runs, training
   root = os.path.join(os.path.dirname(tfds_dir), "shared_runs", "notes_tiny")
   os.makedirs(root, exist_ok=True)
   model_dir = os.path.join(root, "run")
   with open(os.path.join(root, "lock"), "w") as lock:
     fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker waits for the first build
     if not os.path.exists(os.path.join(model_dir, "model.keras")):
-      config = runs.make_run_config(dataset="gm_notes", dataset_config="small", preset="tiny",
-                                    steps=10, checkpoint_every=10)
-      training.train(config, model_dir, data_dir=tfds_dir, verbose=0)
+      trained = run_command(tiny_notes_command(model_dir, tfds_dir))
+      assert trained.returncode == 0, trained.stderr[-3000:]
   return model_dir
 
 

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from tf_transforms import files
+from tf_transforms.errors import RunError
 
 
 def test_atomic_output_replaces_only_on_success(tmp_path):
@@ -74,3 +75,20 @@ def test_a_staged_set_lands_whole_or_not_at_all(tmp_path):
     files.write_text(os.path.join(staging, "table.md"), "new table")
   assert (out / "table.md").read_text() == "new table"
   assert (out / "run" / "a.wav").read_text() == "old audio"
+
+
+def test_an_unfinished_run_is_named_without_tensorflow(tmp_path):
+  """run_files' check (evaluate.py calls it before TensorFlow starts) names what is
+  missing; remote paths are left to run.load_run, which checks them with tf.io.gfile."""
+  from tf_transforms import run_files
+  (tmp_path / "run_config.json").write_text("{}")
+  with pytest.raises(RunError, match=r"missing model.keras, styles.json -- is it a finished"):
+    run_files.check_finished(str(tmp_path))
+  for name in ("model.keras", "styles.json"):
+    (tmp_path / name).write_text("")
+  run_files.check_finished(str(tmp_path))
+  run_files.check_finished("gs://bucket/run")
+  with pytest.raises(RunError, match="missing model.keras"):
+    run_files.check_finished("gs://bucket/run", exists=lambda path: False)
+  with pytest.raises(RunError, match="give at least one --model_dir"):
+    run_files.check_model_dirs([])

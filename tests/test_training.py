@@ -16,19 +16,13 @@ from tf_transforms import run as runs, training
 from tf_transforms.configs import AudioConfig, ModelConfig
 from tf_transforms.errors import DivergedError, RunError
 
+from tests.commands import run_command, tiny_notes_command
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def train_command(model_dir, data_dir, *extra):
-  return [sys.executable, "train.py", "--dataset=gm_notes", "--dataset_config=small",
-          "--preset=tiny", "--steps=30", "--checkpoint_every=15", f"--model_dir={model_dir}",
-          f"--data_dir={data_dir}", *extra]
-
-
-def run(command, **kwargs):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
-  return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
-                        timeout=900, **kwargs)
+train_command = tiny_notes_command  # (model_dir, data_dir, *extra)
+run = run_command
 
 
 def test_run_config_json_round_trip_and_overrides():
@@ -144,10 +138,9 @@ def data_dir(tfds_dir):
 
 @pytest.mark.slow
 def test_killed_run_resumes_where_it_stopped_and_matches_an_uninterrupted_run(
-    tmp_path, data_dir):
-  reference_dir, resumed_dir = str(tmp_path / "reference"), str(tmp_path / "resumed")
-  reference = run(train_command(reference_dir, data_dir))
-  assert reference.returncode == 0, reference.stderr[-3000:]
+    tmp_path, data_dir, tiny_notes_run):
+  # The uninterrupted reference: the shared run, trained by the same command.
+  reference_dir, resumed_dir = tiny_notes_run, str(tmp_path / "resumed")
 
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
   process = subprocess.Popen(train_command(resumed_dir, data_dir), cwd=ROOT, env=env,

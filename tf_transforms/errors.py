@@ -51,8 +51,7 @@ def reported_in_one_line(main):
   variable TF_TRANSFORMS_TRACEBACK=1 to see the traceback anyway."""
   import functools
   import os
-
-  from absl import app
+  import sys
 
   @functools.wraps(main)
   def wrapped(argv):
@@ -61,5 +60,8 @@ def reported_in_one_line(main):
     except USER_ERRORS as error:
       if os.environ.get(TRACEBACK_VARIABLE):
         raise
-      raise app.UsageError(str(error)) from None
+      # Not absl's UsageError, which prints the whole --help before the message.
+      script = os.path.basename(argv[0]) if argv else "tf_transforms"
+      print(f"{script}: error: {error}", file=sys.stderr, flush=True)
+      sys.exit(1)
   return wrapped

@@ -18,6 +18,7 @@ from tf_transforms.judges import Judges
 from tf_transforms.errors import RunError
 from tf_transforms.files import check_writable_directory, staged_directory, write_text
 from tf_transforms.run import load_run
+from tf_transforms.run_files import check_model_dirs
 
 
 def write_example_audio(examples, output_dir, audio_config):
@@ -192,8 +193,7 @@ def evaluate(model_dirs, output_dir, *, data_dir=None, manual_dir=None, sweep=No
     RunError: a directory is not a finished run, the runs cannot share an
       evaluation, or outputs exist (without ``overwrite``) -- before any work.
   """
-  if not model_dirs:
-    raise RunError("give at least one --model_dir (a finished train.py run)")
+  check_model_dirs(model_dirs)  # all of them, before the first is loaded
   runs = [load_run(d) for d in model_dirs]
   try:
     check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite)

@@ -32,6 +32,7 @@ from tf_transforms.configs import (AudioConfig, ModelConfig, SPEECH_OUTPUT_HEAD,
 from tf_transforms.datasets import DATASETS
 from tf_transforms.errors import RunError
 from tf_transforms.files import write_text
+from tf_transforms.run_files import FINISHED_RUN_FILES, check_finished
 from tf_transforms.layers import heads
 
 LOCK_FILE = ".train.lock"
@@ -339,12 +340,8 @@ def load_run(model_dir: str) -> Run:
   Raises:
     RunError: the directory is not a finished run (names what is missing).
   """
-  paths = {name: os.path.join(model_dir, name)
-           for name in ("model.keras", "run_config.json", "styles.json")}
-  missing = [name for name, path in paths.items() if not tf.io.gfile.exists(path)]
-  if missing:
-    raise RunError(f"--model_dir={model_dir}: missing {', '.join(missing)} -- is it a "
-                   "finished train.py run? (rerun train.py with the same flags to finish it)")
+  check_finished(model_dir, tf.io.gfile.exists)
+  paths = {name: os.path.join(model_dir, name) for name in FINISHED_RUN_FILES}
   with tf.io.gfile.GFile(paths["run_config.json"]) as handle:
     config = RunConfig.from_json(handle.read())
   model = keras.saving.load_model(paths["model.keras"], safe_mode=True)

@@ -64,10 +64,10 @@ def transform_file(model_path, input_path, output_path, source_style, target_sty
   Raises:
     TransformError or AudioError: a user error, in one line.
   """
+  check_output(output_path, overwrite)  # before TensorFlow starts up
   import numpy as np
   import tensorflow as tf
   from tf_transforms import io
-  check_output(output_path, overwrite)
   waveform = io.read_audio(input_path)
   if len(waveform) < MIN_SECONDS * io.DEFAULT_SAMPLE_RATE:
     raise TransformError(f"--input={input_path}: {1000 * len(waveform) / io.DEFAULT_SAMPLE_RATE:.1f} "
