@@ -9,8 +9,8 @@ import tensorflow as tf
 from tf_transforms.configs import ModelConfig
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
                                   PyramidalLSTM, StyleConditioning)
-from tf_transforms.layers.heads import (HEADS, DirectHead, PartialLevelsHead, SourceFilterHead,
-                                        dct_basis, pool_source_frames)
+from tf_transforms.layers.heads import (HEADS, DirectHead, PartialLevelsHead, SourceEnvelopeHead,
+                                        SourceFilterHead, dct_basis, pool_source_frames)
 
 
 def lengths_mask(lengths, time):
@@ -271,6 +271,32 @@ def test_source_heads_cannot_add_harmonics_the_source_lacks(rng):
     assert (detail < 1e-4) == expect_smooth, (head, detail)
 
 
+def test_source_envelope_head_adds_a_predicted_residual_to_the_attended_envelope(rng):
+  """y_t = x_i BᵀB + Dense([s_i, c_i]) against NumPy: zero-initialised it is the
+  attended smooth envelope (repeated for the step's r frames); with any
+  weights the rest is the dense projection of the decoder's features, in
+  inference and teacher forcing alike. It reads no fine structure of the source."""
+  decoder = make_decoder(num_mel_bins=12, output_head="source_envelope",
+                         envelope_coefficients=4, time_reduction=2)
+  memory, mask, conditioning, source = source_filter_inputs(rng)
+  out = decoder(memory, mask, conditioning, num_steps=5, **source)
+  smooth, fine = smooth_and_fine(4, 12)
+  _, blocks = valid_source(source)
+  copies = np.einsum("bst,btf->bsf", out["alignments"].numpy(), blocks) @ smooth
+  np.testing.assert_allclose(out["frames"].numpy(), np.repeat(copies, 2, axis=1), atol=1e-5)
+  randomise(decoder, rng, scale=0.1)
+  inferred = decoder(memory, mask, conditioning, num_steps=5, **source)
+  forced = decoder(memory, mask, conditioning, targets=inferred["frames"], **source)
+  np.testing.assert_allclose(forced["frames"], inferred["frames"], atol=1e-5)
+  envelope = np.einsum("bst,btf->bsf", inferred["alignments"].numpy(), blocks) @ smooth
+  residual = inferred["frames"].numpy() - np.repeat(envelope, 2, axis=1)
+  assert np.abs(residual).max() > 1e-2                       # the weights now count
+  changed = dict(source)
+  changed["source"] = source["source"] + (rng.standard_normal((2, 9, 12)) @ fine).astype(np.float32)
+  again = decoder(memory, mask, conditioning, num_steps=5, **changed)["frames"].numpy()
+  np.testing.assert_allclose(again, inferred["frames"].numpy(), atol=1e-5)  # fine structure unread
+
+
 def test_partial_levels_head_scales_the_source_comb_by_a_bounded_smooth_gain(rng):
   """Against an independent NumPy formula (scipy's DCT for the curves):
   y_t = max(x_i S + o_t B + 2^tanh(g_t B) * fine(s_t), -1), [o_t, g_t] =
@@ -361,7 +387,7 @@ def test_a_new_head_is_one_registered_class(rng):
   finally:
     heads.HEADS.pop("test_constant")
   with pytest.raises(ValueError, match=r"output_head must be one of \('auto', 'direct', "
-                     r"'source_filter', 'partial_levels'\)"):
+                     r"'source_filter', 'partial_levels', 'source_envelope'\)"):
     ModelConfig(output_head="test_constant")
 
 
@@ -396,6 +422,7 @@ def test_postnet_maps_frames_to_linear_bins_and_ignores_padding(rng):
     make_decoder(output_head="source_filter", envelope_coefficients=3, time_reduction=4),
     SourceFilterHead(12, 2, envelope_coefficients=5, time_reduction=8),
     PartialLevelsHead(12, 2, envelope_coefficients=5, time_reduction=8),
+    SourceEnvelopeHead(12, 2, envelope_coefficients=5, time_reduction=8),
     DirectHead(7, 3),
     LinearPostNet(num_bins=9, filters=4, kernel_size=3, num_layers=1),
 ], ids=lambda layer: type(layer).__name__)

@@ -319,3 +319,49 @@ class PartialLevelsHead(SourceFilterHead):
     offset, gain = curves
     scale = tf.exp(self.MAX_GAIN_OCTAVES * np.log(2.0) * tf.tanh(gain))
     return tf.maximum(envelope + offset + scale * fine, self.FLOOR)
+
+
+@register_head("source_envelope")
+class SourceEnvelopeHead(SourceFilterHead):
+  """The source's words, the target's voice: the attended source's smooth
+  envelope (what is said) plus everything else predicted::
+
+    y_t = x_i BᵀB + d_t,    d_t = Dense([s_i, c_i])
+
+  (notation of ``SourceFilterHead``). ``direct`` must regenerate a word's
+  formant movements from the attention's context, which the decoder learns
+  slowly (at 1500 steps of tts_words it predicts the target speaker's average
+  spectrum); ``source_filter`` copies the source speaker's pitch. Here the
+  source's envelope, carried along the alignment, brings the content, and the
+  decoder predicts a residual: the target speaker's harmonics (its pitch)
+  and a correction of the envelope (its timbre). Zero-initialised, it starts
+  as the attended envelope. Requires attention.
+  """
+
+  def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
+               time_reduction=1, kernel_initializer="zeros", **kwargs):
+    super().__init__(num_mel_bins, reduction_factor, envelope_coefficients, time_reduction,
+                     kernel_initializer, **kwargs)
+
+  @property
+  def projection_size(self) -> int:
+    return self.num_mel_bins * self.reduction_factor
+
+  def prepare(self, source, source_length, num_frames):
+    """``blocks`` [B, T_enc, F]: each encoder step's mean source frame, smoothed."""
+    if source is None or source_length is None:
+      raise ValueError("SourceEnvelopeHead: needs the source [batch, time, num_mel_bins] and "
+                       "source_length [batch]")
+    del num_frames
+    source = tf.convert_to_tensor(source, tf.float32)
+    mask = tf.sequence_mask(source_length, tf.shape(source)[1])
+    frames = source * tf.expand_dims(tf.cast(mask, source.dtype), -1)
+    blocks = tf.einsum("btf,fg->btg", pool_source_frames(frames, mask, self.time_reduction),
+                       runtime_constant(self.smooth_projection, frames))
+    return {"blocks": blocks}
+
+  def project(self, features, weights, prepared, step=None):
+    equation = "bst,btf->bsf" if step is None else "bt,btf->bf"
+    envelope = tf.einsum(equation, weights, prepared["blocks"])             # [..., F]
+    residual = self._dense(features)                                        # [..., r * F]
+    return residual + tf.concat([envelope] * self.reduction_factor, axis=-1)
