@@ -1,6 +1,7 @@
 """The four methods x presets: shapes, saving, loss masking, optimiser."""
 
 import dataclasses
+import json
 import pathlib
 
 import keras
@@ -278,6 +279,14 @@ def test_run_config_takes_guided_attention_for_methods_with_attention_only():
   run = make_run_config(guided_attention=1.0)
   assert run.training.guided_attention == 1.0
   assert RunConfig.from_json(run.to_json()) == run
-  assert make_run_config().training.guided_attention == 0.0    # the paper's loss by default
+  assert make_run_config().training.guided_attention == 0.0    # notes: the paper's loss
+  # "auto" on words: configs.SPEECH_GUIDED_ATTENTION, for the methods with attention.
+  assert make_run_config(dataset="tts_words").training.guided_attention == 1.0
+  assert make_run_config(dataset="tts_words", guided_attention=0.0).training.guided_attention == 0
+  assert make_run_config(dataset="tts_words", model="cseq2seq").training.guided_attention == 0
+  # A run stored before the option existed trained without it.
+  stored = json.loads(make_run_config(dataset="tts_words").to_json())
+  del stored["training"]["guided_attention"]
+  assert RunConfig.from_json(json.dumps(stored)).training.guided_attention == 0.0
   with pytest.raises(RunError, match="--guided_attention: the seq2seq method has no attention"):
     make_run_config(model="seq2seq", guided_attention=1.0)

@@ -67,7 +67,8 @@ def define_train_flags():
   flags.register_validator("output_head", _registered_head)
   flags.DEFINE_float("guided_attention", None,
                      "Weight of the guided-attention loss (attention kept near the diagonal; "
-                     "models.guided_attention_loss); 0 is the paper's loss. Default: the preset's.",
+                     "models.guided_attention_loss); 0 is the paper's loss. Default: "
+                     "configs.SPEECH_GUIDED_ATTENTION (1) for words, 0 for notes.",
                      lower_bound=0.0)
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3).")
   flags.register_validator("context_ms", _positive_or_unset,

@@ -27,7 +27,8 @@ import keras
 import tensorflow as tf
 
 from tf_transforms import models  # noqa: F401  (registers the classes model.keras holds)
-from tf_transforms.configs import (AudioConfig, ModelConfig, SPEECH_OUTPUT_HEAD, STRATEGIES,
+from tf_transforms.configs import (AudioConfig, ModelConfig, SPEECH_GUIDED_ATTENTION,
+                                   SPEECH_OUTPUT_HEAD, STRATEGIES,
                                    TrainingConfig, get_preset)
 from tf_transforms.datasets import DATASETS
 from tf_transforms.errors import RunError
@@ -91,6 +92,12 @@ class RunConfig:
     if model.output_head == "auto" and DATASETS[self.dataset].spoken:
       model = dataclasses.replace(model, output_head=SPEECH_OUTPUT_HEAD)
     object.__setattr__(self, "model", model.resolved())
+    if self.training.guided_attention is None:  # "auto", stored resolved
+      weight = SPEECH_GUIDED_ATTENTION if DATASETS[self.dataset].spoken else 0.0
+      if not self.model.uses_attention:
+        weight = 0.0
+      object.__setattr__(self, "training",
+                         dataclasses.replace(self.training, guided_attention=weight))
     sizes = {"num_mel_bins": self.audio.num_mel_bins,
              "num_linear_bins": self.audio.num_spectrogram_bins}
     for name, expected in sizes.items():
@@ -114,8 +121,10 @@ class RunConfig:
   @classmethod
   def from_json(cls, text: str) -> "RunConfig":
     raw = json.loads(text)
+    # Runs stored before guided attention trained without it.
+    training = {"guided_attention": 0.0, **raw["training"]}
     return cls(**{**raw, "model": ModelConfig.from_stored(raw["model"]),
-                  "training": TrainingConfig(**raw["training"]),
+                  "training": TrainingConfig(**training),
                   "audio": AudioConfig(**raw["audio"])})
 
 
