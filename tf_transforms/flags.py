@@ -50,7 +50,9 @@ def define_train_flags():
   flags.DEFINE_string("model_dir", None,
                       "Where checkpoints and summaries go; default runs/<dataset>_<model>.")
   flags.DEFINE_integer("epochs", None, "Epochs to train.", lower_bound=1)
-  flags.DEFINE_integer("steps", None, "Training steps (overrides --epochs).", lower_bound=1)
+  flags.DEFINE_integer("steps", None, "Training steps; default: the dataset's default_steps "
+                       "(tts_words: 1000, ~20 min on 2 CPU cores), else --epochs.",
+                       lower_bound=1)
   flags.DEFINE_integer("batch_size", None, "Global batch size.", lower_bound=1)
   flags.DEFINE_float("learning_rate", None, "Initial learning rate.")
   flags.register_validator("learning_rate", _positive_or_unset,

@@ -147,7 +147,7 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
   The model's feature sizes are taken from ``audio`` (default: the paper's
   front-end, ``AudioConfig()``). ``epochs`` are converted to steps later,
   once the dataset size is known; exactly one of ``steps`` / ``epochs`` may be
-  given (neither: the preset's epochs).
+  given (neither: the dataset's ``default_steps``, else the preset's epochs).
 
   Raises:
     RunError: flags that contradict each other or a bad --context_ms.
@@ -180,6 +180,8 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     if steps is not None:
       raise RunError("give --steps or --epochs, not both")
     training = dataclasses.replace(training, epochs=epochs)
+  elif steps is None and dataset in DATASETS:
+    steps = DATASETS[dataset].default_steps
   return RunConfig(dataset=dataset, preset=preset, model=model_config, training=training,
                    steps=steps or 0, audio=audio, **kwargs)
 
