@@ -179,11 +179,13 @@ def _run(*args):
 
 
 def _train(tmp_path, data_dir, dataset):
+  """A finished tiny run, trained in-process (train.py's own path is tested in
+  test_training.py; a second process would only add TensorFlow's start-up)."""
+  from tf_transforms import run as runs, training
   model_dir = str(tmp_path / "run")
-  trained = _run("train.py", f"--dataset={dataset}", "--dataset_config=small", "--preset=tiny",
-                 "--steps=8", "--checkpoint_every=8", f"--model_dir={model_dir}",
-                 f"--data_dir={data_dir}")
-  assert trained.returncode == 0, trained.stderr[-3000:]
+  config = runs.make_run_config(dataset=dataset, dataset_config="small", preset="tiny",
+                                steps=8, checkpoint_every=8)
+  training.train(config, model_dir, data_dir=data_dir, verbose=0)
   return model_dir
 
 

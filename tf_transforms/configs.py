@@ -194,7 +194,9 @@ class ModelConfig:
     source's envelope and keeps the fine structure (the pitch) of the source
     frame at the same time (``SourceFilterHead``); ``"partial_levels"`` also
     predicts a smooth gain on that fine structure (the partials' levels;
-    ``PartialLevelsHead``). ``"auto"`` (default) is ``DEFAULT_OUTPUT_HEADS``:
+    ``PartialLevelsHead``); ``"source_envelope"`` adds a predicted residual to
+    the attended source's smooth envelope (``SourceEnvelopeHead``, for
+    words). ``"auto"`` (default) is ``DEFAULT_OUTPUT_HEADS``:
     source_filter for the methods with attention (ours, las) and direct for
     seq2seq / cseq2seq, which have no alignment to copy through (measured:
     ``docs/design.md``). Table 2 is run with ``direct`` for all four, the
