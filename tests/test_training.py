@@ -226,3 +226,23 @@ def test_multi_worker_training_with_two_local_processes(tmp_path, data_dir):
   assert sorted(os.listdir(os.path.join(model_dir, "workers"))) == ["worker1"]
   assert os.path.exists(os.path.join(model_dir, "run_config.json"))
   assert not os.path.exists(os.path.join(model_dir, "workers", "worker1", "run_config.json"))
+
+
+def test_init_from_copies_every_matching_weight_of_a_finished_run(tiny_notes_run, capsys):
+  """A model built here names its variables under the model's name, one loaded
+  from model.keras does not: --init_from must match them anyway. A layer whose
+  shape differs (another style vocabulary) keeps its fresh weights."""
+  finished = keras.saving.load_model(os.path.join(tiny_notes_run, "model.keras"))
+  config = runs.RunConfig.from_json(open(os.path.join(tiny_notes_run, "run_config.json")).read())
+  from tf_transforms import models
+  same = models.build_model(config.model)
+  training._initialise_from(same, os.path.join(tiny_notes_run, "model.keras"))
+  assert "kept fresh: none" in capsys.readouterr().out
+  for mine, theirs in zip(same.weights, finished.weights):
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=mine.path)
+  other = models.build_model(dataclasses.replace(config.model,
+                                                 num_styles=config.model.num_styles + 1))
+  training._initialise_from(other, os.path.join(tiny_notes_run, "model.keras"))
+  kept = capsys.readouterr().out.split("kept fresh: ")[1]
+  assert "source_conditioning" in kept or "decoder/cell" in kept
+  assert "conv_front_end/filterbank/kernel" not in kept

@@ -163,14 +163,23 @@ def _read_chunk(backup_dir):
     return int(json.load(handle)["epoch"])
 
 
+def _layer_path(variable, model):
+  """A variable's path inside its model: a model built in this process names
+  its variables ``<model name>/layer/...``, one loaded from a file ``layer/...``."""
+  prefix = model.name + "/"
+  return variable.path[len(prefix):] if variable.path.startswith(prefix) else variable.path
+
+
 def _initialise_from(model, path):
-  """Copies weights of matching shape from another run's model.keras."""
+  """Copies weights of matching path (inside the model) and shape from another
+  run's model.keras; the rest keep their fresh values."""
   source = keras.saving.load_model(path, safe_mode=True)
+  available = {_layer_path(v, source): v for v in source.weights}
   copied, skipped = 0, []
   for target_var in model.weights:
-    match = [v for v in source.weights if v.path == target_var.path]
-    if match and tuple(match[0].shape) == tuple(target_var.shape):
-      target_var.assign(match[0])
+    match = available.get(_layer_path(target_var, model))
+    if match is not None and tuple(match.shape) == tuple(target_var.shape):
+      target_var.assign(match)
       copied += 1
     else:
       skipped.append(target_var.path)

@@ -51,7 +51,11 @@ def check_head(config) -> None:
 def make_head(config) -> "OutputHead":
   """The head ``config`` (a ModelConfig) names, built for its sizes."""
   check_head(config)
-  return HEADS[config.resolved_output_head].from_model_config(config)
+  # A fixed layer name (Keras would number a second instance in one process:
+  # "direct_head_1"), so variable paths match between a model built here and
+  # one loaded from a file (training's --init_from matches weights by path).
+  name = config.resolved_output_head
+  return HEADS[name].from_model_config(config, name=f"{name}_head")
 
 
 def dct_basis(num_coefficients, size):
@@ -118,8 +122,8 @@ class OutputHead(keras.layers.Layer):
                        "'direct' or 'auto'")
 
   @classmethod
-  def from_model_config(cls, config):
-    return cls(config.num_mel_bins, config.reduction_factor)
+  def from_model_config(cls, config, **kwargs):
+    return cls(config.num_mel_bins, config.reduction_factor, **kwargs)
 
   @property
   def projection_size(self) -> int:
@@ -229,9 +233,9 @@ class SourceFilterHead(OutputHead):
                        f"Received envelope_coefficients={config.envelope_coefficients}")
 
   @classmethod
-  def from_model_config(cls, config):
+  def from_model_config(cls, config, **kwargs):
     return cls(config.num_mel_bins, config.reduction_factor, config.envelope_coefficients,
-               config.time_reduction)
+               config.time_reduction, **kwargs)
 
   @property
   def projection_size(self) -> int:
