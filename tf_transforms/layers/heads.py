@@ -245,9 +245,20 @@ class SourceFilterHead(OutputHead):
     """``blocks`` [B, T_enc, F]: each encoder step's mean source frame,
     smoothed; ``fine`` [B, num_frames / r, r, F]: the fine structure of
     source frames 0 .. num_frames - 1 (zeros past the source's end)."""
+    frames, blocks = self._source_blocks(source, source_length)
+    fine = tf.einsum("btf,fg->btg", frames, runtime_constant(self.fine_projection, frames))
+    extra = tf.maximum(num_frames - tf.shape(fine)[1], 0)
+    fine = tf.pad(fine, [[0, 0], [0, extra], [0, 0]])[:, :num_frames]
+    r, f = self.reduction_factor, self.num_mel_bins
+    return {"blocks": blocks,
+            "fine": tf.reshape(fine, [tf.shape(source)[0], num_frames // r, r, f])}
+
+  def _source_blocks(self, source, source_length):
+    """The valid source frames [B, T, F] (padding zeroed) and each encoder
+    step's mean frame, smoothed, [B, T_enc, F]."""
     if source is None or source_length is None:
-      raise ValueError("SourceFilterHead: needs the source [batch, time, num_mel_bins] and "
-                       "source_length [batch]")
+      raise ValueError(f"{type(self).__name__}: needs the source [batch, time, num_mel_bins] "
+                       "and source_length [batch]")
     source = tf.convert_to_tensor(source, tf.float32)
     mask = tf.sequence_mask(source_length, tf.shape(source)[1])
     # (expand_dims, not [..., tf.newaxis]: TFLite has no builtin for the latter)
@@ -257,12 +268,7 @@ class SourceFilterHead(OutputHead):
     # Smoothing each block once equals smoothing the attended mix (linear).
     blocks = tf.einsum("btf,fg->btg", pool_source_frames(frames, mask, self.time_reduction),
                        runtime_constant(self.smooth_projection, frames))
-    fine = tf.einsum("btf,fg->btg", frames, runtime_constant(self.fine_projection, frames))
-    extra = tf.maximum(num_frames - tf.shape(fine)[1], 0)
-    fine = tf.pad(fine, [[0, 0], [0, extra], [0, 0]])[:, :num_frames]
-    r, f = self.reduction_factor, self.num_mel_bins
-    return {"blocks": blocks,
-            "fine": tf.reshape(fine, [tf.shape(source)[0], num_frames // r, r, f])}
+    return frames, blocks
 
   def project(self, features, weights, prepared, step=None):
     r, k, f = self.reduction_factor, self.envelope_coefficients, self.num_mel_bins
@@ -342,27 +348,14 @@ class SourceEnvelopeHead(SourceFilterHead):
   as the attended envelope. Requires attention.
   """
 
-  def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
-               time_reduction=1, kernel_initializer="zeros", **kwargs):
-    super().__init__(num_mel_bins, reduction_factor, envelope_coefficients, time_reduction,
-                     kernel_initializer, **kwargs)
-
   @property
   def projection_size(self) -> int:
     return self.num_mel_bins * self.reduction_factor
 
   def prepare(self, source, source_length, num_frames):
     """``blocks`` [B, T_enc, F]: each encoder step's mean source frame, smoothed."""
-    if source is None or source_length is None:
-      raise ValueError("SourceEnvelopeHead: needs the source [batch, time, num_mel_bins] and "
-                       "source_length [batch]")
     del num_frames
-    source = tf.convert_to_tensor(source, tf.float32)
-    mask = tf.sequence_mask(source_length, tf.shape(source)[1])
-    frames = source * tf.expand_dims(tf.cast(mask, source.dtype), -1)
-    blocks = tf.einsum("btf,fg->btg", pool_source_frames(frames, mask, self.time_reduction),
-                       runtime_constant(self.smooth_projection, frames))
-    return {"blocks": blocks}
+    return {"blocks": self._source_blocks(source, source_length)[1]}
 
   def project(self, features, weights, prepared, step=None):
     equation = "bst,btf->bsf" if step is None else "bt,btf->bf"
