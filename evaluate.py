@@ -33,6 +33,7 @@ def main(argv):
   report.evaluate(FLAGS.model_dir, FLAGS.output_dir, data_dir=FLAGS.data_dir,
                   manual_dir=FLAGS.manual_dir, sweep=FLAGS.sweep, max_pairs=FLAGS.max_pairs,
                   seed=FLAGS.seed, overwrite=FLAGS.overwrite,
+                  processes=FLAGS.processes,
                   progress=lambda line: print(line, flush=True))
   print(f"\nwrote {FLAGS.output_dir}/")
 

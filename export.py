@@ -33,7 +33,10 @@ FLAGS = flags.FLAGS
 @reported_in_one_line  # user errors: one line, no traceback (TF_TRANSFORMS_TRACEBACK=1 shows it)
 def main(argv):
   del argv
-  from tf_transforms import export  # after flag parsing: TF starts up here
+  from tf_transforms.run_files import check_finished, check_writable_directory
+  check_writable_directory(FLAGS.export_dir, "--export_dir")  # before TensorFlow starts up
+  check_finished(FLAGS.model_dir)
+  from tf_transforms import export  # TF starts up here
   path = export.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
                                    FLAGS.version, FLAGS.max_seconds, FLAGS.griffin_lim_iters)
   print(f"exported {path}")

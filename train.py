@@ -27,6 +27,11 @@ FLAGS = flags.FLAGS
 @reported_in_one_line  # user errors: one line, no traceback (TF_TRANSFORMS_TRACEBACK=1 shows it)
 def main(argv):
   del argv
+  model_dir = FLAGS.model_dir or os.path.join("runs", f"{FLAGS.dataset}_{FLAGS.model}")
+  from tf_transforms.run_files import check_not_busy, check_writable_directory
+  check_writable_directory(model_dir, "--model_dir")  # before TensorFlow starts up
+  if FLAGS.strategy != "multi_worker":  # a cluster's chief takes the lock as the others start
+    check_not_busy(model_dir)
   from tf_transforms import run as runs, training
   run = runs.make_run_config(
       dataset=FLAGS.dataset, dataset_config=FLAGS.dataset_config, preset=FLAGS.preset,
@@ -36,7 +41,6 @@ def main(argv):
       autoencoder=FLAGS.autoencoder,
       init_from=FLAGS.init_from, seed=FLAGS.seed, strategy=FLAGS.strategy,
       soundfont=FLAGS.soundfont, checkpoint_every=FLAGS.checkpoint_every)
-  model_dir = FLAGS.model_dir or os.path.join("runs", f"{FLAGS.dataset}_{FLAGS.model}")
   training.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
                  deterministic=FLAGS.deterministic)
 

@@ -68,7 +68,7 @@ def main(argv):
   config = AudioConfig()
   coefficients = [int(k) for k in FLAGS.coefficients]
   index = data.load_index("gm_notes", soundfont=FLAGS.soundfont)
-  judges = Judges(index, "gm_notes", config, cache_dir=index.data_dir)
+  judges = Judges(index, "gm_notes", config, cache_dir=index.data_dir)  # closed at exit
   vocode = tf.function(lambda log_mel: audio.log_mel_to_audio(log_mel, config))
   records, names = [], None
   for batch in data.pair_dataset(index, "test", 16, seed=0, epochs=1, cache_features=True,
@@ -86,8 +86,8 @@ def main(argv):
       log_mel = audio.denormalize_log_spectrogram(np.stack(list(built.values())), config)
       waveforms = vocode(log_mel).numpy()[:, :(frames - 1) * config.frame_step]
       content = index.content[int(batch["target_row"][i])].item()
-      judged = {name + "/": judges.judge(waveforms[j], log_mel[j].numpy(), content)
-                for j, name in enumerate(built)}
+      judged = dict(zip([name + "/" for name in built], judges.judge_many(
+          [(waveforms[j], log_mel[j].numpy(), content, None) for j in range(len(built))])))
       records.append(score_pair(judges, judged, judges.recording(int(batch["source_row"][i])),
                                 judges.recording(int(batch["target_row"][i])),
                                 int(batch["source_style"][i]), int(batch["target_style"][i]),

@@ -19,3 +19,15 @@ def run_command(command, timeout=900):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
   return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
                         timeout=timeout)
+
+
+def without_tensorflow(tmp_path):
+  """An environment in which importing TensorFlow fails (a stand-in package
+  first on the path): a command that refuses bad input *before* TensorFlow
+  starts up still gives its own one-line error there."""
+  fake = os.path.join(str(tmp_path), "no_tensorflow", "tensorflow")
+  os.makedirs(fake, exist_ok=True)
+  with open(os.path.join(fake, "__init__.py"), "w") as handle:
+    handle.write("raise ImportError('TensorFlow was imported before the input was checked')\n")
+  return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2",
+              PYTHONPATH=os.pathsep.join([os.path.dirname(fake), ROOT]))

@@ -189,10 +189,10 @@ def _train(tmp_path, data_dir, dataset):
   return model_dir
 
 
-def _evaluate(model_dir, tmp_path, data_dir):
+def _evaluate(model_dir, tmp_path, data_dir, *extra):
   output_dir = str(tmp_path / "out")
   evaluated = _run("evaluate.py", f"--model_dir={model_dir}", f"--data_dir={data_dir}",
-                   f"--output_dir={output_dir}")
+                   f"--output_dir={output_dir}", *extra)
   assert evaluated.returncode == 0, evaluated.stderr[-3000:]
   assert "test pairs scored" in evaluated.stdout  # progress is shown
   results = json.load(open(os.path.join(output_dir, "results.json")))
@@ -226,7 +226,9 @@ def _check_common(results):
 
 @pytest.mark.slow
 def test_evaluate_command_on_notes(tmp_path, tfds_dir, tiny_notes_run):
-  results, table, output_dir = _evaluate(tiny_notes_run, tmp_path, tfds_dir)
+  # In this process: worker processes (the words test runs them) would cost more
+  # CPU to start than the few clips here take to judge.
+  results, table, output_dir = _evaluate(tiny_notes_run, tmp_path, tfds_dir, "--processes=1")
   _check_common(results)
   # The source is the same note on another instrument: its pitch is the target's.
   assert results["copy_baseline"]["pitch_within_50_cents"]["share"] >= 0.9

@@ -7,13 +7,14 @@ import sys
 import numpy as np
 import pytest
 
+from tests.commands import without_tensorflow
 from tf_transforms import io
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run(*args):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
+def run(*args, env=None):
+  env = env or dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
   return subprocess.run([sys.executable, *args], cwd=ROOT, env=env,
                         capture_output=True, text=True, timeout=600)
 
@@ -95,7 +96,7 @@ def test_an_output_location_that_cannot_be_written_is_refused_in_one_line(tmp_pa
   arguments = {"train.py": [f"--model_dir={location}", "--steps=1"],
                "export.py": [f"--model_dir={tmp_path}", f"--export_dir={location}"],
                "evaluate.py": [f"--model_dir={tmp_path}", f"--output_dir={location}"]}[script]
-  result = run(script, *arguments)
+  result = run(script, *arguments, env=without_tensorflow(tmp_path))  # refused before it
   assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
   if script == "evaluate.py":  # the run is checked first: this one is not finished
     assert "missing model.keras" in result.stderr

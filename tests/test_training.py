@@ -16,7 +16,7 @@ from tf_transforms import run as runs, training
 from tf_transforms.configs import AudioConfig, ModelConfig
 from tf_transforms.errors import DivergedError, RunError
 
-from tests.commands import run_command, tiny_notes_command
+from tests.commands import run_command, tiny_notes_command, without_tensorflow
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -98,7 +98,7 @@ def test_a_second_train_py_on_a_busy_model_dir_is_refused_in_one_line(tmp_path):
         [sys.executable, "train.py", "--dataset_config=small", "--preset=tiny", "--steps=2",
          f"--model_dir={model_dir}", f"--data_dir={tmp_path / 'tfds'}"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT))
+        env=without_tensorflow(tmp_path))  # refused before TensorFlow starts up
   assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
   assert f"in use by another train.py process (PID {os.getpid()})" in result.stderr
   assert os.listdir(model_dir) == [runs.LOCK_FILE]  # nothing else written

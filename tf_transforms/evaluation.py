@@ -112,28 +112,37 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
              "target_waveform": clip(target_waveforms, i, target_length)}
 
 
-def score_generated(pair: dict, judges: Judges, run: Run) -> dict:
-  """The record of one generated pair (``generate_test_pairs``): the judges'
-  measures (``judges.score_pair``) for the output, copy-the-source and the
-  vocoded true target, plus the paper's eq. (3) on the log-mel itself."""
+def score_generated(pairs, judges: Judges, run: Run) -> list:
+  """The records of generated pairs (``generate_test_pairs``), one dict each:
+  the judges' measures (``judges.score_pair``) for the output, copy-the-source
+  and the vocoded true target, plus the paper's eq. (3) on the log-mel itself.
+  The clips' analyses run in the judges' worker processes, all at once."""
   audio_config = run.config.audio
-  content = pair["content"]
 
-  def judge(waveform, key=None):
-    return judges.judge(waveform, audio.log_mel_spectrogram(waveform, audio_config).numpy(),
-                        content, key=key)
+  def clip(waveform, content, key=None):
+    return (waveform, audio.log_mel_spectrogram(waveform, audio_config).numpy(), content, key)
 
-  candidates = {"": judge(pair["waveform"]), "copy_": judges.recording(pair["source_row"]),
-                "oracle_": judge(pair["target_waveform"], key=f"oracle/{pair['target_row']}")}
-  return {"source_row": pair["source_row"], "target_row": pair["target_row"],
-          "content": content,
-          "source_style": run.vocabulary.name(pair["source_style"]),
-          "target_style": run.vocabulary.name(pair["target_style"]),
-          "paper_mcd": metrics.paper_mcd(pair["target"], pair["prediction"]),
-          "copy_paper_mcd": metrics.paper_mcd(pair["target"], pair["source"]),
-          **score_pair(judges, candidates, candidates["copy_"],
-                       judges.recording(pair["target_row"]), pair["source_style"],
-                       pair["target_style"], content)}
+  judges.prepare_recordings([p[side] for p in pairs for side in ("source_row", "target_row")])
+  judged = iter(judges.judge_many([
+      clip(waveform, p["content"], key) for p in pairs
+      for waveform, key in ((p["waveform"], None),
+                            (p["target_waveform"], f"oracle/{p['target_row']}"))]))
+  records = []
+  for pair in pairs:
+    content = pair["content"]
+    candidates = {"": next(judged), "copy_": judges.recording(pair["source_row"])}
+    candidates["oracle_"] = next(judged)
+    records.append({
+        "source_row": pair["source_row"], "target_row": pair["target_row"],
+        "content": content,
+        "source_style": run.vocabulary.name(pair["source_style"]),
+        "target_style": run.vocabulary.name(pair["target_style"]),
+        "paper_mcd": metrics.paper_mcd(pair["target"], pair["prediction"]),
+        "copy_paper_mcd": metrics.paper_mcd(pair["target"], pair["source"]),
+        **score_pair(judges, candidates, candidates["copy_"],
+                     judges.recording(pair["target_row"]), pair["source_style"],
+                     pair["target_style"], content)})
+  return records
 
 
 def evaluate_run(run: Run, index: data.Index, judges: Judges, *, batch_size=16,
@@ -146,16 +155,25 @@ def evaluate_run(run: Run, index: data.Index, judges: Judges, *, batch_size=16,
     Figure 2 and the example WAVs).
   """
   total = count_test_pairs(index, max_pairs)
-  records, examples = [], []
+  records, examples, waiting = [], [], []
   started = time.monotonic()
+
+  def score(pairs):
+    records.extend(score_generated(pairs, judges, run))
+    for pair, record in zip(pairs, records[-len(pairs):]):
+      if len(examples) < keep:
+        examples.append({**pair, "record": record,
+                         "source_audio": index.audio(pair["source_row"]),
+                         "target_audio": index.audio(pair["target_row"])})
+    progress(f"{run.label}: {len(records)}/{total} test pairs scored "
+             f"({time.monotonic() - started:.0f} s)")
+
   for pair in generate_test_pairs(run, index, batch_size=batch_size, max_pairs=max_pairs,
                                   seed=seed):
-    records.append(score_generated(pair, judges, run))
-    if len(examples) < keep:
-      examples.append({**pair, "record": records[-1],
-                       "source_audio": index.audio(pair["source_row"]),
-                       "target_audio": index.audio(pair["target_row"])})
-    if len(records) % batch_size == 0 or len(records) == total:
-      progress(f"{run.label}: {len(records)}/{total} test pairs scored "
-               f"({time.monotonic() - started:.0f} s)")
+    waiting.append(pair)
+    if len(waiting) == batch_size:
+      score(waiting)
+      waiting = []
+  if waiting:
+    score(waiting)
   return records, examples

@@ -30,7 +30,8 @@ import tensorflow as tf
 
 from tf_transforms import audio
 from tf_transforms.errors import RunError
-from tf_transforms.files import atomic_output, check_writable_directory
+from tf_transforms.files import atomic_output
+from tf_transforms.run_files import check_writable_directory
 from tf_transforms.run import load_run
 
 DEFAULT_MAX_SECONDS = 10.0

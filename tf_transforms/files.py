@@ -11,7 +11,6 @@ import uuid
 
 import tensorflow as tf
 
-from tf_transforms.errors import RunError
 
 
 @contextlib.contextmanager
@@ -54,22 +53,6 @@ def atomic_output(path: str, *, overwrite: bool = True):
     elif tf.io.gfile.exists(temporary):
       tf.io.gfile.remove(temporary)
     raise
-
-
-def check_writable_directory(path: str, flag: str) -> None:
-  """Raises RunError if directory ``path`` (existing or to be created) could
-  not be written: it is a file, or its nearest existing ancestor is not a
-  writable directory. Remote paths (``gs://`` ...) are not checked."""
-  if "://" in path:
-    return
-  path = os.path.abspath(path)
-  if os.path.exists(path) and not os.path.isdir(path):
-    raise RunError(f"{flag}={path}: exists and is not a directory")
-  existing = path
-  while not os.path.exists(existing):
-    existing = os.path.dirname(existing)
-  if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
-    raise RunError(f"{flag}={path}: {existing} is not a writable directory")
 
 
 def write_text(path: str, text: str, *, overwrite: bool = True) -> None:

@@ -94,3 +94,6 @@ def define_evaluate_flags():
   flags.DEFINE_integer("max_pairs", None, "Evaluate at most this many test pairs per run.",
                        lower_bound=1)
   flags.DEFINE_bool("overwrite", False, "Replace existing results in --output_dir.")
+  flags.DEFINE_integer("processes", None, "Worker processes for the judges' WORLD analysis, "
+                       "pyin and recogniser (default: one per available CPU; 1: none).",
+                       lower_bound=1)

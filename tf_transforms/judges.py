@@ -18,7 +18,7 @@ import sklearn.pipeline
 import sklearn.preprocessing
 import tensorflow as tf
 
-from tf_transforms import audio, data, metrics, pitch, recognition
+from tf_transforms import audio, clip_analysis, data, metrics, recognition
 from tf_transforms.datasets import DATASETS
 from tf_transforms.files import atomic_output
 
@@ -176,7 +176,7 @@ class Judges:
   SPEAKER_F0_CLIPS = 12  # training clips per speaker for its median F0
 
   def __init__(self, index: data.Index, dataset_name: str, audio_config, every: int = 6,
-               cache_dir=None):
+               cache_dir=None, processes=None):
     self.index = index
     self.audio_config = audio_config
     spec = DATASETS[dataset_name]
@@ -185,25 +185,44 @@ class Judges:
     self.classifier, self.classifier_accuracy = train_style_classifier(
         index, audio_config, every, self.cache)
     self.recognizer = None
-    self.speaker_f0 = {}
     if self.kind == "word":
       self.recognizer = recognition.WordRecognizer(index.content.tolist())
-      self.speaker_f0 = self._speaker_f0(every)
+    # WORLD, pyin and the recogniser, in ``processes`` worker processes.
+    self.analyser = clip_analysis.Analyser(self.kind, self.recognizer, processes)
+    self.speaker_f0 = self._speaker_f0(every) if self.kind == "word" else {}
     self._recordings = {}
+
+  def close(self):
+    """Stops the analyser's worker processes."""
+    self.analyser.close()
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc_info):
+    self.close()
 
   def _speaker_f0(self, every):
     """{style id: median F0 in Hz} over up to SPEAKER_F0_CLIPS training clips each."""
     assignment = data.split_content(self.index.content, every)
-    rate = self.audio_config.sample_rate
-    out = {}
-    for style in range(len(self.index.vocabulary)):
-      rows = [r for r in np.flatnonzero(self.index.style == style)
-              if assignment[self.index.content[r].item()] == "train"][:self.SPEAKER_F0_CLIPS]
-      medians = [metrics.world_analysis(_at_least(self.index.audio(r)), rate).median_f0()
-                 for r in rows]
-      medians = [m for m in medians if math.isfinite(m)]
-      out[style] = float(np.median(medians)) if medians else math.nan
-    return out
+    styles = range(len(self.index.vocabulary))
+    rows = {style: [r for r in np.flatnonzero(self.index.style == style)
+                    if assignment[self.index.content[r].item()] == "train"
+                    ][:self.SPEAKER_F0_CLIPS] for style in styles}
+    key = f"speaker_f0/every{every}"
+    stored = self.cache.get(key)
+    if stored is None:
+      clips = [(self.index.audio(r), None) for style in styles for r in rows[style]]
+      analyses = iter(self.analyser.map(clips, self.audio_config.sample_rate, kind="world"))
+      medians = []
+      for style in styles:
+        found = [metrics.WorldAnalysis(a["mel_cepstrum"], a["f0"]).median_f0()
+                 for a in (next(analyses) for _ in rows[style])]
+        found = [m for m in found if math.isfinite(m)]
+        medians.append(float(np.median(found)) if found else math.nan)
+      stored = {"median_f0_hz": np.array(medians)}
+      self.cache.put(key, **stored)
+    return {style: float(stored["median_f0_hz"][style]) for style in styles}
 
   def judge(self, waveform, log_mel, content, key=None) -> Judgement:
     """Judges one clip: ``waveform`` float [samples], ``log_mel`` natural-log
@@ -214,36 +233,46 @@ class Judges:
     added to, the ``JudgementCache``. The style is always predicted afresh
     (the classifier is the call's own).
     """
+    return self.judge_many([(waveform, log_mel, content, key)])[0]
+
+  def judge_many(self, clips) -> list:
+    """``judge`` for each (waveform, log_mel, content, key) of ``clips``: the
+    analyses not cached run in the ``clip_analysis.Analyser``'s processes."""
     rate = self.audio_config.sample_rate
-    waveform = np.asarray(waveform, np.float32)
-    stored = self.cache.get(key) if key else None
-    if stored is None:
-      analysis = metrics.world_analysis(_at_least(waveform), rate)
-      stored = {"mel_cepstrum": analysis.mel_cepstrum, "f0": analysis.f0,
-                "pitch_cents": math.nan, "word": ""}
-      if self.kind == "pitch":
-        stored["pitch_cents"] = pitch.cents_off_note(waveform, rate, float(content))
-      elif self.kind == "word":
-        stored["word"] = self.recognizer.recognize(waveform, rate)
-      if key:
-        self.cache.put(key, **stored)
-    return Judgement(
-        analysis=metrics.WorldAnalysis(np.asarray(stored["mel_cepstrum"]),
-                                       np.asarray(stored["f0"])),
-        style=int(self.classifier.predict(clip_statistics(log_mel)[np.newaxis])[0]),
-        seconds=len(waveform) / rate, pitch_cents=float(stored["pitch_cents"]),
-        word=str(stored["word"]))
+    stored = [self.cache.get(key) if key else None for _, _, _, key in clips]
+    missing = [i for i, found in enumerate(stored) if found is None]
+    analysed = self.analyser.map([(clips[i][0], clips[i][2]) for i in missing], rate)
+    for i, analysis in zip(missing, analysed):
+      stored[i] = analysis
+      if clips[i][3]:
+        self.cache.put(clips[i][3], **analysis)
+    styles = self.classifier.predict(np.stack([clip_statistics(c[1]) for c in clips]))
+    return [Judgement(
+        analysis=metrics.WorldAnalysis(np.asarray(found["mel_cepstrum"]),
+                                       np.asarray(found["f0"])),
+        style=int(style), seconds=len(waveform) / rate,
+        pitch_cents=float(found["pitch_cents"]), word=str(found["word"]))
+            for (waveform, _, _, _), found, style in zip(clips, stored, styles)]
+
+  def prepare_recordings(self, rows):
+    """Judges the real recordings ``rows`` not judged yet, in parallel (then
+    ``recording`` returns them without work)."""
+    rows = sorted({int(r) for r in rows} - set(self._recordings))
+    clips = [(self.index.audio(r), self._recording_log_mel(r), self.index.content[r].item(),
+              f"recording/{r}") for r in rows]
+    for row, judgement in zip(rows, self.judge_many(clips) if clips else []):
+      self._recordings[row] = judgement
+
+  def _recording_log_mel(self, row):
+    return audio.denormalize_log_spectrogram(
+        self.index.features(self.audio_config)[row], self.audio_config).numpy()
 
   def recording(self, row) -> Judgement:
     """The judgement of real recording ``row`` (cached): its unvocoded log-mel
     goes to the classifier."""
     row = int(row)
     if row not in self._recordings:
-      log_mel = audio.denormalize_log_spectrogram(
-          self.index.features(self.audio_config)[row], self.audio_config).numpy()
-      self._recordings[row] = self.judge(self.index.audio(row), log_mel,
-                                         self.index.content[row].item(),
-                                         key=f"recording/{row}")
+      self.prepare_recordings([row])
     return self._recordings[row]
 
   def toward_target_speaker(self, f0_hz, source_style, target_style) -> bool:
@@ -253,13 +282,6 @@ class Judges:
     if not all(v is not None and math.isfinite(v) and v > 0 for v in (f0_hz, target, source)):
       return False
     return abs(math.log(f0_hz / target)) < abs(math.log(f0_hz / source))
-
-
-def _at_least(waveform, samples=metrics.WORLD_FFT_SIZE):
-  """Zero-pads a clip shorter than the WORLD analysis window (a model that stops
-  after a frame or two) so it is judged, as the near-silence it is."""
-  waveform = np.asarray(waveform, np.float32)
-  return np.pad(waveform, (0, max(0, samples - len(waveform))))
 
 
 def score_pair(judges: Judges, candidates: dict, source: Judgement, target: Judgement,

@@ -16,7 +16,8 @@ from tf_transforms import data, figures, io, metrics, tables
 from tf_transforms.evaluation import evaluate_run
 from tf_transforms.judges import Judges
 from tf_transforms.errors import RunError
-from tf_transforms.files import check_writable_directory, staged_directory, write_text
+from tf_transforms.files import staged_directory, write_text
+from tf_transforms.run_files import check_writable_directory
 from tf_transforms.run import load_run
 from tf_transforms.run_files import check_model_dirs
 
@@ -87,7 +88,7 @@ def check_outputs(runs, output_dir, *, sweep=None, overwrite=False):
 
 
 def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=None, seed=0,
-                  overwrite=False, progress=print):
+                  overwrite=False, processes=None, progress=print):
   """Scores ``runs`` on ``index``'s test pairs; writes tables, figures and WAVs.
 
   Everything is written to a staging directory first and moved into
@@ -102,6 +103,8 @@ def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=
       figure2_<run>.png, figure3_<run>.png (notes) and <run>/example*.wav.
     overwrite: replace existing outputs; without it, an existing one is
       refused before any work is done.
+    processes: worker processes for the judges' WORLD, pyin and recogniser
+      (``clip_analysis.Analyser``; None: one per available CPU, 1: none).
 
   Returns:
     The results dict written to results.json.
@@ -111,13 +114,19 @@ def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=
     if run.vocabulary != index.vocabulary:
       raise ValueError(f"{run.model_dir}/styles.json does not match the dataset's styles")
   with staged_directory(output_dir) as staging:
-    return _evaluate_into(runs, index, staging, sweep, max_pairs, seed, progress)
+    return _evaluate_into(runs, index, staging, sweep, max_pairs, seed, progress, processes)
 
 
-def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress):
+def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress, processes):
   first = runs[0].config
   progress("training the style classifier (and, for words, building the recogniser)...")
-  judges = Judges(index, first.dataset, first.audio, cache_dir=index.data_dir)
+  with Judges(index, first.dataset, first.audio, cache_dir=index.data_dir,
+              processes=processes) as judges:
+    return _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progress)
+
+
+def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progress):
+  first = runs[0].config
   judges_note = (f"Style classifier: {judges.classifier_accuracy:.0%} on vocoded real test "
                  f"clips ({len(index.vocabulary)} styles; chance "
                  f"{1 / len(index.vocabulary):.0%}).")
@@ -185,7 +194,7 @@ def _json_default(value):
 
 
 def evaluate(model_dirs, output_dir, *, data_dir=None, manual_dir=None, sweep=None,
-             max_pairs=None, seed=0, overwrite=False, progress=print):
+             max_pairs=None, seed=0, overwrite=False, processes=None, progress=print):
   """``evaluate.py``: loads the runs, refuses what cannot be done (before the
   dataset is loaded or built), then ``evaluate_runs`` on their dataset.
 
@@ -203,4 +212,4 @@ def evaluate(model_dirs, output_dir, *, data_dir=None, manual_dir=None, sweep=No
   index = data.load_index(first.dataset, data_dir=data_dir, manual_dir=manual_dir,
                           config=first.dataset_config, soundfont=first.soundfont)
   return evaluate_runs(runs, index, output_dir, sweep=sweep, max_pairs=max_pairs, seed=seed,
-                       overwrite=overwrite, progress=progress)
+                       overwrite=overwrite, processes=processes, progress=progress)

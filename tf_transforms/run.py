@@ -18,7 +18,6 @@ a run (or its evaluation or export) writes goes through ``files.atomic_output``.
 
 import contextlib
 import dataclasses
-import fcntl
 import json
 import os
 import shutil
@@ -33,10 +32,10 @@ from tf_transforms.configs import (AudioConfig, ModelConfig, SPEECH_GUIDED_ATTEN
 from tf_transforms.datasets import DATASETS
 from tf_transforms.errors import RunError
 from tf_transforms.files import write_text
-from tf_transforms.run_files import FINISHED_RUN_FILES, check_finished
+from tf_transforms.run_files import (FINISHED_RUN_FILES, LOCK_FILE,  # noqa: F401
+                                     check_finished, model_dir_lock)
 from tf_transforms.layers import heads
 
-LOCK_FILE = ".train.lock"
 
 
 # ---------------------------------------------------------------- configuration
@@ -221,42 +220,6 @@ def check_model_dir(model_dir: str, run: RunConfig) -> None:
     print(f"{model_dir}: replacing the configuration of a start that saved no checkpoint "
           f"({'; '.join(differences)})")
   write_text(path, run.to_json())
-
-
-@contextlib.contextmanager
-def model_dir_lock(model_dir: str):
-  """Holds ``model_dir`` for one train.py process; a second is refused.
-
-  An exclusive ``fcntl.flock`` on ``model_dir/.train.lock``: the operating
-  system releases it when the holder exits or is killed, so a lock is never
-  stale. The file holds the holder's PID, named in the refusal. Remote paths
-  (``gs://`` ...) cannot be flock'ed and are not locked.
-
-  Raises:
-    RunError: another process holds the lock.
-  """
-  if "://" in model_dir:
-    yield
-    return
-  os.makedirs(model_dir, exist_ok=True)
-  handle = open(os.path.join(model_dir, LOCK_FILE), "a+")
-  try:
-    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-  except BlockingIOError:
-    handle.seek(0)
-    holder = handle.read().strip() or "unknown"
-    handle.close()
-    raise RunError(f"--model_dir={model_dir}: in use by another train.py process (PID "
-                   f"{holder}); wait for it to finish, or use another --model_dir") from None
-  try:
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"{os.getpid()}\n")
-    handle.flush()
-    yield
-  finally:
-    fcntl.flock(handle, fcntl.LOCK_UN)
-    handle.close()
 
 
 @contextlib.contextmanager

@@ -1,16 +1,22 @@
-"""The files of a finished run, checked without importing TensorFlow.
+"""A run's files, its lock and the scripts' output locations, checked without
+importing TensorFlow.
 
-``evaluate.py`` refuses a missing or unfinished ``--model_dir`` with these
-checks before its judges (and TensorFlow) start up; ``run.load_run`` makes the
-same check with ``tf.io.gfile`` (remote paths too) before loading anything.
+The scripts refuse a user's mistake here before TensorFlow starts up (~10 s):
+``evaluate.py`` a missing or unfinished ``--model_dir``, ``train.py`` an
+unwritable or busy ``--model_dir``, ``export.py`` an unwritable
+``--export_dir``. The library makes the same checks again where it does the
+work (``run.load_run`` with ``tf.io.gfile``, remote paths too).
 """
 
+import contextlib
+import fcntl
 import os
 
 from tf_transforms.errors import RunError
 
 # What train.py leaves in model_dir when a run completes (the layout: run.py).
 FINISHED_RUN_FILES = ("model.keras", "run_config.json", "styles.json")
+LOCK_FILE = ".train.lock"  # held by the train.py process working on the run
 
 
 def check_finished(model_dir: str, exists=None) -> None:
@@ -39,3 +45,74 @@ def check_model_dirs(model_dirs) -> None:
     raise RunError("give at least one --model_dir (a finished train.py run)")
   for model_dir in model_dirs:
     check_finished(model_dir)
+
+
+def check_writable_directory(path: str, flag: str) -> None:
+  """Raises RunError if directory ``path`` (existing or to be created) could
+  not be written: it is a file, or its nearest existing ancestor is not a
+  writable directory. Remote paths (``gs://`` ...) are not checked."""
+  if "://" in path:
+    return
+  path = os.path.abspath(path)
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise RunError(f"{flag}={path}: exists and is not a directory")
+  existing = path
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
+    raise RunError(f"{flag}={path}: {existing} is not a writable directory")
+
+
+def _refuse_busy(model_dir, handle):
+  handle.seek(0)
+  holder = handle.read().strip() or "unknown"
+  handle.close()
+  raise RunError(f"--model_dir={model_dir}: in use by another train.py process (PID "
+                 f"{holder}); wait for it to finish, or use another --model_dir")
+
+
+@contextlib.contextmanager
+def model_dir_lock(model_dir: str):
+  """Holds ``model_dir`` for one train.py process; a second is refused.
+
+  An exclusive ``fcntl.flock`` on ``model_dir/.train.lock``: the operating
+  system releases it when the holder exits or is killed, so a lock is never
+  stale. The file holds the holder's PID, named in the refusal. Remote paths
+  (``gs://`` ...) cannot be flock'ed and are not locked.
+
+  Raises:
+    RunError: another process holds the lock.
+  """
+  if "://" in model_dir:
+    yield
+    return
+  os.makedirs(model_dir, exist_ok=True)
+  handle = open(os.path.join(model_dir, LOCK_FILE), "a+")
+  try:
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except BlockingIOError:
+    _refuse_busy(model_dir, handle)
+  try:
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    yield
+  finally:
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    handle.close()
+
+
+def check_not_busy(model_dir: str) -> None:
+  """Refuses, without taking it or writing anything, a ``model_dir`` whose lock
+  another process holds (``model_dir_lock`` takes it for the run itself)."""
+  path = os.path.join(model_dir, LOCK_FILE)
+  if "://" in model_dir or not os.path.exists(path):
+    return
+  handle = open(path, "r")
+  try:
+    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+  except BlockingIOError:
+    _refuse_busy(model_dir, handle)
+  fcntl.flock(handle, fcntl.LOCK_UN)
+  handle.close()

@@ -26,7 +26,8 @@ import tensorflow as tf
 from tf_transforms import data, models
 from tf_transforms.configs import STRATEGIES, AudioConfig
 from tf_transforms.errors import DivergedError, RunError
-from tf_transforms.files import atomic_output, check_writable_directory, write_text
+from tf_transforms.files import atomic_output, write_text
+from tf_transforms.run_files import check_writable_directory
 from tf_transforms.run import (RunConfig, check_model_dir, cleaned_up_on_failure,
                                model_dir_lock, worker_dir)
 
