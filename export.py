@@ -40,11 +40,12 @@ def main(argv):
   path = export.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
                                    FLAGS.version, FLAGS.max_seconds, FLAGS.griffin_lim_iters)
   print(f"exported {path}")
-  for variant in FLAGS.tflite:
-    tflite_path = f"{path}.{variant}.tflite"
-    size = export.export_tflite(FLAGS.model_dir, tflite_path, variant,
-                                griffin_lim_iters=FLAGS.griffin_lim_iters)
-    print(f"exported {tflite_path} ({size / 1e6:.2f} MB)")
+  if FLAGS.tflite:
+    paths = {variant: f"{path}.{variant}.tflite" for variant in FLAGS.tflite}
+    sizes = export.export_tflite_variants(FLAGS.model_dir, paths,
+                                          griffin_lim_iters=FLAGS.griffin_lim_iters)
+    for variant, tflite_path in paths.items():
+      print(f"exported {tflite_path} ({sizes[variant] / 1e6:.2f} MB)")
 
 
 if __name__ == "__main__":

@@ -66,9 +66,10 @@ def main(argv):
   print("| --- | ---: | ---: | ---: | ---: |")
   print(f"| Keras (eager) | — | {keras_speed:.3f} | {keras_mcd:.2f} | — |")
   with tempfile.TemporaryDirectory() as directory:
-    for variant in export.TFLITE_VARIANTS:
-      path = os.path.join(directory, f"{variant}.tflite")
-      size = export.export_tflite(FLAGS.model_dir, path, variant)
+    paths = {v: os.path.join(directory, f"{v}.tflite") for v in export.TFLITE_VARIANTS}
+    sizes = export.export_tflite_variants(FLAGS.model_dir, paths)
+    for variant, path in paths.items():
+      size = sizes[variant]
       runner = Interpreter(model_path=path).get_signature_runner("transform_log_mel")
       lite_mcd, lite_speed = score(lambda log_mel, source, target: runner(
           log_mel=log_mel.astype(np.float32), source_style=np.array([source], np.int32),

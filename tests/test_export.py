@@ -276,9 +276,26 @@ def test_transform_command_by_style_names(exported, tmp_path):
   assert not (tmp_path / "x.wav").exists() and not (tmp_path / "y.wav").exists()
 
 
-@pytest.mark.parametrize("variant, tolerance", [("float32", 1e-4), ("float16", 0.05),
-                                                ("dynamic_range", 0.2)])
-def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path, variant, tolerance):
+# Each variant's tolerance on the log-mel outputs (test below).
+TFLITE_TOLERANCES = {"float32": 1e-4, "float16": 0.05, "dynamic_range": 0.2}
+
+
+def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path):
+  """The three variants, converted by one call (the graphs traced and saved
+  once; one test, so that one worker does it), each checked against the
+  SavedModel and the Keras model (``check_tflite_variant``)."""
+  model_dir, _ = exported
+  paths = {v: str(tmp_path / f"model.{v}.tflite") for v in export.TFLITE_VARIANTS}
+  sizes = export.export_tflite_variants(model_dir, paths)
+  assert set(sizes) == set(TFLITE_TOLERANCES)
+  for variant, path in paths.items():
+    assert sizes[variant] == os.path.getsize(path) > 0, variant
+    with pytest.raises(FileExistsError, match="already exists"):
+      export.export_tflite(model_dir, path, variant)
+    check_tflite_variant(exported, path, variant, TFLITE_TOLERANCES[variant])
+
+
+def check_tflite_variant(exported, path, variant, tolerance):
   """The TFLite file holds the SavedModel's whole serving path (front-end,
   model, mel inverse, Griffin-Lim, de-emphasis) and the network alone.
 
@@ -293,11 +310,6 @@ def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path, var
   from ai_edge_litert.interpreter import Interpreter
   from tf_transforms import metrics
   model_dir, saved_model = exported
-  path = str(tmp_path / f"model.{variant}.tflite")
-  size = export.export_tflite(model_dir, path, variant)
-  assert size == os.path.getsize(path) > 0
-  with pytest.raises(FileExistsError, match="already exists"):
-    export.export_tflite(model_dir, path, variant)
   interpreter = Interpreter(model_path=path)
   assert set(interpreter.get_signature_list()) == {"serving_default", "transform_log_mel"}
   network = interpreter.get_signature_runner("transform_log_mel")
@@ -309,7 +321,7 @@ def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path, var
     reference = model.generate(log_mel, np.array([frames], np.int32), *styles,
                                num_frames=frames)["frames"].numpy()
     assert lite["log_mel"].shape == reference.shape == (1, frames, 80)
-    np.testing.assert_allclose(lite["log_mel"], reference, atol=tolerance)
+    np.testing.assert_allclose(lite["log_mel"], reference, atol=tolerance, err_msg=variant)
   serve = interpreter.get_signature_runner("serving_default")
   loaded = tf.saved_model.load(saved_model).signatures["serving_default"]
   for seconds in (0.4, 0.75):
@@ -322,7 +334,8 @@ def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path, var
         target_style=tf.constant(x["target_style"])).items()}
     assert lite["waveform"].shape == want["waveform"].shape == x["waveform"].shape
     np.testing.assert_array_equal(lite["lengths"], want["lengths"])
-    np.testing.assert_allclose(lite["log_mel"], want["log_mel"], atol=tolerance)
+    np.testing.assert_allclose(lite["log_mel"], want["log_mel"], atol=tolerance,
+                               err_msg=variant)
     peak = np.abs(want["waveform"]).max()
     if variant == "float32":
       np.testing.assert_allclose(lite["waveform"], want["waveform"], atol=2e-2 * peak)
@@ -335,7 +348,7 @@ def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path, var
       predicted = audio.denormalize_log_spectrogram(result["log_mel"][0], PAPER).numpy()
       heard = audio.log_mel_spectrogram(result["waveform"][0], PAPER).numpy()
       return metrics.log_mel_cepstral_distance(predicted, heard[:len(predicted)])
-    assert vocoding_error(lite) < vocoding_error(want) + 0.5
+    assert vocoding_error(lite) < vocoding_error(want) + 0.5, variant
   if variant == "float32":
     check_lite_wrapper(path, model_dir, serve)
 

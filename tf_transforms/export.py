@@ -260,10 +260,20 @@ def export_tflite(model_dir, path, variant="float32", overwrite=False,
   Returns:
     the file size in bytes.
   """
-  if variant not in TFLITE_VARIANTS:
-    raise ValueError(f"variant must be one of {TFLITE_VARIANTS}. Received {variant!r}")
-  if tf.io.gfile.exists(path) and not overwrite:
-    raise FileExistsError(f"{path}: already exists; pass overwrite=True to replace it")
+  return export_tflite_variants(model_dir, {variant: path}, overwrite=overwrite,
+                                griffin_lim_iters=griffin_lim_iters)[variant]
+
+
+def export_tflite_variants(model_dir, paths: dict, overwrite=False,
+                           griffin_lim_iters=None) -> dict:
+  """``export_tflite`` for several variants at once ({variant: path} ->
+  {variant: size in bytes}): the graphs are traced and saved once, then
+  converted per variant. Every path is checked before any work."""
+  for variant, path in paths.items():
+    if variant not in TFLITE_VARIANTS:
+      raise ValueError(f"variant must be one of {TFLITE_VARIANTS}. Received {variant!r}")
+    if tf.io.gfile.exists(path) and not overwrite:
+      raise FileExistsError(f"{path}: already exists; pass overwrite=True to replace it")
   run = load_run(model_dir)
   mels = run.config.audio.num_mel_bins
   module = TransformModule(run.model, _audio_config(run, griffin_lim_iters),
@@ -277,17 +287,20 @@ def export_tflite(model_dir, path, variant="float32", overwrite=False,
       tf.TensorSpec([1, None], tf.float32, name="waveform"), *styles])
   archive.add_endpoint("transform_log_mel", module.log_mel_transform, input_signature=[
       tf.TensorSpec([1, None, mels], tf.float32, name="log_mel"), *styles])
+  sizes = {}
   with tempfile.TemporaryDirectory() as saved_model:
     archive.write_out(saved_model, verbose=False)
-    converter = tf.lite.TFLiteConverter.from_saved_model(
-        saved_model, signature_keys=["serving_default", "transform_log_mel"])
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    if variant != "float32":
-      converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if variant == "float16":
-      converter.target_spec.supported_types = [tf.float16]
-    flatbuffer = converter.convert()
-  with atomic_output(os.path.abspath(path), overwrite=overwrite) as temporary:
-    with tf.io.gfile.GFile(temporary, "wb") as handle:
-      handle.write(flatbuffer)
-  return len(flatbuffer)
+    for variant, path in paths.items():
+      converter = tf.lite.TFLiteConverter.from_saved_model(
+          saved_model, signature_keys=["serving_default", "transform_log_mel"])
+      converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+      if variant != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+      if variant == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+      flatbuffer = converter.convert()
+      with atomic_output(os.path.abspath(path), overwrite=overwrite) as temporary:
+        with tf.io.gfile.GFile(temporary, "wb") as handle:
+          handle.write(flatbuffer)
+      sizes[variant] = len(flatbuffer)
+  return sizes
