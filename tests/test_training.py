@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from tf_transforms import run as runs, training
+from tf_transforms import run as runs, run_files, training
 from tf_transforms.configs import AudioConfig, ModelConfig
 from tf_transforms.errors import DivergedError, RunError
 
@@ -83,17 +83,17 @@ def test_a_start_that_saved_no_checkpoint_does_not_lock_its_configuration(tmp_pa
 
 
 def test_model_dir_lock_refuses_a_second_holder_and_names_the_first(tmp_path):
-  with runs.model_dir_lock(str(tmp_path / "run")):
+  with run_files.model_dir_lock(str(tmp_path / "run")):
     with pytest.raises(RunError, match=rf"in use by another train.py process \(PID {os.getpid()}\)"):
-      with runs.model_dir_lock(str(tmp_path / "run")):
+      with run_files.model_dir_lock(str(tmp_path / "run")):
         pass
-  with runs.model_dir_lock(str(tmp_path / "run")):  # released: free again
+  with run_files.model_dir_lock(str(tmp_path / "run")):  # released: free again
     pass
 
 
 def test_a_second_train_py_on_a_busy_model_dir_is_refused_in_one_line(tmp_path):
   model_dir = str(tmp_path / "run")
-  with runs.model_dir_lock(model_dir):
+  with run_files.model_dir_lock(model_dir):
     result = subprocess.run(
         [sys.executable, "train.py", "--dataset_config=small", "--preset=tiny", "--steps=2",
          f"--model_dir={model_dir}", f"--data_dir={tmp_path / 'tfds'}"],
@@ -101,7 +101,7 @@ def test_a_second_train_py_on_a_busy_model_dir_is_refused_in_one_line(tmp_path):
         env=without_tensorflow(tmp_path))  # refused before TensorFlow starts up
   assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
   assert f"in use by another train.py process (PID {os.getpid()})" in result.stderr
-  assert os.listdir(model_dir) == [runs.LOCK_FILE]  # nothing else written
+  assert os.listdir(model_dir) == [run_files.LOCK_FILE]  # nothing else written
   assert not (tmp_path / "tfds").exists()  # refused before any work
 
 

@@ -130,8 +130,8 @@ def score_generated(pairs, judges: Judges, run: Run) -> list:
   records = []
   for pair in pairs:
     content = pair["content"]
-    candidates = {"": next(judged), "copy_": judges.recording(pair["source_row"])}
-    candidates["oracle_"] = next(judged)
+    output, oracle = next(judged), next(judged)
+    candidates = {"": output, "copy_": judges.recording(pair["source_row"]), "oracle_": oracle}
     records.append({
         "source_row": pair["source_row"], "target_row": pair["target_row"],
         "content": content,

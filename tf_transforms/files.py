@@ -12,7 +12,6 @@ import uuid
 import tensorflow as tf
 
 
-
 @contextlib.contextmanager
 def atomic_output(path: str, *, overwrite: bool = True):
   """Yields a temporary path beside ``path``; renames it onto ``path`` when the

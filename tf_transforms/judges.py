@@ -238,6 +238,8 @@ class Judges:
   def judge_many(self, clips) -> list:
     """``judge`` for each (waveform, log_mel, content, key) of ``clips``: the
     analyses not cached run in the ``clip_analysis.Analyser``'s processes."""
+    if not clips:
+      return []
     rate = self.audio_config.sample_rate
     stored = [self.cache.get(key) if key else None for _, _, _, key in clips]
     missing = [i for i, found in enumerate(stored) if found is None]
@@ -260,7 +262,7 @@ class Judges:
     rows = sorted({int(r) for r in rows} - set(self._recordings))
     clips = [(self.index.audio(r), self._recording_log_mel(r), self.index.content[r].item(),
               f"recording/{r}") for r in rows]
-    for row, judgement in zip(rows, self.judge_many(clips) if clips else []):
+    for row, judgement in zip(rows, self.judge_many(clips)):
       self._recordings[row] = judgement
 
   def _recording_log_mel(self, row):

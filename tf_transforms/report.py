@@ -17,9 +17,8 @@ from tf_transforms.evaluation import evaluate_run
 from tf_transforms.judges import Judges
 from tf_transforms.errors import RunError
 from tf_transforms.files import staged_directory, write_text
-from tf_transforms.run_files import check_writable_directory
 from tf_transforms.run import load_run
-from tf_transforms.run_files import check_model_dirs
+from tf_transforms.run_files import check_model_dirs, check_writable_directory
 
 
 def write_example_audio(examples, output_dir, audio_config):

@@ -1,4 +1,5 @@
-"""A trained run: its configuration, directory, lock, loading, and safe writes.
+"""A trained run: its configuration, directory checks and loading (its lock and the
+checks made before TensorFlow starts: ``run_files.py``).
 
 A run lives in ``model_dir``:
 
@@ -32,10 +33,8 @@ from tf_transforms.configs import (AudioConfig, ModelConfig, SPEECH_GUIDED_ATTEN
 from tf_transforms.datasets import DATASETS
 from tf_transforms.errors import RunError
 from tf_transforms.files import write_text
-from tf_transforms.run_files import (FINISHED_RUN_FILES, LOCK_FILE,  # noqa: F401
-                                     check_finished, model_dir_lock)
+from tf_transforms.run_files import FINISHED_RUN_FILES, LOCK_FILE, check_finished
 from tf_transforms.layers import heads
-
 
 
 # ---------------------------------------------------------------- configuration

@@ -27,9 +27,8 @@ from tf_transforms import data, models
 from tf_transforms.configs import STRATEGIES, AudioConfig
 from tf_transforms.errors import DivergedError, RunError
 from tf_transforms.files import atomic_output, write_text
-from tf_transforms.run_files import check_writable_directory
-from tf_transforms.run import (RunConfig, check_model_dir, cleaned_up_on_failure,
-                               model_dir_lock, worker_dir)
+from tf_transforms.run import RunConfig, check_model_dir, cleaned_up_on_failure, worker_dir
+from tf_transforms.run_files import check_writable_directory, model_dir_lock
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
