@@ -5,17 +5,16 @@ import math
 import numpy as np
 import pytest
 
+from tests import signals
 from tests.test_recognition import WORDS, spoken
 from tf_transforms import clip_analysis, pitch, recognition
 
 RATE = 16000
 
 
-def tone(midi, seconds=1.0):
-  """Four harmonics at MIDI note ``midi``: float [samples]."""
-  t = np.arange(int(seconds * RATE)) / RATE
-  f0 = 440.0 * 2 ** ((midi - 69) / 12)
-  return (0.2 * sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 5))).astype(np.float32)
+def tone(midi):
+  """A 1 s note at MIDI ``midi`` (``signals.harmonic_tone``): float [samples]."""
+  return signals.harmonic_tone(f0=440.0 * 2 ** ((midi - 69) / 12))
 
 
 def assert_same(parallel, alone):
