@@ -1,13 +1,16 @@
 """Pitch of notes: pyin's median f0, in MIDI numbers and cents off a note.
 
 The judge of "same pitch on another instrument" (librosa's pyin: the model is
-never trained against it).
+never trained against it). Its Viterbi decoding runs ``sparse_viterbi.decode``:
+the same result, bit for bit, in a fraction of the time.
 """
 
 import math
 
 import librosa
 import numpy as np
+
+from tf_transforms import sparse_viterbi
 
 MIN_VOICED = 0.25
 
@@ -25,10 +28,11 @@ def median_f0_midi(waveform, sample_rate, expected_midi):
     sample_rate: Hz.
     expected_midi: the note the clip should have (MIDI number).
   """
-  f0, voiced, probability = librosa.pyin(
-      np.asarray(waveform, np.float32), sr=sample_rate, frame_length=2048, hop_length=256,
-      resolution=0.05, fmin=librosa.midi_to_hz(expected_midi - 13),
-      fmax=librosa.midi_to_hz(expected_midi + 13))
+  with sparse_viterbi.exact_fast_viterbi():
+    f0, voiced, probability = librosa.pyin(
+        np.asarray(waveform, np.float32), sr=sample_rate, frame_length=2048, hop_length=256,
+        resolution=0.05, fmin=librosa.midi_to_hz(expected_midi - 13),
+        fmax=librosa.midi_to_hz(expected_midi + 13))
   good = voiced & (probability >= 0.5) & np.isfinite(f0)
   if good.mean() < MIN_VOICED:
     return math.nan
