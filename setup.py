@@ -23,7 +23,11 @@ setuptools.setup(
         "tensorboard>=2.21,<2.22",  # tf.summary.audio / image need it.
         "numpy>=2.0,<3",
         "scipy>=1.13,<2",
+        # pitch.py hands pyin's Viterbi decoding to sparse_viterbi, which replaces
+        # librosa.sequence._viterbi (a private name) while pyin runs: tests check
+        # the result equals librosa's own, bit for bit, on this range.
         "librosa>=0.11,<0.12",
+        "numba>=0.60,<1",  # sparse_viterbi (librosa needs it too)
         "soundfile>=0.13,<0.14",
         "soxr>=0.5,<2",
         "absl-py>=2.1,<3",

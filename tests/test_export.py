@@ -283,19 +283,47 @@ TFLITE_TOLERANCES = {"float32": 1e-4, "float16": 0.05, "dynamic_range": 0.2}
 def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path):
   """The three variants, converted by one call (the graphs traced and saved
   once; one test, so that one worker does it), each checked against the
-  SavedModel and the Keras model (``check_tflite_variant``)."""
+  SavedModel and the Keras model (``check_tflite_variant``), whose outputs
+  are computed once for all three (``tflite_references``)."""
   model_dir, _ = exported
   paths = {v: str(tmp_path / f"model.{v}.tflite") for v in export.TFLITE_VARIANTS}
   sizes = export.export_tflite_variants(model_dir, paths)
   assert set(sizes) == set(TFLITE_TOLERANCES)
+  references = tflite_references(exported)
   for variant, path in paths.items():
     assert sizes[variant] == os.path.getsize(path) > 0, variant
     with pytest.raises(FileExistsError, match="already exists"):
       export.export_tflite(model_dir, path, variant)
-    check_tflite_variant(exported, path, variant, TFLITE_TOLERANCES[variant])
+    check_tflite_variant(exported, references, path, variant, TFLITE_TOLERANCES[variant])
 
 
-def check_tflite_variant(exported, path, variant, tolerance):
+STYLES = np.array([0], np.int32), np.array([2], np.int32)
+
+
+def tflite_references(exported):
+  """What every TFLite variant is compared with: the Keras model's network
+  output for random log-mels of two lengths ({frames: (log_mel, frames)}),
+  and the SavedModel's serving output for notes of two durations
+  ({seconds: (request, outputs)})."""
+  model_dir, saved_model = exported
+  model = keras.saving.load_model(os.path.join(model_dir, "model.keras"))
+  network = {}
+  for frames in (23, 41):  # any input length, one converted model
+    log_mel = np.random.default_rng(frames).uniform(-1, 0, (1, frames, 80)).astype(np.float32)
+    network[frames] = log_mel, model.generate(log_mel, np.array([frames], np.int32), *STYLES,
+                                              num_frames=frames)["frames"].numpy()
+  loaded = tf.saved_model.load(saved_model).signatures["serving_default"]
+  serving = {}
+  for seconds in (0.4, 0.75):
+    x = request(batch=1, seconds=seconds)
+    serving[seconds] = x, {k: v.numpy() for k, v in loaded(
+        waveform=tf.constant(x["waveform"], tf.float32),
+        source_style=tf.constant(x["source_style"]),
+        target_style=tf.constant(x["target_style"])).items()}
+  return network, serving
+
+
+def check_tflite_variant(exported, references, path, variant, tolerance):
   """The TFLite file holds the SavedModel's whole serving path (front-end,
   model, mel inverse, Griffin-Lim, de-emphasis) and the network alone.
 
@@ -309,29 +337,19 @@ def check_tflite_variant(exported, path, variant, tolerance):
   own (bench/tflite.py reports each variant's MCD change against targets)."""
   from ai_edge_litert.interpreter import Interpreter
   from tf_transforms import metrics
-  model_dir, saved_model = exported
+  model_dir, _ = exported
+  network_references, serving_references = references
   interpreter = Interpreter(model_path=path)
   assert set(interpreter.get_signature_list()) == {"serving_default", "transform_log_mel"}
   network = interpreter.get_signature_runner("transform_log_mel")
-  model = keras.saving.load_model(os.path.join(model_dir, "model.keras"))
-  styles = np.array([0], np.int32), np.array([2], np.int32)
-  for frames in (23, 41):  # any input length, one converted model
-    log_mel = np.random.default_rng(frames).uniform(-1, 0, (1, frames, 80)).astype(np.float32)
-    lite = network(log_mel=log_mel, source_style=styles[0], target_style=styles[1])
-    reference = model.generate(log_mel, np.array([frames], np.int32), *styles,
-                               num_frames=frames)["frames"].numpy()
+  for frames, (log_mel, reference) in network_references.items():
+    lite = network(log_mel=log_mel, source_style=STYLES[0], target_style=STYLES[1])
     assert lite["log_mel"].shape == reference.shape == (1, frames, 80)
     np.testing.assert_allclose(lite["log_mel"], reference, atol=tolerance, err_msg=variant)
   serve = interpreter.get_signature_runner("serving_default")
-  loaded = tf.saved_model.load(saved_model).signatures["serving_default"]
-  for seconds in (0.4, 0.75):
-    x = request(batch=1, seconds=seconds)
+  for x, want in serving_references.values():
     lite = serve(waveform=x["waveform"].astype(np.float32), source_style=x["source_style"],
                  target_style=x["target_style"])
-    want = {k: v.numpy() for k, v in loaded(
-        waveform=tf.constant(x["waveform"], tf.float32),
-        source_style=tf.constant(x["source_style"]),
-        target_style=tf.constant(x["target_style"])).items()}
     assert lite["waveform"].shape == want["waveform"].shape == x["waveform"].shape
     np.testing.assert_array_equal(lite["lengths"], want["lengths"])
     np.testing.assert_allclose(lite["log_mel"], want["log_mel"], atol=tolerance,
