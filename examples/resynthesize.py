@@ -15,10 +15,10 @@ import time
 
 from absl import app, flags
 import numpy as np
-import tensorflow as tf
 
-from tf_transforms import audio, io, metrics
+from tf_transforms import run_files
 from tf_transforms.configs import AudioConfig
+from tf_transforms.errors import reported_in_one_line
 
 flags.DEFINE_string("input", None, "Input audio file; default: a synthetic vowel.")
 flags.DEFINE_string("output", "outputs/resynthesized.wav", "Output WAV path.")
@@ -46,8 +46,16 @@ def synthetic_vowel(config: AudioConfig, seconds: float = 1.5) -> np.ndarray:
   return (0.5 * signal / np.abs(signal).max() * envelope + floor).astype(np.float32)
 
 
+@reported_in_one_line
 def main(argv):
   del argv
+  # Refused before TensorFlow starts: an output that exists or cannot be written.
+  directory = os.path.dirname(os.path.abspath(FLAGS.output))
+  run_files.check_writable_directory(directory, "--output")
+  os.makedirs(directory, exist_ok=True)
+  run_files.check_output_file(FLAGS.output, "--output", FLAGS.overwrite)
+  import tensorflow as tf
+  from tf_transforms import audio, io, metrics
   config = AudioConfig(griffin_lim_iters=FLAGS.iterations)
   waveform = (io.read_audio(FLAGS.input, config.sample_rate) if FLAGS.input
               else synthetic_vowel(config))
@@ -65,7 +73,6 @@ def main(argv):
                                            config))
   convergence = float(audio.spectral_convergence(
       emphasised_magnitude, audio.pre_emphasis(resynthesized, config.pre_emphasis), config))
-  os.makedirs(os.path.dirname(os.path.abspath(FLAGS.output)), exist_ok=True)
   io.write_audio(FLAGS.output, resynthesized, config.sample_rate,
                  overwrite=FLAGS.overwrite)
   print(f"input: {FLAGS.input or 'synthetic vowel'} "

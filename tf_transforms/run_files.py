@@ -4,7 +4,8 @@ importing TensorFlow.
 The scripts refuse a user's mistake here before TensorFlow starts up (~10 s):
 ``evaluate.py`` a missing or unfinished ``--model_dir``, ``train.py`` an
 unwritable or busy ``--model_dir``, ``export.py`` an unwritable
-``--export_dir``. The library makes the same checks again where it does the
+``--export_dir``, the transform command and the examples an ``--output`` file
+that exists or could not be written. The library makes the same checks again where it does the
 work (``run.load_run`` with ``tf.io.gfile``, remote paths too).
 """
 
@@ -61,6 +62,23 @@ def check_writable_directory(path: str, flag: str) -> None:
     existing = os.path.dirname(existing)
   if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
     raise RunError(f"{flag}={path}: {existing} is not a writable directory")
+
+
+def check_output_file(path: str, flag: str = "--output", overwrite: bool = False,
+                      error=RunError) -> None:
+  """Raises ``error`` if file ``path`` could not be written: it is a
+  directory, its directory is missing or unwritable, or it exists and
+  ``overwrite`` is False."""
+  path = os.path.abspath(path)
+  if os.path.isdir(path):
+    raise error(f"{flag}={path}: is a directory; give a file path")
+  directory = os.path.dirname(path)
+  if not os.path.isdir(directory):
+    raise error(f"{flag}={path}: directory {directory} does not exist")
+  if not os.access(directory, os.W_OK):
+    raise error(f"{flag}={path}: directory {directory} is not writable")
+  if os.path.exists(path) and not overwrite:
+    raise error(f"{flag}={path}: already exists; pass --overwrite to replace it")
 
 
 def _refuse_busy(model_dir, handle):

@@ -19,6 +19,7 @@ import sys
 
 from absl import app, flags
 
+from tf_transforms import run_files
 from tf_transforms.errors import TransformError, reported_in_one_line
 
 flags.DEFINE_string("model", None, "An exported SavedModel version directory.", required=True)
@@ -38,17 +39,7 @@ def check_output(output_path, overwrite=False):
   """Refuses, before any work, an output that could not be written: a
   directory, a file in a missing or unwritable directory, or an existing file
   without ``overwrite``. Raises TransformError."""
-  output_path = os.path.abspath(output_path)
-  if os.path.isdir(output_path):
-    raise TransformError(f"--output={output_path}: is a directory; give a .wav file path")
-  directory = os.path.dirname(output_path)
-  if not os.path.isdir(directory):
-    raise TransformError(f"--output={output_path}: directory {directory} does not exist")
-  if not os.access(directory, os.W_OK):
-    raise TransformError(f"--output={output_path}: directory {directory} is not writable")
-  if os.path.exists(output_path) and not overwrite:
-    raise TransformError(f"--output={output_path}: already exists; pass --overwrite to "
-                         "replace it")
+  run_files.check_output_file(output_path, "--output", overwrite, error=TransformError)
 
 
 def transform_file(model_path, input_path, output_path, source_style, target_style,
