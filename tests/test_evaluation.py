@@ -189,12 +189,20 @@ def _train(tmp_path, data_dir, dataset):
   return model_dir
 
 
-def _evaluate(model_dir, tmp_path, data_dir, *extra):
+def _evaluate(model_dir, tmp_path, data_dir, *extra, command=True):
+  """evaluate.py on a run (``command``), or its library call in this process
+  (what evaluate.py calls, without a second TensorFlow start-up)."""
   output_dir = str(tmp_path / "out")
-  evaluated = _run("evaluate.py", f"--model_dir={model_dir}", f"--data_dir={data_dir}",
-                   f"--output_dir={output_dir}", *extra)
-  assert evaluated.returncode == 0, evaluated.stderr[-3000:]
-  assert "test pairs scored" in evaluated.stdout  # progress is shown
+  if command:
+    evaluated = _run("evaluate.py", f"--model_dir={model_dir}", f"--data_dir={data_dir}",
+                     f"--output_dir={output_dir}", *extra)
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    progress = evaluated.stdout
+  else:
+    lines = []
+    report.evaluate([model_dir], output_dir, data_dir=data_dir, progress=lines.append)
+    progress = "\n".join(lines)
+  assert "test pairs scored" in progress  # progress is shown
   results = json.load(open(os.path.join(output_dir, "results.json")))
   table = open(os.path.join(output_dir, "table2.md")).read()
   for column in ("| MCD dB |", "closer to target than source", "source style recognised",
@@ -251,8 +259,10 @@ def test_evaluate_command_on_notes(tmp_path, tfds_dir, tiny_notes_run):
 
 @pytest.mark.slow
 def test_evaluate_command_on_words(tmp_path, tfds_dir):
+  # In this process (the notes test runs the command), with the judges'
+  # worker processes (one per CPU, as a user's evaluation).
   results, table, output_dir = _evaluate(_train(tmp_path, tfds_dir, "tts_words"), tmp_path,
-                                         tfds_dir)
+                                         tfds_dir, command=False)
   _check_common(results)
   assert results["recognizer_vocabulary"] == ["dark", "had", "she", "water"]
   assert results["real_target"]["word_recognised"]["share"] >= 0.6
