@@ -203,7 +203,7 @@ def free_port():
 def test_multi_worker_training_with_two_local_processes(tmp_path, data_dir):
   """Two workers on 127.0.0.1 (TF_CONFIG): global batch 8 = 2 replicas x 4; the
   workers stay in lockstep and end with the same weights; only the chief
-  writes the run's files."""
+  writes the run's files and TensorBoard logs."""
   import json
   cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
   model_dir = str(tmp_path / "run")
@@ -227,6 +227,9 @@ def test_multi_worker_training_with_two_local_processes(tmp_path, data_dir):
   for a, b in zip(chief.weights, other.weights):
     np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
   assert sorted(os.listdir(os.path.join(model_dir, "workers"))) == ["worker1"]
+  # TensorBoard logs are the chief's alone.
+  assert os.path.isdir(os.path.join(model_dir, "logs", "samples"))
+  assert not os.path.exists(os.path.join(model_dir, "workers", "worker1", "logs"))
   assert os.path.exists(os.path.join(model_dir, "run_config.json"))
   assert not os.path.exists(os.path.join(model_dir, "workers", "worker1", "run_config.json"))
 

@@ -267,15 +267,16 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
                             audio_config=run.audio)
   valid_steps = math.ceil(data.count_pairs(index, "valid", autoencoder=run.autoencoder) /
                           batch_size)
-  log_dir = os.path.join(own_dir, "logs")
   callbacks = [
       BackupAndRestoreWithRng(backup_dir, save_freq="epoch", delete_checkpoint=False,
                               double_checkpoint=True),
       NaNGuard(),
       LearningRateLogger(),
-      keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch"),
-      SpectrogramSummary(next(iter(valid)), log_dir, run.audio),
   ]
+  if own_dir == model_dir:  # TensorBoard logs: the chief's (the workers' would repeat them)
+    log_dir = os.path.join(model_dir, "logs")
+    callbacks += [keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch"),
+                  SpectrogramSummary(next(iter(valid)), log_dir, run.audio)]
   print(f"{run.dataset}: {len(index.content)} examples, {len(index.vocabulary)} styles, "
         f"{pairs_per_epoch} training pairs per epoch; global batch {batch_size} over "
         f"{strategy.num_replicas_in_sync} replica(s); {run.steps} steps "
