@@ -7,8 +7,8 @@ inputs. Best of --repeats; RTF < 1 is faster than real time.
 
 With --tflite, the TFLite model (builtins only) is timed on the same inputs,
 through the same path (its serving_default signature: audio in, audio out,
-Griffin-Lim included) and, for comparison, its network alone
-(transform_log_mel).
+Griffin-Lim included) with 1 and with 2 interpreter threads (``lite.LiteTransform``
+uses 2), and, for comparison, its network alone (transform_log_mel).
 
 Usage:
   python export.py --model_dir=runs/main_ours --export_dir=exports --tflite=float32
@@ -40,11 +40,12 @@ def main(argv):
   serve = loaded.signatures["serving_default"]
   print(f"{FLAGS.model}, {os.cpu_count()} CPU cores, TF {tf.__version__}, best of "
         f"{FLAGS.repeats}\n")
-  runner = network = None
+  runners, network = {}, None
   if FLAGS.tflite:
     from ai_edge_litert.interpreter import Interpreter
-    interpreter = Interpreter(model_path=FLAGS.tflite)
-    runner = interpreter.get_signature_runner("serving_default")
+    for threads in (1, 2):
+      interpreter = Interpreter(model_path=FLAGS.tflite, num_threads=threads)
+      runners[threads] = interpreter.get_signature_runner("serving_default")
     network = interpreter.get_signature_runner("transform_log_mel")
   print("| input | model | seconds | real-time factor |")
   print("| --- | --- | ---: | ---: |")
@@ -58,13 +59,16 @@ def main(argv):
     best = best_time(run, FLAGS.repeats)
     print(f"| {seconds:g} s | SavedModel, audio to audio (Griffin-Lim included) | {best:.3f} | "
           f"{best / seconds:.3f} |")
-    if runner is not None:
+    saved_model_best = best
+    for threads, runner in runners.items():
       inputs = dict(waveform=waveform.numpy(), source_style=np.array([0], np.int32),
                     target_style=np.array([1], np.int32))
       runner(**inputs)  # warm up
       best = best_time(lambda: runner(**inputs), FLAGS.repeats)
-      print(f"| {seconds:g} s | TFLite, audio to audio (Griffin-Lim included) | {best:.3f} | "
-            f"{best / seconds:.3f} |")
+      print(f"| {seconds:g} s | TFLite, {threads} thread{'s' * (threads > 1)}, audio to audio "
+            f"(Griffin-Lim included) | {best:.3f} | {best / seconds:.3f} "
+            f"({best / saved_model_best:.2f}x the SavedModel's time) |")
+    if network is not None:
       log_mel = serve(waveform=waveform, source_style=styles[0],
                       target_style=styles[1])["log_mel"].numpy()  # any log-mel of this length
       inputs = dict(log_mel=log_mel, source_style=inputs["source_style"],
@@ -73,7 +77,7 @@ def main(argv):
       best = best_time(lambda: network(**inputs), FLAGS.repeats)
       print(f"| {seconds:g} s | TFLite, network only (log-mel in/out) | {best:.3f} | "
             f"{best / seconds:.3f} |")
-  if runner is not None:
+  if network is not None:
     print_fft_speed(FLAGS.repeats)
 
 

@@ -14,7 +14,13 @@ evaluation's judges against the real recordings (``judges.score_pair``):
   envelope ``e`` and the comb's gain ``g``): the ``partial_levels`` head
   with perfect curves (gain unconstrained here);
 * ``... + floor``: the same clipped at the log floor (a silenced band cannot
-  carry the comb above the floor).
+  carry the comb above the floor);
+* ``generated comb K`` and ``generated partial_levels K``: the same two heads
+  with the source's fine structure replaced by that of a *generated* comb:
+  equal-amplitude harmonics at the note's F0, through the same front-end
+  (``generated_comb``). Harmonic positions come from the pitch alone, so
+  there are harmonics where the source has none. The oracle takes the F0 from
+  the note's MIDI number; a head would estimate it from the source.
 
 A head whose ceiling is below an issue's goal cannot reach it however well
 it is trained. Results: docs/results.md ("Notes that take on the target").
@@ -42,24 +48,48 @@ flags.DEFINE_integer("max_pairs", 64, "Test pairs to score (in evaluate.py's ord
 flags.DEFINE_list("coefficients", ["12", "24"], "DCT coefficients K of the smooth curves.")
 flags.DEFINE_string("soundfont", None, "Render gm_notes from this .sf2 (default: bundled).")
 FLAGS = flags.FLAGS
+LOW_NOTES = 52  # the test pitches where partial_levels lost its pitch (MIDI 39, 45, 51)
 
 
-def candidates(source, target, coefficients):
-  """source, target: normalised log-mel [T, F], aligned. -> {name: [T, F]}."""
+def generated_comb(midi, config, seconds=0.3, seed=0):
+  """The normalised log-mel frame [F] of equal-amplitude harmonics (random
+  phases) of MIDI note ``midi`` up to Nyquist, through the model's front-end."""
+  f0 = 440.0 * 2 ** ((midi - 69) / 12)
+  t = np.arange(int(seconds * config.sample_rate)) / config.sample_rate
+  harmonics = np.arange(1, int(config.sample_rate / 2 / f0) + 1)
+  phases = np.random.default_rng(seed).uniform(0, 2 * np.pi, len(harmonics))
+  signal = np.cos(2 * np.pi * f0 * harmonics[:, None] * t + phases[:, None]).sum(0)
+  signal = (0.1 * signal / np.abs(signal).max()).astype(np.float32)
+  log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(signal, config), config)
+  return log_mel.numpy()[len(log_mel) // 2]
+
+
+def _with_fine(name, fine, target, basis, out):
+  """The two heads' best outputs with fine structure ``fine`` [T, F]."""
+  smooth = basis.T @ basis
+  out[f"{name[0]} {len(basis)}"] = target @ smooth + fine
+  fitted = np.empty_like(target)
+  for t in range(len(target)):
+    design = np.concatenate([basis.T, basis.T * fine[t][:, None]], 1)   # [F, 2K]
+    fitted[t] = design @ np.linalg.lstsq(design, target[t], rcond=None)[0]
+  out[f"{name[1]} {len(basis)}"] = fitted
+
+
+def candidates(source, target, coefficients, comb=None):
+  """source, target: normalised log-mel [T, F], aligned; comb: a generated
+  comb's log-mel frame [F] or None. -> {name: [T, F]}."""
   bins = target.shape[1]
   out = {"target": target}
   for k in coefficients:
     basis = dct_basis(k, bins)                                  # [K, F]
     smooth = basis.T @ basis
     fine = source - source @ smooth
-    out[f"source_filter {k}"] = target @ smooth + fine
-    out[f"source_filter {k} + floor"] = np.maximum(target @ smooth + fine, -1.0)
-    fitted = np.empty_like(target)
-    for t in range(len(target)):
-      design = np.concatenate([basis.T, basis.T * fine[t][:, None]], 1)   # [F, 2K]
-      fitted[t] = design @ np.linalg.lstsq(design, target[t], rcond=None)[0]
-    out[f"partial_levels {k}"] = fitted
-    out[f"partial_levels {k} + floor"] = np.maximum(fitted, -1.0)
+    _with_fine(("source_filter", "partial_levels"), fine, target, basis, out)
+    out[f"source_filter {k} + floor"] = np.maximum(out[f"source_filter {k}"], -1.0)
+    out[f"partial_levels {k} + floor"] = np.maximum(out[f"partial_levels {k}"], -1.0)
+    if comb is not None:
+      comb_fine = np.broadcast_to(comb - comb @ smooth, target.shape)
+      _with_fine(("generated comb", "generated partial_levels"), comb_fine, target, basis, out)
   return out
 
 
@@ -70,7 +100,7 @@ def main(argv):
   index = data.load_index("gm_notes", soundfont=FLAGS.soundfont)
   judges = Judges(index, "gm_notes", config, cache_dir=index.data_dir)  # closed at exit
   vocode = tf.function(lambda log_mel: audio.log_mel_to_audio(log_mel, config))
-  records, names = [], None
+  records, names, combs, pitches = [], None, {}, []
   for batch in data.pair_dataset(index, "test", 16, seed=0, epochs=1, cache_features=True,
                                  audio_config=config):
     for i in range(int(batch["source"].shape[0])):
@@ -81,31 +111,36 @@ def main(argv):
       source = np.zeros_like(target)
       shared = min(frames, int(batch["source_length"][i]))
       source[:shared] = batch["source"][i, :shared].numpy()
-      built = candidates(source, target, coefficients)
+      content = index.content[int(batch["target_row"][i])].item()
+      if content not in combs:
+        combs[content] = generated_comb(content, config)
+      built = candidates(source, target, coefficients, combs[content])
       names = list(built)
       log_mel = audio.denormalize_log_spectrogram(np.stack(list(built.values())), config)
       waveforms = vocode(log_mel).numpy()[:, :(frames - 1) * config.frame_step]
-      content = index.content[int(batch["target_row"][i])].item()
       judged = dict(zip([name + "/" for name in built], judges.judge_many(
           [(waveforms[j], log_mel[j].numpy(), content, None) for j in range(len(built))])))
+      pitches.append(content)
       records.append(score_pair(judges, judged, judges.recording(int(batch["source_row"][i])),
                                 judges.recording(int(batch["target_row"][i])),
                                 int(batch["source_style"][i]), int(batch["target_style"][i]),
                                 content))
   print(f"{len(records)} test pairs of gm_notes; each candidate vocoded by the mel inverse "
         "and Griffin-Lim")
+  low = np.array(pitches) < LOW_NOTES
   print("| best possible output of | MCD dB | closer to target | target style | "
-        "source style | pitch ±50 cents |")
-  print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        f"source style | pitch ±50 cents | pitch ±50 cents, MIDI < {LOW_NOTES} ({low.sum()} pairs) |")
+  print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
   for name in names or []:
     prefix = name + "/"
 
     def share(measure, prefix=prefix):
       return f"{np.mean([r[prefix + measure] for r in records]):.0%}"
     mcd = np.mean([r[prefix + "mcd"] for r in records])
-    pitch = np.mean([abs(r[prefix + "pitch_cents"]) <= 50 for r in records])
+    within = np.array([abs(r[prefix + "pitch_cents"]) <= 50 for r in records])
     print(f"| {name} | {mcd:.2f} | {share('closer_to_target')} | {share('style_recognised')} | "
-          f"{share('source_style_recognised')} | {pitch:.0%} |")
+          f"{share('source_style_recognised')} | {within.mean():.0%} | "
+          f"{within[low].mean() if low.any() else float('nan'):.0%} |")
 
 
 if __name__ == "__main__":
