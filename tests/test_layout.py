@@ -67,3 +67,32 @@ def test_temporary_then_rename_writes_have_one_home():
         if re.search(r"\.rename\(|os\.replace\(|mkstemp\(", text):
           offenders.append(os.path.relpath(path, ROOT))
   assert offenders == [], offenders
+
+
+def test_every_script_imports_names_that_exist():
+  """The scripts no test runs (bench/, scripts/, examples/) and the commands
+  import only project names that exist: a rename or a move in the library
+  cannot leave one broken unnoticed (bench/pitch_judges.py imported
+  ``judges._at_least`` for a session after it moved). Checked statically:
+  each ``from <project module> import name`` resolves to an attribute or a
+  submodule."""
+  import ast
+  import importlib
+  import importlib.util
+  scripts = [os.path.join(ROOT, name) for name in ("train.py", "evaluate.py", "export.py")]
+  for folder in ("bench", "scripts", "examples"):
+    scripts += [os.path.join(ROOT, folder, name)
+                for name in sorted(os.listdir(os.path.join(ROOT, folder))) if name.endswith(".py")]
+  missing, checked = [], 0
+  for path in scripts:
+    for node in ast.walk(ast.parse(open(path).read(), path)):
+      if not (isinstance(node, ast.ImportFrom) and node.module and
+              node.module.split(".")[0] in ("tf_transforms", "tfds_builders", "bench")):
+        continue
+      module = importlib.import_module(node.module)
+      for alias in node.names:
+        checked += 1
+        if not hasattr(module, alias.name) and importlib.util.find_spec(
+            f"{node.module}.{alias.name}") is None:
+          missing.append(f"{os.path.relpath(path, ROOT)}: {node.module}.{alias.name}")
+  assert checked > 20 and missing == [], missing
