@@ -7,7 +7,8 @@ the same notes after the vocoder (what outputs sound like): seconds per clip
 and agreement with pyin on the "within 50 cents" decision, for pyin with
 librosa's own dense Viterbi decoding (the same numbers, or sparse_viterbi is
 wrong), pyin on a 10-cent grid, librosa's YIN (no HMM) and the median of
-WORLD's DIO + StoneMask F0 (computed anyway for the MCD). Ratios in one run; the machine may be shared.
+WORLD's DIO + StoneMask F0 (computed anyway for the MCD). Ratios in one run;
+the machine may be shared.
 
 Usage:
   python bench/pitch_judges.py [--clips=48]

@@ -129,7 +129,8 @@ def main(argv):
         "and Griffin-Lim")
   low = np.array(pitches) < LOW_NOTES
   print("| best possible output of | MCD dB | closer to target | target style | "
-        f"source style | pitch ±50 cents | pitch ±50 cents, MIDI < {LOW_NOTES} ({low.sum()} pairs) |")
+        f"source style | pitch ±50 cents | "
+        f"pitch ±50 cents, MIDI < {LOW_NOTES} ({low.sum()} pairs) |")
   print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
   for name in names or []:
     prefix = name + "/"

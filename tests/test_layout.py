@@ -29,7 +29,8 @@ import keras
 before = set(sys.modules)
 import tf_transforms.export
 added = sorted(set(sys.modules) - before)
-evaluation = [m for m in added if m.split(".")[0] in ("sklearn", "matplotlib", "tensorflow_datasets")
+evaluation = [m for m in added
+              if m.split(".")[0] in ("sklearn", "matplotlib", "tensorflow_datasets")
               or m.split(".")[-1] in ("evaluation", "judges", "report", "figures", "tables",
                                       "pitch", "recognition", "data", "training")]
 try:

@@ -5,8 +5,8 @@ The scripts refuse a user's mistake here before TensorFlow starts up (~10 s):
 ``evaluate.py`` a missing or unfinished ``--model_dir``, ``train.py`` an
 unwritable or busy ``--model_dir``, ``export.py`` an unwritable
 ``--export_dir``, the transform command and the examples an ``--output`` file
-that exists or could not be written. The library makes the same checks again where it does the
-work (``run.load_run`` with ``tf.io.gfile``, remote paths too).
+that exists or could not be written. The library makes the same checks again
+where it does the work (``run.load_run`` with ``tf.io.gfile``, remote paths too).
 """
 
 import contextlib
