@@ -18,7 +18,8 @@ evaluation's judges against the real recordings (``judges.score_pair``):
 * ``generated comb K`` and ``generated partial_levels K``: the same two heads
   with the source's fine structure replaced by that of a *generated* comb:
   equal-amplitude harmonics at the note's F0, through the same front-end
-  (``generated_comb``). Harmonic positions come from the pitch alone, so
+  (``harmonic_combs.comb_log_mel``, whose bank the ``harmonic_comb`` head
+  chooses from). Harmonic positions come from the pitch alone, so
   there are harmonics where the source has none. The oracle takes the F0 from
   the note's MIDI number; a head would estimate it from the source.
 
@@ -39,7 +40,7 @@ from absl import app, flags  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_transforms import audio, data  # noqa: E402
+from tf_transforms import audio, data, harmonic_combs  # noqa: E402
 from tf_transforms.configs import AudioConfig  # noqa: E402
 from tf_transforms.judges import Judges, score_pair  # noqa: E402
 from tf_transforms.layers.heads import dct_basis  # noqa: E402
@@ -49,19 +50,6 @@ flags.DEFINE_list("coefficients", ["12", "24"], "DCT coefficients K of the smoot
 flags.DEFINE_string("soundfont", None, "Render gm_notes from this .sf2 (default: bundled).")
 FLAGS = flags.FLAGS
 LOW_NOTES = 52  # the test pitches where partial_levels lost its pitch (MIDI 39, 45, 51)
-
-
-def generated_comb(midi, config, seconds=0.3, seed=0):
-  """The normalised log-mel frame [F] of equal-amplitude harmonics (random
-  phases) of MIDI note ``midi`` up to Nyquist, through the model's front-end."""
-  f0 = 440.0 * 2 ** ((midi - 69) / 12)
-  t = np.arange(int(seconds * config.sample_rate)) / config.sample_rate
-  harmonics = np.arange(1, int(config.sample_rate / 2 / f0) + 1)
-  phases = np.random.default_rng(seed).uniform(0, 2 * np.pi, len(harmonics))
-  signal = np.cos(2 * np.pi * f0 * harmonics[:, None] * t + phases[:, None]).sum(0)
-  signal = (0.1 * signal / np.abs(signal).max()).astype(np.float32)
-  log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(signal, config), config)
-  return log_mel.numpy()[len(log_mel) // 2]
 
 
 def _with_fine(name, fine, target, basis, out):
@@ -113,7 +101,7 @@ def main(argv):
       source[:shared] = batch["source"][i, :shared].numpy()
       content = index.content[int(batch["target_row"][i])].item()
       if content not in combs:
-        combs[content] = generated_comb(content, config)
+        combs[content] = harmonic_combs.comb_log_mel(content, config)[0]
       built = candidates(source, target, coefficients, combs[content])
       names = list(built)
       log_mel = audio.denormalize_log_spectrogram(np.stack(list(built.values())), config)

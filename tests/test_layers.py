@@ -6,7 +6,7 @@ import pytest
 import scipy.fft
 import tensorflow as tf
 
-from tf_transforms.configs import ModelConfig
+from tf_transforms.configs import AudioConfig, ModelConfig
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
                                   PyramidalLSTM, StyleConditioning)
 from tf_transforms.layers.heads import (HEADS, DirectHead, PartialLevelsHead, SourceEnvelopeHead,
@@ -97,8 +97,10 @@ def make_decoder(output_head="direct", envelope_coefficients=4, time_reduction=1
                   conditioning_dim=3)
   settings = {**defaults, **kwargs}
   bins, r = settings["num_mel_bins"], settings["reduction_factor"]
+  extra = ({"audio_config": AudioConfig(num_mel_bins=bins)}
+           if HEADS.get(output_head) and HEADS[output_head].needs_audio_config else {})
   head = (DirectHead(bins, r) if output_head == "direct" else
-          HEADS[output_head](bins, r, envelope_coefficients, time_reduction))
+          HEADS[output_head](bins, r, envelope_coefficients, time_reduction, **extra))
   return AttentionDecoder(head=head, **settings)
 
 
@@ -255,13 +257,14 @@ def test_source_heads_cannot_add_harmonics_the_source_lacks(rng):
   """Whatever their weights, the source heads only reshape the source smoothly
   (and scale its fine structure): a source without fine structure (a smooth
   spectrum) gives smooth output frames, while the direct head is free to put
-  detail anywhere. (The source is lifted well above partial_levels' floor,
-  where flooring would add detail of its own.)"""
+  detail anywhere, and harmonic_comb puts its generated comb there. (The
+  source is lifted well above the floor, where flooring would add detail of
+  its own.)"""
   memory, mask, conditioning, source = source_filter_inputs(rng, smooth_coefficients=4)
   source["source"] = source["source"] + 30.0
   _, fine = smooth_and_fine(4, 12)
   for head, expect_smooth in (("source_filter", True), ("partial_levels", True),
-                              ("direct", False)):
+                              ("direct", False), ("harmonic_comb", False)):
     decoder = make_decoder(num_mel_bins=12, output_head=head, envelope_coefficients=4,
                            time_reduction=2)
     decoder(memory, mask, conditioning, num_steps=1, **source)  # build
@@ -339,7 +342,7 @@ def test_partial_levels_head_scales_the_source_comb_by_a_bounded_smooth_gain(rng
   assert (out >= -1.0).all() and (out == -1.0).any()
 
 
-@pytest.mark.parametrize("output_head", SOURCE_HEADS)
+@pytest.mark.parametrize("output_head", SOURCE_HEADS + ("harmonic_comb",))
 def test_source_heads_teacher_forcing_reproduces_inference(rng, output_head):
   decoder = make_decoder(num_mel_bins=12, output_head=output_head, envelope_coefficients=4,
                          time_reduction=2)
@@ -387,7 +390,8 @@ def test_a_new_head_is_one_registered_class(rng):
   finally:
     heads.HEADS.pop("test_constant")
   with pytest.raises(ValueError, match=r"output_head must be one of \('auto', 'direct', "
-                     r"'source_filter', 'partial_levels', 'source_envelope'\)"):
+                     r"'source_filter', 'partial_levels', 'harmonic_comb', "
+                     r"'source_envelope'\)"):
     ModelConfig(output_head="test_constant")
 
 

@@ -42,12 +42,18 @@ class AudioTransformModel(keras.Model):
   See ``ModelConfig`` for which components each method uses.
   """
 
-  def __init__(self, config, **kwargs):
+  def __init__(self, config, audio_config=None, **kwargs):
+    """``config``: a ModelConfig (or its stored dict); ``audio_config``: the
+    run's AudioConfig (or its dict), required by heads that render constants
+    through the front-end (``harmonic_comb``), stored with the model."""
     super().__init__(**kwargs)
     if isinstance(config, dict):
       config = ModelConfig.from_stored(config)
+    if isinstance(audio_config, dict):
+      audio_config = AudioConfig(**audio_config)
     config = config.resolved()  # its head named: what get_config stores
     self.config = config
+    self.audio_config = audio_config
     if config.uses_pyramid:
       self.front_end = ConvFrontEnd(config.conv_filters, config.context_frames,
                                     name="conv_front_end")
@@ -66,7 +72,7 @@ class AudioTransformModel(keras.Model):
         config.prenet_units, config.prenet_dropout, config.reduction_factor,
         use_attention=config.uses_attention, max_decoder_steps=config.max_decoder_steps,
         conditioning_dim=config.num_styles if config.uses_conditioning else 0,
-        head=lambda: make_head(config), name="decoder")
+        head=lambda: make_head(config, audio_config), name="decoder")
     if config.linear_output == "postnet":
       self.postnet = LinearPostNet(config.num_linear_bins, config.postnet_filters,
                                    num_layers=config.postnet_layers, name="postnet")
@@ -251,7 +257,10 @@ class AudioTransformModel(keras.Model):
     super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
   def get_config(self):
-    return {**super().get_config(), "config": dataclasses.asdict(self.config)}
+    stored = {**super().get_config(), "config": dataclasses.asdict(self.config)}
+    if self.audio_config is not None:
+      stored["audio_config"] = dataclasses.asdict(self.audio_config)
+    return stored
 
   @classmethod
   def from_config(cls, config):
@@ -335,9 +344,11 @@ def guided_attention_loss(alignments, memory_length, target_length, reduction_fa
   return tf.reduce_sum(alignments * cost * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
 
-def build_model(config: ModelConfig) -> AudioTransformModel:
-  """Builds (and creates the weights of) the model for ``config``."""
-  model = AudioTransformModel(config, name=f"{config.method}_transform")
+def build_model(config: ModelConfig, audio_config: AudioConfig | None = None
+                ) -> AudioTransformModel:
+  """Builds (and creates the weights of) the model for ``config``; a run's
+  ``audio_config`` is required by the ``harmonic_comb`` head."""
+  model = AudioTransformModel(config, audio_config, name=f"{config.method}_transform")
   batch, time = 2, 4 * max(1, config.time_reduction)
   dummy = {
       "source": tf.zeros([batch, time, config.num_mel_bins]),

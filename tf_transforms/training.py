@@ -243,7 +243,7 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
   # it actually builds the dataset (the first run).
   keras.utils.set_random_seed(run.seed)
   with strategy.scope():
-    model = models.build_model(model_config)
+    model = models.build_model(model_config, run.audio)
     model.compile(optimizer=models.make_optimizer(run.training, steps_per_epoch),
                   guided_attention=run.training.guided_attention,
                   guided_attention_sigma=run.training.guided_attention_sigma)

@@ -19,10 +19,14 @@ written before heads were layers address the same variables the same way,
 so they keep loading unchanged (``tests/test_models.py`` loads one).
 """
 
+import dataclasses
+
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tf_transforms import harmonic_combs
+from tf_transforms.configs import AudioConfig
 from tf_transforms.ops import runtime_constant
 
 PACKAGE = "tf_transforms"
@@ -48,14 +52,28 @@ def check_head(config) -> None:
   HEADS[name].check(config)
 
 
-def make_head(config) -> "OutputHead":
-  """The head ``config`` (a ModelConfig) names, built for its sizes."""
+def make_head(config, audio_config=None) -> "OutputHead":
+  """The head ``config`` (a ModelConfig) names, built for its sizes.
+
+  ``audio_config`` (an ``AudioConfig``, the run's front-end) is required by
+  the heads that build constants through the front-end
+  (``needs_audio_config``: ``harmonic_comb``) and ignored by the others.
+  """
   check_head(config)
   # A fixed layer name (Keras would number a second instance in one process:
   # "direct_head_1"), so variable paths match between a model built here and
   # one loaded from a file (training's --init_from matches weights by path).
   name = config.resolved_output_head
-  return HEADS[name].from_model_config(config, name=f"{name}_head")
+  if not HEADS[name].needs_audio_config:
+    return HEADS[name].from_model_config(config, name=f"{name}_head")
+  if audio_config is None:
+    raise ValueError(f"make_head: the {name!r} head builds its constants through the run's "
+                     "front-end; pass audio_config (the run's AudioConfig)")
+  if audio_config.num_mel_bins != config.num_mel_bins:
+    raise ValueError(f"make_head: audio_config.num_mel_bins={audio_config.num_mel_bins} "
+                     f"differs from the model's num_mel_bins={config.num_mel_bins}")
+  return HEADS[name].from_model_config(config, audio_config=audio_config,
+                                       name=f"{name}_head")
 
 
 def dct_basis(num_coefficients, size):
@@ -105,6 +123,7 @@ class OutputHead(keras.layers.Layer):
 
   head_name = None
   requires_attention = False
+  needs_audio_config = False  # make_head passes the run's AudioConfig
 
   def __init__(self, num_mel_bins, reduction_factor, kernel_initializer="glorot_uniform",
                **kwargs):
@@ -274,10 +293,9 @@ class SourceFilterHead(OutputHead):
     r, k, f = self.reduction_factor, self.envelope_coefficients, self.num_mel_bins
     if step is None:
       envelope = tf.einsum("bst,btf->bsf", weights, prepared["blocks"])
-      fine = prepared["fine"]
     else:
       envelope = tf.einsum("bt,btf->bf", weights, prepared["blocks"])
-      fine = prepared["fine"][:, step]
+    fine = self._fine(prepared, step)
     lead = tf.shape(features)[:-1]
     params = tf.reshape(self._dense(features),
                         tf.concat([lead, [r, self.curves_per_frame * k]], 0))
@@ -285,6 +303,11 @@ class SourceFilterHead(OutputHead):
               for i in range(self.curves_per_frame)]                        # [..., r, F] each
     frames = self._frames(tf.expand_dims(envelope, -2), curves, fine)
     return tf.reshape(frames, tf.concat([lead, [r * f]], 0))
+
+  def _fine(self, prepared, step):
+    """The fine structure the output frames carry: ``[B, S, r, F]`` for all
+    steps, ``[B, r, F]`` for one (the source frames' here)."""
+    return prepared["fine"] if step is None else prepared["fine"][:, step]
 
   def _frames(self, envelope, curves, fine):
     """Output frames [..., r, F] from the attended envelope, the predicted
@@ -329,6 +352,88 @@ class PartialLevelsHead(SourceFilterHead):
     offset, gain = curves
     scale = tf.exp(self.MAX_GAIN_OCTAVES * np.log(2.0) * tf.tanh(gain))
     return tf.maximum(envelope + offset + scale * fine, self.FLOOR)
+
+
+@register_head("harmonic_comb")
+class HarmonicCombHead(PartialLevelsHead):
+  """The target's partial levels on a comb *generated* at the source's pitch.
+
+  ``partial_levels`` rescales the source's own comb, so where the source has
+  no harmonics (a guitar's empty upper bands) there is nothing to raise, and
+  low notes lose their pitch. Here the comb is generated: the head holds a
+  constant bank of harmonic combs (``harmonic_combs``: equal-amplitude
+  harmonics at MIDI 24-96 in 10-cent steps, through the run's front-end) and
+  chooses, per clip, the one whose fine structure matches the source's best
+  (cosine of the fine structure summed over the clip's valid frames, argmax)::
+
+    p = argmax_q  <sum_t (s_t - s_t BᵀB), c_q> / |c_q|     (c_q: comb q's fine structure)
+    y_t = max(x_i BᵀB + o_t B + 2^(2 tanh(g_t B)) ⊙ c_p, -1)
+    [o_t, g_t] = Dense([s_i, c_i])
+
+  (notation of ``SourceFilterHead``). One pitch per clip: a note's. The
+  comb's gain is within [1/4, 4]: the generated comb's depth is the same for
+  every instrument, the target's is not. In TFLite the choice is a matmul, an
+  argmax and a gather. Zero-initialised, it starts as the attended envelope
+  with the chosen comb. Needs the run's ``AudioConfig`` (``make_head``).
+  Measured: docs/results.md, "Notes that take on the target".
+
+  Args:
+    audio_config: the run's ``AudioConfig`` (or its dict), whose front-end
+      renders the bank.
+  """
+
+  MAX_GAIN_OCTAVES = 2.0
+  needs_audio_config = True
+
+  def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
+               time_reduction=1, kernel_initializer="zeros", audio_config=None, **kwargs):
+    super().__init__(num_mel_bins, reduction_factor, envelope_coefficients, time_reduction,
+                     kernel_initializer, **kwargs)
+    if isinstance(audio_config, dict):
+      audio_config = AudioConfig(**audio_config)
+    if not isinstance(audio_config, AudioConfig):
+      raise ValueError("HarmonicCombHead: audio_config must be the run's AudioConfig. "
+                       f"Received {audio_config!r}")
+    if audio_config.num_mel_bins != num_mel_bins:
+      raise ValueError(f"HarmonicCombHead: audio_config.num_mel_bins="
+                       f"{audio_config.num_mel_bins} differs from num_mel_bins={num_mel_bins}")
+    self.audio_config = audio_config
+    self.bank_midi = harmonic_combs.bank_midi()                              # [P]
+    combs = harmonic_combs.bank_log_mel(audio_config)                       # [P, F]
+    fine = combs @ (np.eye(num_mel_bins, dtype=np.float32) -
+                    self.basis.numpy().T @ self.basis.numpy())
+    self.bank = tf.constant(fine.astype(np.float32))                          # [P, F]
+    unit = fine / np.maximum(np.linalg.norm(fine, axis=1, keepdims=True), 1e-6)
+    self.bank_unit = tf.constant(unit.T.astype(np.float32))                   # [F, P]
+
+  @classmethod
+  def from_model_config(cls, config, audio_config=None, **kwargs):
+    return cls(config.num_mel_bins, config.reduction_factor, config.envelope_coefficients,
+               config.time_reduction, audio_config=audio_config, **kwargs)
+
+  def choose_combs(self, source, source_length):
+    """Per clip, the bank's index ``[B]`` (int32) of the comb that best
+    matches the source's fine structure summed over its valid frames."""
+    frames, _ = self._source_blocks(source, source_length)
+    fine = tf.einsum("btf,fg->bg", frames, runtime_constant(self.fine_projection, frames))
+    scores = tf.matmul(fine, runtime_constant(self.bank_unit, fine))           # [B, P]
+    return tf.argmax(scores, axis=-1, output_type=tf.int32)
+
+  def prepare(self, source, source_length, num_frames):
+    """``blocks`` as ``SourceFilterHead``; ``comb`` [B, F]: the chosen comb's
+    fine structure."""
+    del num_frames
+    _, blocks = self._source_blocks(source, source_length)
+    comb = tf.gather(runtime_constant(self.bank, blocks),
+                     self.choose_combs(source, source_length))
+    return {"blocks": blocks, "comb": comb}
+
+  def _fine(self, prepared, step):
+    comb = tf.expand_dims(prepared["comb"], 1)                                # [B, 1, F]
+    return comb if step is not None else tf.expand_dims(comb, 1)             # [B, 1, 1, F]
+
+  def get_config(self):
+    return {**super().get_config(), "audio_config": dataclasses.asdict(self.audio_config)}
 
 
 @register_head("source_envelope")

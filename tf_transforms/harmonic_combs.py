@@ -1,0 +1,99 @@
+"""Generated harmonic combs: what a note at a given pitch looks like through
+the front-end, whatever the instrument.
+
+A comb is equal-amplitude harmonics of one fundamental (random, seeded
+phases) up to Nyquist, rendered as a waveform and passed through the model's
+own front-end (``audio.log_mel_spectrogram``, normalised); its middle frame
+is the comb. Its fine structure (the comb minus its smooth part, see
+``layers.heads.SourceFilterHead``) puts a harmonic wherever the pitch puts
+one, including where a given source instrument has none: the
+``harmonic_comb`` head builds its output on it, and
+``scripts/head_oracles.py`` measured what that can reach
+(docs/results.md, "Notes that take on the target").
+"""
+
+import functools
+
+import numpy as np
+import tensorflow as tf
+
+from tf_transforms import audio
+from tf_transforms.configs import AudioConfig
+
+SECONDS = 0.3    # rendered length: several frames of steady state around the middle one
+PEAK = 0.1       # peak amplitude of the rendered comb
+# The bank the harmonic_comb head chooses from: MIDI 24-96 (C1-C7, 32.7 Hz -
+# 2.1 kHz; gm_notes plays 36-84) in 10-cent steps (721 combs).
+BANK_LOWEST_MIDI, BANK_HIGHEST_MIDI, BANK_CENTS = 24.0, 96.0, 10.0
+
+
+def midi_to_hz(midi):
+  return 440.0 * 2.0 ** ((np.asarray(midi, np.float64) - 69.0) / 12.0)
+
+
+def comb_waveforms(midi, config: AudioConfig, seed=0, span=None) -> np.ndarray:
+  """float32 ``[P, samples]``: the combs' waveforms, one per MIDI number in
+  ``midi`` (``[P]``, fractional allowed), each scaled to peak ``PEAK`` over
+  its ``SECONDS``. ``span=(start, stop)`` returns those samples only (the
+  same values; the peak is still the whole rendering's)."""
+  midi = np.atleast_1d(np.asarray(midi, np.float64))
+  if (span is not None and midi.shape == bank_midi().shape and
+      np.array_equal(midi, bank_midi())):
+    return _bank_waveforms(config.sample_rate, tuple(span), seed)
+  return _render(midi, config.sample_rate, seed, span)
+
+
+def _render(midi, sample_rate, seed, span):
+  t = np.arange(int(SECONDS * sample_rate)) / sample_rate
+  start, stop = span or (0, len(t))
+  waveforms = np.zeros([len(midi), stop - start], np.float64)
+  for row, f0 in enumerate(midi_to_hz(midi)):
+    harmonics = np.arange(1, int(sample_rate / 2 / f0) + 1)
+    phases = np.random.default_rng(seed).uniform(0, 2 * np.pi, len(harmonics))
+    signal = np.cos(2 * np.pi * f0 * harmonics[:, None] * t + phases[:, None]).sum(0)
+    waveforms[row] = PEAK * signal[start:stop] / np.abs(signal).max()
+  return waveforms.astype(np.float32)
+
+
+def comb_log_mel(midi, config: AudioConfig, seed=0) -> np.ndarray:
+  """float32 ``[P, num_mel_bins]``: the normalised log-mel middle frame of
+  each comb (``comb_waveforms``), through ``config``'s front-end.
+
+  Only the samples the middle frame reads are passed through the front-end
+  (the frame is centred on its sample, pre-emphasis reads one sample back):
+  the same frame as the whole rendering's, at a fraction of the cost.
+  """
+  samples = int(SECONDS * config.sample_rate)
+  centre = (config.num_frames(samples) // 2) * config.frame_step
+  lead = -(-(config.frame_length // 2 + 1) // config.frame_step)  # frames before the middle one
+  start = centre - lead * config.frame_step
+  waveforms = comb_waveforms(np.atleast_1d(midi), config, seed,
+                             span=(start, centre + config.frame_length // 2 + 1))
+  with tf.init_scope():  # eager even when called while a graph is traced
+    log_mel = audio.normalize_log_spectrogram(
+        audio.log_mel_spectrogram(tf.constant(waveforms), config), config).numpy()
+  return log_mel[:, lead]
+
+
+def bank_midi() -> np.ndarray:
+  """float64 ``[P]``: the MIDI numbers of the bank's combs."""
+  steps = int(round((BANK_HIGHEST_MIDI - BANK_LOWEST_MIDI) * 100 / BANK_CENTS))
+  return BANK_LOWEST_MIDI + np.arange(steps + 1) * BANK_CENTS / 100
+
+
+@functools.lru_cache(maxsize=4)
+def bank_log_mel(config: AudioConfig) -> np.ndarray:
+  """float32 ``[P, num_mel_bins]``: ``comb_log_mel`` of every ``bank_midi()``
+  pitch (kept per process, read-only)."""
+  combs = comb_log_mel(bank_midi(), config)
+  combs.setflags(write=False)
+  return combs
+
+
+@functools.lru_cache(maxsize=4)
+def _bank_waveforms(sample_rate, span, seed):
+  """The bank's waveforms (~4 s on one core), shared by every front-end
+  configuration with the same sampling and framing (read-only)."""
+  waveforms = _render(bank_midi(), sample_rate, seed, span)
+  waveforms.setflags(write=False)
+  return waveforms
