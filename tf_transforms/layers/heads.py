@@ -415,7 +415,9 @@ class HarmonicCombHead(PartialLevelsHead):
     """Per clip, the bank's index ``[B]`` (int32) of the comb that best
     matches the source's fine structure summed over its valid frames."""
     frames, _ = self._source_blocks(source, source_length)
-    fine = tf.einsum("btf,fg->bg", frames, runtime_constant(self.fine_projection, frames))
+    # (summed, then projected: one matmul, which TFLite has as a builtin)
+    fine = tf.matmul(tf.reduce_sum(frames, axis=1),
+                     runtime_constant(self.fine_projection, frames))         # [B, F]
     scores = tf.matmul(fine, runtime_constant(self.bank_unit, fine))           # [B, P]
     return tf.argmax(scores, axis=-1, output_type=tf.int32)
 
