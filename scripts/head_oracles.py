@@ -22,12 +22,16 @@ evaluation's judges against the real recordings (``judges.score_pair``):
   chooses from). Harmonic positions come from the pitch alone, so
   there are harmonics where the source has none. The oracle takes the F0 from
   the note's MIDI number; a head would estimate it from the source.
+* ``chosen comb K`` and ``chosen partial_levels K``: the same with the comb the
+  ``harmonic_comb`` head chooses from the source (its pitch estimate), and
+  ``chosen comb + source K``: a gain on that comb plus one on the source's own
+  fine structure (the ``comb_and_source`` head's form).
 
 A head whose ceiling is below an issue's goal cannot reach it however well
 it is trained. Results: docs/results.md ("Notes that take on the target").
 
 Usage:
-  python scripts/head_oracles.py [--max_pairs=64] [--coefficients=12,24]
+  python scripts/head_oracles.py [--max_pairs=64] [--coefficients=12,24] [--only=name,...]
 """
 
 import os
@@ -41,12 +45,13 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tf_transforms import audio, data, harmonic_combs  # noqa: E402
-from tf_transforms.configs import AudioConfig  # noqa: E402
+from tf_transforms.configs import AudioConfig, ModelConfig  # noqa: E402
 from tf_transforms.judges import Judges, score_pair  # noqa: E402
-from tf_transforms.layers.heads import dct_basis  # noqa: E402
+from tf_transforms.layers.heads import dct_basis, make_head  # noqa: E402
 
 flags.DEFINE_integer("max_pairs", 64, "Test pairs to score (in evaluate.py's order).")
 flags.DEFINE_list("coefficients", ["12", "24"], "DCT coefficients K of the smooth curves.")
+flags.DEFINE_list("only", [], "Score only these candidates (names as printed); all if empty.")
 flags.DEFINE_string("soundfont", None, "Render gm_notes from this .sf2 (default: bundled).")
 FLAGS = flags.FLAGS
 LOW_NOTES = 52  # the test pitches where partial_levels lost its pitch (MIDI 39, 45, 51)
@@ -63,9 +68,20 @@ def _with_fine(name, fine, target, basis, out):
   out[f"{name[1]} {len(basis)}"] = fitted
 
 
-def candidates(source, target, coefficients, comb=None):
+def _with_two_fines(name, fines, target, basis, out):
+  """The least-squares fit of ``e B + (g B) * fine_1 + (h B) * fine_2``
+  (fines: two [T, F]) to the target, per frame."""
+  fitted = np.empty_like(target)
+  for t in range(len(target)):
+    design = np.concatenate([basis.T] + [basis.T * fine[t][:, None] for fine in fines], 1)
+    fitted[t] = design @ np.linalg.lstsq(design, target[t], rcond=None)[0]
+  out[f"{name} {len(basis)}"] = fitted
+
+
+def candidates(source, target, coefficients, comb=None, chosen=None):
   """source, target: normalised log-mel [T, F], aligned; comb: a generated
-  comb's log-mel frame [F] or None. -> {name: [T, F]}."""
+  comb's log-mel frame [F] at the note's pitch, or None; chosen: the comb the
+  harmonic_comb head chooses from the source [F], or None. -> {name: [T, F]}."""
   bins = target.shape[1]
   out = {"target": target}
   for k in coefficients:
@@ -78,6 +94,10 @@ def candidates(source, target, coefficients, comb=None):
     if comb is not None:
       comb_fine = np.broadcast_to(comb - comb @ smooth, target.shape)
       _with_fine(("generated comb", "generated partial_levels"), comb_fine, target, basis, out)
+    if chosen is not None:
+      chosen_fine = np.broadcast_to(chosen - chosen @ smooth, target.shape)
+      _with_fine(("chosen comb", "chosen partial_levels"), chosen_fine, target, basis, out)
+      _with_two_fines("chosen comb + source", (chosen_fine, fine), target, basis, out)
   return out
 
 
@@ -88,6 +108,8 @@ def main(argv):
   index = data.load_index("gm_notes", soundfont=FLAGS.soundfont)
   judges = Judges(index, "gm_notes", config, cache_dir=index.data_dir)  # closed at exit
   vocode = tf.function(lambda log_mel: audio.log_mel_to_audio(log_mel, config))
+  picker = make_head(ModelConfig(output_head="harmonic_comb"), config)
+  bank = harmonic_combs.bank_log_mel(config)
   records, names, combs, pitches = [], None, {}, []
   for batch in data.pair_dataset(index, "test", 16, seed=0, epochs=1, cache_features=True,
                                  audio_config=config):
@@ -102,7 +124,10 @@ def main(argv):
       content = index.content[int(batch["target_row"][i])].item()
       if content not in combs:
         combs[content] = harmonic_combs.comb_log_mel(content, config)[0]
-      built = candidates(source, target, coefficients, combs[content])
+      chosen = bank[int(picker.choose_combs(source[None, :shared], [shared])[0])]
+      built = candidates(source, target, coefficients, combs[content], chosen)
+      if FLAGS.only:
+        built = {name: frames for name, frames in built.items() if name in FLAGS.only}
       names = list(built)
       log_mel = audio.denormalize_log_spectrogram(np.stack(list(built.values())), config)
       waveforms = vocode(log_mel).numpy()[:, :(frames - 1) * config.frame_step]

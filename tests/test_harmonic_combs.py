@@ -31,11 +31,14 @@ def librosa_log_mel(waveform, config):
 
 def test_a_comb_is_the_middle_frame_of_its_rendering_through_librosas_front_end():
   """comb_log_mel passes only the samples its middle frame reads through the
-  front-end; the frame equals librosa's middle frame of the whole rendering."""
+  front-end; the frame equals librosa's middle frame of the whole rendering
+  (scaled as comb_log_mel scales it: to PEAK over the samples the frame reads)."""
   midi = np.array([30.0, 47.3, 60.0, 71.9, 90.0])
-  waveforms = harmonic_combs.comb_waveforms(midi, CONFIG)
+  start, stop = harmonic_combs.middle_frame_span(CONFIG)
+  waveforms = harmonic_combs.comb_waveforms(midi, CONFIG).astype(np.float64)
   combs = harmonic_combs.comb_log_mel(midi, CONFIG)
   for waveform, comb in zip(waveforms, combs):
+    waveform = harmonic_combs.PEAK * waveform / np.abs(waveform[start:stop]).max()
     reference = librosa_log_mel(waveform, CONFIG)
     np.testing.assert_allclose(comb, reference[len(reference) // 2], atol=2e-3)
 

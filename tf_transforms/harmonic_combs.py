@@ -33,46 +33,49 @@ def midi_to_hz(midi):
 
 def comb_waveforms(midi, config: AudioConfig, seed=0, span=None) -> np.ndarray:
   """float32 ``[P, samples]``: the combs' waveforms, one per MIDI number in
-  ``midi`` (``[P]``, fractional allowed), each scaled to peak ``PEAK`` over
-  its ``SECONDS``. ``span=(start, stop)`` returns those samples only (the
-  same values; the peak is still the whole rendering's)."""
+  ``midi`` (``[P]``, fractional allowed), samples ``span = (start, stop)`` of
+  a ``SECONDS`` rendering (default: all of it), each scaled to peak ``PEAK``
+  over those samples."""
   midi = np.atleast_1d(np.asarray(midi, np.float64))
-  if (span is not None and midi.shape == bank_midi().shape and
-      np.array_equal(midi, bank_midi())):
-    return _bank_waveforms(config.sample_rate, tuple(span), seed)
+  span = tuple(span or (0, int(SECONDS * config.sample_rate)))
+  if midi.shape == bank_midi().shape and np.array_equal(midi, bank_midi()):
+    return _bank_waveforms(config.sample_rate, span, seed)
   return _render(midi, config.sample_rate, seed, span)
 
 
 def _render(midi, sample_rate, seed, span):
-  t = np.arange(int(SECONDS * sample_rate)) / sample_rate
-  start, stop = span or (0, len(t))
-  waveforms = np.zeros([len(midi), stop - start], np.float64)
+  t = np.arange(*span) / sample_rate
+  waveforms = np.zeros([len(midi), len(t)], np.float64)
   for row, f0 in enumerate(midi_to_hz(midi)):
     harmonics = np.arange(1, int(sample_rate / 2 / f0) + 1)
     phases = np.random.default_rng(seed).uniform(0, 2 * np.pi, len(harmonics))
     signal = np.cos(2 * np.pi * f0 * harmonics[:, None] * t + phases[:, None]).sum(0)
-    waveforms[row] = PEAK * signal[start:stop] / np.abs(signal).max()
+    waveforms[row] = PEAK * signal / np.abs(signal).max()
   return waveforms.astype(np.float32)
 
 
-def comb_log_mel(midi, config: AudioConfig, seed=0) -> np.ndarray:
-  """float32 ``[P, num_mel_bins]``: the normalised log-mel middle frame of
-  each comb (``comb_waveforms``), through ``config``'s front-end.
-
-  Only the samples the middle frame reads are passed through the front-end
-  (the frame is centred on its sample, pre-emphasis reads one sample back):
-  the same frame as the whole rendering's, at a fraction of the cost.
-  """
+def middle_frame_span(config: AudioConfig) -> tuple[int, int]:
+  """The samples of a ``SECONDS`` rendering that its middle frame reads (the
+  centred window, and one sample before it for pre-emphasis), rounded out
+  to whole hops before the middle: ``(start, stop)``."""
   samples = int(SECONDS * config.sample_rate)
   centre = (config.num_frames(samples) // 2) * config.frame_step
-  lead = -(-(config.frame_length // 2 + 1) // config.frame_step)  # frames before the middle one
-  start = centre - lead * config.frame_step
-  waveforms = comb_waveforms(np.atleast_1d(midi), config, seed,
-                             span=(start, centre + config.frame_length // 2 + 1))
+  lead = -(-(config.frame_length // 2 + 1) // config.frame_step)
+  return centre - lead * config.frame_step, centre + config.frame_length // 2 + 1
+
+
+def comb_log_mel(midi, config: AudioConfig, seed=0) -> np.ndarray:
+  """float32 ``[P, num_mel_bins]``: each comb's normalised log-mel frame,
+  through ``config``'s front-end: the middle frame of a ``SECONDS``
+  rendering, computed from the samples it reads (``middle_frame_span``),
+  scaled to peak ``PEAK`` over them."""
+  start, stop = middle_frame_span(config)
+  waveforms = comb_waveforms(midi, config, seed, span=(start, stop))
   with tf.init_scope():  # eager even when called while a graph is traced
     log_mel = audio.normalize_log_spectrogram(
         audio.log_mel_spectrogram(tf.constant(waveforms), config), config).numpy()
-  return log_mel[:, lead]
+  centre = (config.num_frames(int(SECONDS * config.sample_rate)) // 2) * config.frame_step
+  return log_mel[:, (centre - start) // config.frame_step]
 
 
 def bank_midi() -> np.ndarray:
@@ -92,7 +95,7 @@ def bank_log_mel(config: AudioConfig) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def _bank_waveforms(sample_rate, span, seed):
-  """The bank's waveforms (~4 s on one core), shared by every front-end
+  """The bank's waveforms (~1 s on one core), shared by every front-end
   configuration with the same sampling and framing (read-only)."""
   waveforms = _render(bank_midi(), sample_rate, seed, span)
   waveforms.setflags(write=False)
