@@ -25,7 +25,8 @@ evaluation's judges against the real recordings (``judges.score_pair``):
 * ``chosen comb K`` and ``chosen partial_levels K``: the same with the comb the
   ``harmonic_comb`` head chooses from the source (its pitch estimate), and
   ``chosen comb + source K``: a gain on that comb plus one on the source's own
-  fine structure (the ``comb_and_source`` head's form).
+  fine structure (a head that could fall back on the source's comb where
+  the chosen one has the wrong pitch).
 
 A head whose ceiling is below an issue's goal cannot reach it however well
 it is trained. Results: docs/results.md ("Notes that take on the target").

@@ -391,7 +391,7 @@ def test_a_new_head_is_one_registered_class(rng):
     heads.HEADS.pop("test_constant")
   with pytest.raises(ValueError, match=r"output_head must be one of \('auto', 'direct', "
                      r"'source_filter', 'partial_levels', 'harmonic_comb', "
-                     r"'comb_and_source', 'source_envelope'\)"):
+                     r"'source_envelope'\)"):
     ModelConfig(output_head="test_constant")
 
 

@@ -438,34 +438,6 @@ class HarmonicCombHead(PartialLevelsHead):
     return {**super().get_config(), "audio_config": dataclasses.asdict(self.audio_config)}
 
 
-@register_head("comb_and_source")
-class CombAndSourceHead(HarmonicCombHead):
-  """``harmonic_comb`` plus a signed smooth gain on the source's own fine
-  structure, for the clips whose generated comb has the wrong pitch::
-
-    y_t = max(x_i BᵀB + o_t B + 4^tanh(g_t B) ⊙ c_p + tanh(h_t B) ⊙ (s_t − s_t BᵀB), -1)
-
-  Zero-initialised it is ``harmonic_comb``.
-  """
-
-  curves_per_frame = 3
-
-  def prepare(self, source, source_length, num_frames):
-    prepared = super().prepare(source, source_length, num_frames)
-    prepared["fine"] = SourceFilterHead.prepare(self, source, source_length, num_frames)["fine"]
-    return prepared
-
-  def _fine(self, prepared, step):
-    source = prepared["fine"] if step is None else prepared["fine"][:, step]
-    return super()._fine(prepared, step), source
-
-  def _frames(self, envelope, curves, fine):
-    offset, gain, mix = curves
-    comb, source = fine
-    scale = tf.exp(self.MAX_GAIN_OCTAVES * np.log(2.0) * tf.tanh(gain))
-    return tf.maximum(envelope + offset + scale * comb + tf.tanh(mix) * source, self.FLOOR)
-
-
 @register_head("source_envelope")
 class SourceEnvelopeHead(SourceFilterHead):
   """The source's words, the target's voice: the attended source's smooth
