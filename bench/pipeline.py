@@ -45,7 +45,7 @@ def pipeline_rate(dataset, batches):
 
 def training_rate(index, batch):
   config = dataclasses.replace(PRESETS["default"].model, num_styles=len(index.vocabulary))
-  step = make_train_step(models.build_model(config), config, "graph")
+  step = make_train_step(models.build_model(config, AudioConfig()), config, "graph")
   return int(batch["source"].shape[0]) / best_step_time(step, batch, FLAGS.steps)
 
 

@@ -31,7 +31,7 @@ import tensorflow as tf  # noqa: E402
 
 from bench.common import best_step_time, make_train_step  # noqa: E402
 from tf_transforms import models  # noqa: E402
-from tf_transforms.configs import PRESETS  # noqa: E402
+from tf_transforms.configs import PRESETS, AudioConfig  # noqa: E402
 
 flags.DEFINE_integer("batch_size", 16, "Batch size for both.")
 flags.DEFINE_integer("frames", 80, "Source and target frames (a 1 s note = 81).")
@@ -120,7 +120,7 @@ def main(argv):
     rows = [("reference (plain Keras, Python loop, eager)", reference)]
     for mode, label in [("graph", "tf_transforms, tf.function"),
                         ("xla", "tf_transforms, tf.function + XLA")]:
-      model = models.build_model(config)
+      model = models.build_model(config, AudioConfig())
       rows.append((label, best_step_time(make_train_step(model, config, mode), batch, FLAGS.repeats)))
     for label, seconds in rows:
       print(f"| {preset} | {label} | {seconds:.3f} | {frames / seconds:.0f} | "

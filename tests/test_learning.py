@@ -55,7 +55,7 @@ def test_ours_overfits_real_note_pairs_below_copy_baseline():
                        conv_filters=64, encoder_units=64, pyramid_layers=1,
                        decoder_units=128, attention_units=64, prenet_units=64,
                        prenet_dropout=0.2)
-  model = models.build_model(config)
+  model = models.build_model(config, PAPER)
   model.compile(optimizer=keras.optimizers.Adam(3e-3))
   data = tf.data.Dataset.from_tensors(batch).repeat()
   history = model.fit(data, epochs=1, steps_per_epoch=100, verbose=0)

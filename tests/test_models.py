@@ -39,7 +39,7 @@ def batch(rng, size=2, source_time=19, target_time=15, num_styles=4, features=80
                                             if p != "paper" or m == "ours"])
 def test_every_method_and_preset_builds_and_runs_a_batch_of_one(rng, method, preset):
   config = dataclasses.replace(PRESETS[preset].model, method=method, num_styles=4)
-  model = models.build_model(config)
+  model = models.build_model(config, AudioConfig())
   x = batch(rng, size=1)
   out = model(x)
   assert out["frames"].shape == (1, 16, 80)          # 15 rounded up to r = 2
@@ -54,7 +54,7 @@ def test_conditioning_changes_the_output_only_for_conditioned_methods(rng):
   x = batch(rng)
   for method, conditioned in [("ours", True), ("cseq2seq", True), ("las", False),
                               ("seq2seq", False)]:
-    model = models.build_model(ModelConfig(method=method, **SMALL))
+    model = models.build_model(ModelConfig(method=method, **SMALL), AudioConfig())
     other = dict(x, target_style=(x["target_style"] + 1) % 4)
     difference = np.abs(model(x)["frames"] - model(other)["frames"]).max()
     assert (difference > 1e-5) == conditioned, method
@@ -62,7 +62,7 @@ def test_conditioning_changes_the_output_only_for_conditioned_methods(rng):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_keras_file_round_trip_in_safe_mode_gives_identical_outputs(rng, tmp_path, method):
-  model = models.build_model(ModelConfig(method=method, **SMALL))
+  model = models.build_model(ModelConfig(method=method, **SMALL), AudioConfig())
   x = batch(rng)
   path = str(tmp_path / f"{method}.keras")
   model.save(path)
@@ -89,7 +89,7 @@ def test_keras_files_written_before_heads_were_layers_still_load(method):
 
 
 def test_generation_reports_lengths_at_the_stop_token(rng):
-  model = models.build_model(ModelConfig(method="ours", **SMALL))
+  model = models.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
   x = batch(rng)
   stop = model.decoder.stop_layer
   stop.weights[0].assign(tf.zeros_like(stop.weights[0]))
@@ -156,7 +156,8 @@ def test_auto_output_head_is_the_documented_default_and_is_stored_resolved():
   run = make_run_config(preset="tiny")
   assert run.model.output_head == DEFAULT_OUTPUT_HEADS["ours"]
   assert RunConfig.from_json(run.to_json()) == run
-  model = AudioTransformModel(ModelConfig(num_mel_bins=6, envelope_coefficients=3, decoder_units=8))
+  model = AudioTransformModel(ModelConfig(num_mel_bins=6, envelope_coefficients=3, decoder_units=8),
+                              AudioConfig(num_mel_bins=6))
   assert model.get_config()["config"]["output_head"] == DEFAULT_OUTPUT_HEADS["ours"]
   # ... and "auto" in a file of 0.1-0.2 loads as what it meant then.
   for method, head in STORED_AUTO_HEADS.items():
@@ -168,7 +169,7 @@ def test_train_step_compiles_with_xla_and_matches_graph(rng):
   One pBLSTM layer (not the default two): XLA's compile time grows with the
   graph (27.7 s against 21.5 s here), and one shows the pyramid compiles."""
   config = ModelConfig(method="ours", prenet_dropout=0.0, **{**SMALL, "pyramid_layers": 1})
-  model = models.build_model(config)
+  model = models.build_model(config, AudioConfig())
   x = {k: tf.constant(v) for k, v in batch(rng, target_time=16).items()}
 
   def loss_and_gradient_norm(inputs):
@@ -193,7 +194,7 @@ def postnet_batch(rng, **kwargs):
 def test_postnet_model_predicts_linear_and_trains_it(rng, tmp_path):
   config = ModelConfig(method="ours", linear_output="postnet", postnet_filters=8,
                        postnet_layers=1, **SMALL)
-  model = models.build_model(config)
+  model = models.build_model(config, AudioConfig())
   x = postnet_batch(rng)
   out = model(x)
   assert out["linear"].shape == (2, 16, 1025)
@@ -215,7 +216,7 @@ def test_postnet_model_predicts_linear_and_trains_it(rng, tmp_path):
 def test_to_audio_vocodes_either_path(rng, linear_output):
   config = ModelConfig(method="las", linear_output=linear_output, postnet_filters=8,
                        postnet_layers=1, **SMALL)
-  model = models.build_model(config)
+  model = models.build_model(config, AudioConfig())
   x = postnet_batch(rng)
   out = model.generate(x["source"], x["source_length"], x["source_style"],
                        x["target_style"], num_frames=10)
@@ -256,10 +257,10 @@ def test_guided_attention_loss_matches_espnets_formula_and_rewards_the_diagonal(
 
 def test_guided_attention_is_part_of_the_training_loss_only_when_asked(rng, tmp_path):
   x = batch(rng)
-  plain = models.build_model(ModelConfig(method="ours", **SMALL))
+  plain = models.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
   plain.compile(optimizer="adam")
   assert "attention_loss" not in [m.name for m in plain.metrics]
-  guided = models.build_model(ModelConfig(method="ours", **SMALL))
+  guided = models.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
   guided.compile(optimizer="adam", guided_attention=2.0)
   outputs = guided(x, training=True)
   loss = float(guided.compute_loss(x, y_pred=outputs))
@@ -274,7 +275,7 @@ def test_guided_attention_is_part_of_the_training_loss_only_when_asked(rng, tmp_
   guided.save(path)
   assert keras.saving.load_model(path).guided_attention == 2.0
   with pytest.raises(ValueError, match="needs a method with attention"):
-    models.build_model(ModelConfig(method="seq2seq", **SMALL)).compile(
+    models.build_model(ModelConfig(method="seq2seq", **SMALL), AudioConfig()).compile(
         optimizer="adam", guided_attention=1.0)
 
 

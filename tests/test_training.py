@@ -241,13 +241,14 @@ def test_init_from_copies_every_matching_weight_of_a_finished_run(tiny_notes_run
   finished = keras.saving.load_model(os.path.join(tiny_notes_run, "model.keras"))
   config = runs.RunConfig.from_json(open(os.path.join(tiny_notes_run, "run_config.json")).read())
   from tf_transforms import models
-  same = models.build_model(config.model)
+  same = models.build_model(config.model, config.audio)
   training._initialise_from(same, os.path.join(tiny_notes_run, "model.keras"))
   assert "kept fresh: none" in capsys.readouterr().out
   for mine, theirs in zip(same.weights, finished.weights):
     np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=mine.path)
   other = models.build_model(dataclasses.replace(config.model,
-                                                 num_styles=config.model.num_styles + 1))
+                                                 num_styles=config.model.num_styles + 1),
+                             config.audio)
   training._initialise_from(other, os.path.join(tiny_notes_run, "model.keras"))
   kept = capsys.readouterr().out.split("kept fresh: ")[1]
   assert "source_conditioning" in kept or "decoder/cell" in kept
