@@ -58,7 +58,7 @@ def test_ours_overfits_real_note_pairs_below_copy_baseline():
   model = models.build_model(config, PAPER)
   model.compile(optimizer=keras.optimizers.Adam(3e-3))
   data = tf.data.Dataset.from_tensors(batch).repeat()
-  history = model.fit(data, epochs=1, steps_per_epoch=100, verbose=0)
+  history = model.fit(data, epochs=1, steps_per_epoch=150, verbose=0)
   losses = history.history["loss"]
   assert np.all(np.isfinite(losses))
   outputs = model(batch)
@@ -68,9 +68,9 @@ def test_ours_overfits_real_note_pairs_below_copy_baseline():
   # coefficients over the mel bins: envelope and level) and fine (the rest:
   # the comb, hence pitch and partial pattern), and so does the MSE. The
   # smooth part is what the source heads learn freely; its error must fall far
-  # below copy-the-source's. The fine part is the source's comb: source_filter
-  # copies it (its error is a floor, copy's), the default partial_levels
-  # rescales it towards the target's levels (below copy's).
+  # below copy-the-source's. The fine part is a comb: source_filter copies the
+  # source's (its error is a floor, copy's); the default harmonic_comb sets the
+  # levels of a comb generated at the source's pitch (below copy's).
   head = config.resolved_output_head
   basis = dct_basis(config.envelope_coefficients, config.num_mel_bins)
   smooth = basis.T @ basis
@@ -88,5 +88,5 @@ def test_ours_overfits_real_note_pairs_below_copy_baseline():
   if head == "source_filter":
     assert learned_fine == pytest.approx(copy_fine, rel=1e-3)
   else:
-    assert head == "partial_levels"
+    assert head == "harmonic_comb"
     assert learned_fine < 0.9 * copy_fine

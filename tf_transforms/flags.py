@@ -63,7 +63,9 @@ def define_train_flags():
                       "a predicted smooth offset, with the fine structure of the source frame "
                       "at the same time: keeps the source's pitch), partial_levels (as "
                       "source_filter, with a predicted smooth gain on that fine structure: the "
-                      "source's harmonic positions at the target's levels), source_envelope (words: "
+                      "source's harmonic positions at the target's levels), harmonic_comb (that "
+                      "gain on a comb generated at the source's pitch: the target's partials at "
+                      "the source's pitch), source_envelope (words: "
                       "the attended source's smooth envelope plus a predicted residual). auto: "
                       "configs.DEFAULT_OUTPUT_HEADS for notes, configs.SPEECH_OUTPUT_HEAD (direct) for "
                       "words (docs/design.md, 'Output head choice').")
