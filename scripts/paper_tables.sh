@@ -6,7 +6,7 @@
 #
 # Table 2 trains the four methods with the paper's output head (--output_head=
 # direct), so that they differ only in what the paper's Table 2 varies, and
-# adds ours and LAS with the default source_filter head (docs/results.md, "Pitch on
+# adds ours and LAS with the source_filter head (the default until 0.2) (docs/results.md, "Pitch on
 # unseen notes"). Table 3 sweeps the context of the paper's model (ours with
 # the direct head), the model the paper's Table 3 is about.
 set -euo pipefail
