@@ -6,12 +6,12 @@ import keras
 import librosa
 import numpy as np
 import pytest
-import scipy.fft
 import tensorflow as tf
 
 from tf_transforms import harmonic_combs, models
 from tf_transforms.configs import AudioConfig, ModelConfig
 from tf_transforms.layers.heads import HarmonicCombHead, make_head
+from tests.head_reference import dct_curve, dct_smooth, project_random
 
 CONFIG = AudioConfig()
 
@@ -102,21 +102,13 @@ def test_harmonic_comb_head_sets_the_levels_of_the_chosen_comb(rng):
                           audio_config=AudioConfig(num_mel_bins=bins))
   frames = rng.standard_normal((2, 8, bins)).astype(np.float32)
   lengths = np.array([8, 5])
-  prepared = head.prepare(frames, lengths, num_frames=8)
-  features = rng.standard_normal((2, 4, 5)).astype(np.float32)
-  weights = rng.dirichlet(np.ones(4), size=(2, 4)).astype(np.float32)    # [B, S, T_enc]
-  head.build(features.shape)
-  kernel = rng.standard_normal(head.kernel.shape).astype(np.float32)
-  bias = rng.standard_normal(head.bias.shape).astype(np.float32)
-  head.kernel.assign(kernel)
-  head.bias.assign(bias)
-  out = head.project(features, weights, prepared).numpy().reshape(2, 4, r, bins)
+  out, features, weights, kernel, bias = project_random(head, rng, frames, lengths)
 
-  def curve(coefficients):  # K DCT coefficients -> smooth curve over the bins
-    return scipy.fft.idct(np.pad(coefficients, (0, bins - k)), norm="ortho")
+  def curve(coefficients):
+    return dct_curve(coefficients, bins)
 
   def smooth(v):
-    return curve(scipy.fft.dct(v, norm="ortho")[:k])
+    return dct_smooth(v, k)
 
   combs = harmonic_combs.bank_log_mel(AudioConfig(num_mel_bins=bins))
   bank = np.stack([comb - smooth(comb) for comb in combs])

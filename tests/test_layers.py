@@ -7,6 +7,7 @@ import scipy.fft
 import tensorflow as tf
 
 from tf_transforms.configs import AudioConfig, ModelConfig
+from tests.head_reference import dct_curve, dct_smooth, project_random
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
                                   PyramidalLSTM, StyleConditioning)
 from tf_transforms.layers.heads import (HEADS, DirectHead, PartialLevelsHead, SourceEnvelopeHead,
@@ -310,21 +311,14 @@ def test_partial_levels_head_scales_the_source_comb_by_a_bounded_smooth_gain(rng
   bins, r, k = 12, 2, 4
   head = PartialLevelsHead(bins, r, envelope_coefficients=k, time_reduction=2)
   frames = rng.standard_normal((1, 8, bins)).astype(np.float32)
-  prepared = head.prepare(frames, np.array([8]), num_frames=8)
-  features = rng.standard_normal((1, 4, 5)).astype(np.float32)
-  weights = rng.dirichlet(np.ones(4), size=(1, 4)).astype(np.float32)   # [B, S, T_enc]
-  head.build(features.shape)
-  kernel = rng.standard_normal(head.kernel.shape).astype(np.float32)
-  bias = rng.standard_normal(head.bias.shape).astype(np.float32)
-  head.kernel.assign(kernel)
-  head.bias.assign(bias)
-  out = head.project(features, weights, prepared).numpy().reshape(4, r, bins)
+  out, features, weights, kernel, bias = project_random(head, rng, frames, np.array([8]))
+  out = out[0]
 
-  def curve(coefficients):  # K DCT coefficients -> smooth curve over the bins
-    return scipy.fft.idct(np.pad(coefficients, (0, bins - k)), norm="ortho")
+  def curve(coefficients):
+    return dct_curve(coefficients, bins)
 
   def smooth(v):
-    return curve(scipy.fft.dct(v, norm="ortho")[:k])
+    return dct_smooth(v, k)
 
   blocks = [smooth(block) for block in frames[0].reshape(4, 2, bins).mean(1)]
   params = (features[0] @ kernel + bias).reshape(4, r, 2 * k)
