@@ -10,6 +10,16 @@ import pytest  # noqa: E402
 from tests.commands import run_command, tiny_notes_command  # noqa: E402
 
 
+def pytest_configure(config):
+  """In the controlling process, before any worker starts: compile (or load)
+  the pitch tracker's numba kernels once, so that the workers and the
+  processes they start only read numba's cache (``pitch.compile_kernels``:
+  concurrent first compilations corrupted it on a fresh install)."""
+  if not hasattr(config, "workerinput"):
+    from tf_transforms import pitch  # pylint: disable=import-outside-toplevel
+    pitch.compile_kernels()
+
+
 @pytest.fixture
 def rng():
   return np.random.default_rng(20261121)

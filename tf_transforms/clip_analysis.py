@@ -104,6 +104,7 @@ class Analyser:
     if self.processes == 1 or len(jobs) < 2:
       return [analyse(w, r, k, c, self.recognizer) for w, r, k, c in jobs]
     if self._pool is None:
+      pitch.compile_kernels()  # the workers then read numba's cache, never write it at once
       words = list(self.recognizer.vocabulary) if self.recognizer else None
       self._pool = concurrent.futures.ProcessPoolExecutor(
           max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),

@@ -5,6 +5,7 @@ never trained against it). Its Viterbi decoding runs ``sparse_viterbi.decode``:
 the same result, bit for bit, in a fraction of the time.
 """
 
+import functools
 import math
 
 import librosa
@@ -42,3 +43,21 @@ def median_f0_midi(waveform, sample_rate, expected_midi):
 def cents_off_note(waveform, sample_rate, midi):
   """Cents from MIDI note ``midi`` to the waveform's median f0 (nan: unvoiced)."""
   return 100.0 * (median_f0_midi(waveform, sample_rate, midi) - midi)
+
+
+@functools.cache
+def compile_kernels() -> None:
+  """Compiles, or loads from numba's on-disk cache, the numba kernels pitch
+  tracking runs (librosa's pyin helpers, ``sparse_viterbi``'s), once per
+  process.
+
+  Numba writes its cache without a lock. Processes that compile the same
+  kernel at the same moment on a fresh install can leave an entry that
+  crashes every later process that loads it (seen in CI: a segmentation
+  fault in ``librosa.util.localmin`` in every pyin, until the cache was
+  deleted). So a process that is about to start several pitch-tracking
+  processes calls this first: they then only read the cache.
+  """
+  t = np.arange(4096) / 16000
+  tone = sum(np.sin(2 * np.pi * 261.63 * h * t) / h for h in range(1, 6))
+  median_f0_midi(tone.astype(np.float32), 16000, 60)
