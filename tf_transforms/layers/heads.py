@@ -391,8 +391,9 @@ class HarmonicCombHead(PartialLevelsHead):
   # the note fits the source's harmonics too, but puts its fundamental where
   # the source has no peak. 0.5, chosen on gm_notes' *training* notes (comb
   # within 50 cents of the note: 81% without, 88% with; 0.5-1 within a point
-  # of each other; every bank comb is still chosen for itself):
-  # docs/results.md, "Notes that take on the target".
+  # of each other). Every bank comb from MIDI 36 up is still chosen within 50
+  # cents of itself (tests/test_harmonic_combs.py): docs/results.md, "Notes
+  # that take on the target".
   FUNDAMENTAL_WEIGHT = 0.5
   needs_audio_config = True
 
@@ -435,7 +436,10 @@ class HarmonicCombHead(PartialLevelsHead):
     structures plus ``FUNDAMENTAL_WEIGHT`` times the source's fine structure
     in the band of the comb's fundamental. Both are linear in the summed
     frames, so the score is one matmul (a TFLite builtin)."""
-    frames, _ = self._source_blocks(source, source_length)
+    return self._choose(self._source_blocks(source, source_length)[0])
+
+  def _choose(self, frames):
+    """``choose_combs`` for the valid source frames [B, T, F] (padding zeroed)."""
     total = tf.reduce_sum(frames, axis=1)                                     # [B, F]
     scores = tf.matmul(total, runtime_constant(self.scorer, total))           # [B, P]
     return tf.argmax(scores, axis=-1, output_type=tf.int32)
@@ -444,9 +448,8 @@ class HarmonicCombHead(PartialLevelsHead):
     """``blocks`` as ``SourceFilterHead``; ``comb`` [B, F]: the chosen comb's
     fine structure."""
     del num_frames
-    _, blocks = self._source_blocks(source, source_length)
-    comb = tf.gather(runtime_constant(self.bank, blocks),
-                     self.choose_combs(source, source_length))
+    frames, blocks = self._source_blocks(source, source_length)
+    comb = tf.gather(runtime_constant(self.bank, blocks), self._choose(frames))
     return {"blocks": blocks, "comb": comb}
 
   def _fine(self, prepared, step):
