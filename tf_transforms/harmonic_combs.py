@@ -37,31 +37,37 @@ def comb_waveforms(midi, config: AudioConfig, seed=0, span=None) -> np.ndarray:
   a ``SECONDS`` rendering (default: all of it), each scaled to peak ``PEAK``
   over those samples."""
   midi = np.atleast_1d(np.asarray(midi, np.float64))
-  span = tuple(span or (0, int(SECONDS * config.sample_rate)))
-  if midi.shape == bank_midi().shape and np.array_equal(midi, bank_midi()):
-    return _bank_waveforms(config.sample_rate, span, seed)
-  return _render(midi, config.sample_rate, seed, span)
-
-
-def _render(midi, sample_rate, seed, span):
-  t = np.arange(*span) / sample_rate
+  t = np.arange(*(span or (0, int(SECONDS * config.sample_rate)))) / config.sample_rate
   waveforms = np.zeros([len(midi), len(t)], np.float64)
   for row, f0 in enumerate(midi_to_hz(midi)):
-    harmonics = np.arange(1, int(sample_rate / 2 / f0) + 1)
+    harmonics = np.arange(1, int(config.sample_rate / 2 / f0) + 1)
     phases = np.random.default_rng(seed).uniform(0, 2 * np.pi, len(harmonics))
     signal = np.cos(2 * np.pi * f0 * harmonics[:, None] * t + phases[:, None]).sum(0)
     waveforms[row] = PEAK * signal / np.abs(signal).max()
   return waveforms.astype(np.float32)
 
 
+def _middle_frame(config: AudioConfig) -> tuple[int, int]:
+  """The middle frame of a ``SECONDS`` rendering: its centre sample, and how
+  many frames precede it in ``middle_frame_span``."""
+  centre = (config.num_frames(int(SECONDS * config.sample_rate)) // 2) * config.frame_step
+  return centre, -(-(config.frame_length // 2 + 1) // config.frame_step)
+
+
 def middle_frame_span(config: AudioConfig) -> tuple[int, int]:
   """The samples of a ``SECONDS`` rendering that its middle frame reads (the
   centred window, and one sample before it for pre-emphasis), rounded out
   to whole hops before the middle: ``(start, stop)``."""
-  samples = int(SECONDS * config.sample_rate)
-  centre = (config.num_frames(samples) // 2) * config.frame_step
-  lead = -(-(config.frame_length // 2 + 1) // config.frame_step)
+  centre, lead = _middle_frame(config)
   return centre - lead * config.frame_step, centre + config.frame_length // 2 + 1
+
+
+def _middle_log_mel(waveforms, config: AudioConfig) -> np.ndarray:
+  """The normalised log-mel middle frame [P, F] of ``middle_frame_span``'s samples [P, n]."""
+  with tf.init_scope():  # eager even when called while a graph is traced
+    log_mel = audio.normalize_log_spectrogram(
+        audio.log_mel_spectrogram(tf.constant(waveforms), config), config).numpy()
+  return log_mel[:, _middle_frame(config)[1]]
 
 
 def comb_log_mel(midi, config: AudioConfig, seed=0) -> np.ndarray:
@@ -69,13 +75,8 @@ def comb_log_mel(midi, config: AudioConfig, seed=0) -> np.ndarray:
   through ``config``'s front-end: the middle frame of a ``SECONDS``
   rendering, computed from the samples it reads (``middle_frame_span``),
   scaled to peak ``PEAK`` over them."""
-  start, stop = middle_frame_span(config)
-  waveforms = comb_waveforms(midi, config, seed, span=(start, stop))
-  with tf.init_scope():  # eager even when called while a graph is traced
-    log_mel = audio.normalize_log_spectrogram(
-        audio.log_mel_spectrogram(tf.constant(waveforms), config), config).numpy()
-  centre = (config.num_frames(int(SECONDS * config.sample_rate)) // 2) * config.frame_step
-  return log_mel[:, (centre - start) // config.frame_step]
+  span = middle_frame_span(config)
+  return _middle_log_mel(comb_waveforms(midi, config, seed, span), config)
 
 
 def bank_midi() -> np.ndarray:
@@ -88,15 +89,16 @@ def bank_midi() -> np.ndarray:
 def bank_log_mel(config: AudioConfig) -> np.ndarray:
   """float32 ``[P, num_mel_bins]``: ``comb_log_mel`` of every ``bank_midi()``
   pitch (kept per process, read-only)."""
-  combs = comb_log_mel(bank_midi(), config)
+  span = middle_frame_span(config)
+  combs = _middle_log_mel(_bank_waveforms(config.sample_rate, span), config)
   combs.setflags(write=False)
   return combs
 
 
 @functools.lru_cache(maxsize=4)
-def _bank_waveforms(sample_rate, span, seed):
-  """The bank's waveforms (~1 s on one core), shared by every front-end
-  configuration with the same sampling and framing (read-only)."""
-  waveforms = _render(bank_midi(), sample_rate, seed, span)
+def _bank_waveforms(sample_rate, span):
+  """``comb_waveforms`` of the bank (~1 s on one core), shared by the
+  front-end configurations with the same sampling and framing (read-only)."""
+  waveforms = comb_waveforms(bank_midi(), AudioConfig(sample_rate=sample_rate), span=span)
   waveforms.setflags(write=False)
   return waveforms

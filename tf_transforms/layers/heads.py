@@ -69,9 +69,6 @@ def make_head(config, audio_config=None) -> "OutputHead":
   if audio_config is None:
     raise ValueError(f"make_head: the {name!r} head builds its constants through the run's "
                      "front-end; pass audio_config (the run's AudioConfig)")
-  if audio_config.num_mel_bins != config.num_mel_bins:
-    raise ValueError(f"make_head: audio_config.num_mel_bins={audio_config.num_mel_bins} "
-                     f"differs from the model's num_mel_bins={config.num_mel_bins}")
   return HEADS[name].from_model_config(config, audio_config=audio_config,
                                        name=f"{name}_head")
 
@@ -412,9 +409,8 @@ class HarmonicCombHead(PartialLevelsHead):
     self.audio_config = audio_config
     self.bank_midi = harmonic_combs.bank_midi()                              # [P]
     combs = harmonic_combs.bank_log_mel(audio_config)                       # [P, F]
-    fine = combs @ (np.eye(num_mel_bins, dtype=np.float32) -
-                    self.basis.numpy().T @ self.basis.numpy())
-    self.bank = tf.constant(fine.astype(np.float32))                          # [P, F]
+    fine = combs @ self.fine_projection.numpy()
+    self.bank = tf.constant(fine)                                             # [P, F]
     unit = fine / np.maximum(np.linalg.norm(fine, axis=1, keepdims=True), 1e-6)
     # The band each comb's fundamental falls in (the mel filter weighting
     # its FFT bin most): the source's fine structure there is the prior.
