@@ -58,25 +58,20 @@ FLAGS = flags.FLAGS
 LOW_NOTES = 52  # the test pitches where partial_levels lost its pitch (MIDI 39, 45, 51)
 
 
-def _with_fine(name, fine, target, basis, out):
-  """The two heads' best outputs with fine structure ``fine`` [T, F]."""
-  smooth = basis.T @ basis
-  out[f"{name[0]} {len(basis)}"] = target @ smooth + fine
-  fitted = np.empty_like(target)
-  for t in range(len(target)):
-    design = np.concatenate([basis.T, basis.T * fine[t][:, None]], 1)   # [F, 2K]
-    fitted[t] = design @ np.linalg.lstsq(design, target[t], rcond=None)[0]
-  out[f"{name[1]} {len(basis)}"] = fitted
-
-
-def _with_two_fines(name, fines, target, basis, out):
-  """The least-squares fit of ``e B + (g B) * fine_1 + (h B) * fine_2``
-  (fines: two [T, F]) to the target, per frame."""
+def _fitted(fines, target, basis):
+  """Per frame, the least-squares fit of ``e B + Σ_i (g_i B) * fines[i]`` to
+  the target (K coefficients per curve; fines: [T, F] each)."""
   fitted = np.empty_like(target)
   for t in range(len(target)):
     design = np.concatenate([basis.T] + [basis.T * fine[t][:, None] for fine in fines], 1)
     fitted[t] = design @ np.linalg.lstsq(design, target[t], rcond=None)[0]
-  out[f"{name} {len(basis)}"] = fitted
+  return fitted
+
+
+def _with_fine(name, fine, target, basis, out):
+  """The two heads' best outputs with fine structure ``fine`` [T, F]."""
+  out[f"{name[0]} {len(basis)}"] = target @ (basis.T @ basis) + fine
+  out[f"{name[1]} {len(basis)}"] = _fitted([fine], target, basis)
 
 
 def candidates(source, target, coefficients, comb=None, chosen=None):
@@ -98,7 +93,7 @@ def candidates(source, target, coefficients, comb=None, chosen=None):
     if chosen is not None:
       chosen_fine = np.broadcast_to(chosen - chosen @ smooth, target.shape)
       _with_fine(("chosen comb", "chosen partial_levels"), chosen_fine, target, basis, out)
-      _with_two_fines("chosen comb + source", (chosen_fine, fine), target, basis, out)
+      out[f"chosen comb + source {k}"] = _fitted([chosen_fine, fine], target, basis)
   return out
 
 
