@@ -10,12 +10,21 @@ from tf_transforms import models
 
 def best_time(fn, repeats):
   """Shortest wall time of ``repeats`` calls of ``fn()`` (machines here are shared)."""
-  times = []
+  return best_time_and_cpu(fn, repeats)[0]
+
+
+def best_time_and_cpu(fn, repeats):
+  """Shortest wall time of ``repeats`` calls of ``fn()``, and that call's CPU
+  utilisation: this process's CPU seconds per wall second (2.0 = both of two
+  cores busy throughout)."""
+  best = (float("inf"), 0.0)
   for _ in range(repeats):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
-    times.append(time.perf_counter() - start)
-  return min(times)
+    seconds = time.perf_counter() - start
+    if seconds < best[0]:
+      best = (seconds, (time.process_time() - cpu) / seconds)
+  return best
 
 
 def make_train_step(model, config, compile_mode):
@@ -37,6 +46,7 @@ def make_train_step(model, config, compile_mode):
 
 
 def best_step_time(step, batch, repeats):
-  """Best time of one training step, after a first call that traces / compiles."""
+  """Best time of one training step, after a first call that traces / compiles,
+  and its CPU utilisation (``best_time_and_cpu``)."""
   float(step(batch))
-  return best_time(lambda: float(step(batch)), repeats)
+  return best_time_and_cpu(lambda: float(step(batch)), repeats)

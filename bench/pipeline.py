@@ -46,7 +46,7 @@ def pipeline_rate(dataset, batches):
 def training_rate(index, batch):
   config = dataclasses.replace(PRESETS["default"].model, num_styles=len(index.vocabulary))
   step = make_train_step(models.build_model(config, AudioConfig()), config, "graph")
-  return int(batch["source"].shape[0]) / best_step_time(step, batch, FLAGS.steps)
+  return int(batch["source"].shape[0]) / best_step_time(step, batch, FLAGS.steps)[0]
 
 
 def main(argv):

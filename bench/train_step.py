@@ -7,11 +7,12 @@ Both are measured in the same run on the same batch:
   step-by-step Python loop, executed eagerly under a GradientTape, no XLA;
 * tf_transforms: ``AudioTransformModel`` + ``transform_loss`` in a
   ``tf.function`` train step (graph ``tf.while_loop`` decoder), with and
-  without ``jit_compile``.
+  without ``jit_compile``, and the same model trained by Keras ``fit`` as
+  train.py does (without its callbacks).
 
 Prints decoder frames per second (batch x target frames / step time, best of
---repeats) and the speed-up over the reference, for the default and paper
-presets.
+--repeats), the CPU cores kept busy (process CPU seconds per wall second) and
+the speed-up over the reference, for the default and paper presets.
 
 Usage:
   python bench/train_step.py [--batch_size=16] [--frames=80] [--repeats=5]
@@ -29,7 +30,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bench.common import best_step_time, make_train_step  # noqa: E402
+from bench.common import best_step_time, best_time_and_cpu, make_train_step  # noqa: E402
 from tf_transforms import models  # noqa: E402
 from tf_transforms.configs import PRESETS, AudioConfig  # noqa: E402
 
@@ -104,12 +105,26 @@ def make_batch(config, batch_size, frames):
   }
 
 
+def fit_step_time(config, batch):
+  """Seconds per step of ``model.fit`` (train.py's loop, its callbacks aside) on
+  the batch repeated, and its CPU utilisation: ``--repeats`` epochs of 5 steps
+  after one that traces, the best epoch kept."""
+  model = models.build_model(config, AudioConfig())
+  model.compile(optimizer=keras.optimizers.Adam(1e-3))
+  data = tf.data.Dataset.from_tensors(batch).repeat()
+  steps = 5
+  model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)  # trace
+  seconds, cpu = best_time_and_cpu(
+      lambda: model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0), FLAGS.repeats)
+  return seconds / steps, cpu
+
+
 def main(argv):
   del argv
   print(f"batch {FLAGS.batch_size}, {FLAGS.frames} frames in and out, {os.cpu_count()} CPU "
         f"cores, TF {tf.__version__}, best of {FLAGS.repeats}\n")
-  print("| preset | implementation | step (s) | decoder frames/s | vs reference |")
-  print("| --- | --- | ---: | ---: | ---: |")
+  print("| preset | implementation | step (s) | decoder frames/s | CPU cores busy | vs reference |")
+  print("| --- | --- | ---: | ---: | ---: | ---: |")
   for preset in FLAGS.presets:
     config = dataclasses.replace(PRESETS[preset].model, num_styles=8, prenet_dropout=0.0)
     batch = make_batch(config, FLAGS.batch_size, FLAGS.frames)
@@ -122,9 +137,10 @@ def main(argv):
                         ("xla", "tf_transforms, tf.function + XLA")]:
       model = models.build_model(config, AudioConfig())
       rows.append((label, best_step_time(make_train_step(model, config, mode), batch, FLAGS.repeats)))
-    for label, seconds in rows:
-      print(f"| {preset} | {label} | {seconds:.3f} | {frames / seconds:.0f} | "
-            f"{reference / seconds:.2f}x |")
+    rows.append(("tf_transforms, Keras fit (as train.py)", fit_step_time(config, batch)))
+    for label, (seconds, cpu) in rows:
+      print(f"| {preset} | {label} | {seconds:.3f} | {frames / seconds:.0f} | {cpu:.2f} | "
+            f"{reference[0] / seconds:.2f}x |")
 
 
 if __name__ == "__main__":
