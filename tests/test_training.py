@@ -152,14 +152,9 @@ def test_killed_run_resumes_where_it_stopped_and_matches_an_uninterrupted_run(
   process.wait()
   assert not os.path.exists(os.path.join(resumed_dir, "model.keras")), "finished too early"
 
-  # The rerun in this process: what train.py calls with the same flags (the
-  # directory would refuse another configuration), without a second TensorFlow
-  # start-up.
-  tiny = runs.make_run_config(dataset="gm_notes", dataset_config="small", preset="tiny",
-                              steps=30, checkpoint_every=15)
-  capsys.readouterr()
-  training.train(tiny, resumed_dir, data_dir=data_dir, verbose=0)
-  assert "resuming at step 15" in capsys.readouterr().out
+  resumed = run(train_command(resumed_dir, data_dir))
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  assert "resuming at step 15" in resumed.stdout
 
   # The uninterrupted reference: the shared run, trained by the same command. Asked
   # for only now, so that this test's trainings overlap the other worker's build of it.
@@ -174,8 +169,12 @@ def test_killed_run_resumes_where_it_stopped_and_matches_an_uninterrupted_run(
   for wa, wb in zip(a.weights, b.weights):
     np.testing.assert_allclose(wb.numpy(), wa.numpy(), atol=1e-6, err_msg=wa.path)
 
-  # Completed: a rerun is a no-op.
-  training.train(tiny, resumed_dir, data_dir=data_dir, verbose=0)
+  # Completed: a rerun is a no-op (in-process: the same flags make the same RunConfig,
+  # or the directory would refuse it).
+  capsys.readouterr()
+  training.train(runs.make_run_config(dataset="gm_notes", dataset_config="small",
+                                      preset="tiny", steps=30, checkpoint_every=15),
+                 resumed_dir, data_dir=data_dir, verbose=0)
   assert "resuming at step 30" in capsys.readouterr().out
   # (Another configuration in this directory is refused: in-process, in
   # test_model_dir_with_another_run_is_refused_and_differences_named.)
