@@ -8,7 +8,4 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-# One OpenMP / BLAS thread per process: the workers already fill the cores, and
-# more threads only contend (docs/results.md, "Test suite time").
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 python -m pytest -ra -n "${PYTEST_WORKERS:-2}" --dist worksteal "$@"
