@@ -7,11 +7,11 @@ import scipy.fft
 import tensorflow as tf
 
 from tf_transforms.configs import AudioConfig, ModelConfig
-from tests.head_reference import dct_curve, dct_smooth, project_random
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
                                   PyramidalLSTM, StyleConditioning)
 from tf_transforms.layers.heads import (HEADS, DirectHead, PartialLevelsHead, SourceEnvelopeHead,
                                         SourceFilterHead, dct_basis, pool_source_frames)
+from tests.head_reference import dct_curve, dct_smooth, project_random
 
 
 def lengths_mask(lengths, time):
