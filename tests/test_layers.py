@@ -1,6 +1,7 @@
 """Custom layers: numerics against NumPy, masking, shapes, serialisation."""
 
 import keras
+import librosa
 import numpy as np
 import pytest
 import scipy.fft
@@ -10,7 +11,8 @@ from tf_transforms.configs import AudioConfig, ModelConfig
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
                                   PyramidalLSTM, StyleConditioning)
 from tf_transforms.layers.heads import (HEADS, DirectHead, PartialLevelsHead, SourceEnvelopeHead,
-                                        SourceFilterHead, dct_basis, pool_source_frames)
+                                        SourceFilterHead, SourceWarpHead, dct_basis,
+                                        pool_source_frames)
 from tests.head_reference import dct_curve, dct_smooth, project_random
 
 
@@ -336,7 +338,7 @@ def test_partial_levels_head_scales_the_source_comb_by_a_bounded_smooth_gain(rng
   assert (out >= -1.0).all() and (out == -1.0).any()
 
 
-@pytest.mark.parametrize("output_head", SOURCE_HEADS + ("harmonic_comb",))
+@pytest.mark.parametrize("output_head", SOURCE_HEADS + ("harmonic_comb", "source_warp"))
 def test_source_heads_teacher_forcing_reproduces_inference(rng, output_head):
   decoder = make_decoder(num_mel_bins=12, output_head=output_head, envelope_coefficients=4,
                          time_reduction=2)
@@ -362,6 +364,56 @@ def test_source_filter_head_needs_attention_and_the_source(rng):
     decoder(memory, mask, conditioning, num_steps=1, source=source["source"])
 
 
+def test_source_warp_head_reads_the_pointed_frame_and_warps_it_along_frequency(rng):
+  """Against NumPy, with librosa's mel scale for the bands' frequencies: the
+  attention's expected source frame (plus one frame per output frame) is read
+  by linear interpolation of the valid frames' smooth envelopes (clamped to
+  them: padding is never read), moved along frequency by alpha (band k reads
+  the envelope at f_k / alpha, linearly in mel between band centres), and the
+  predicted residual added::
+
+    y = warp(e(p), 2^(0.5 tanh w)) + d,   [d, w] = features W + b
+  """
+  bins, r, k, reduction, steps = 12, 2, 4, 2, 4
+  head = SourceWarpHead(bins, r, k, reduction, audio_config=AudioConfig(num_mel_bins=bins))
+  frames = rng.standard_normal((2, steps * reduction, bins)).astype(np.float32)
+  lengths = np.array([8, 5])
+  frames[1, 5:] = 50.0                                           # padding: never read
+  out, features, weights, kernel, bias = project_random(head, rng, frames, lengths, steps)
+  hz = librosa.mel_frequencies(bins + 2, fmin=0.0, fmax=8000.0)[1:-1]     # band centres
+  mel = librosa.hz_to_mel(hz)
+  centres = (np.arange(steps) + 0.5) * reduction - 0.5           # each encoder step's frame
+  params = (features @ kernel + bias).reshape(2, steps, r, bins + 1)
+  alphas = 2.0 ** (0.5 * np.tanh(params[..., bins]))
+  for b in range(2):
+    envelopes = np.stack([dct_smooth(f, k) for f in frames[b, :lengths[b]]])   # [T_b, F]
+    for i in range(steps):
+      for j in range(r):
+        position = weights[b, i] @ centres + j - (r - 1) / 2
+        read = np.array([np.interp(position, np.arange(lengths[b]), envelopes[:, f])
+                         for f in range(bins)])
+        warped = np.interp(librosa.hz_to_mel(hz / alphas[b, i, j]), mel, read)
+        np.testing.assert_allclose(out[b, i, j], warped + params[b, i, j, :bins], atol=1e-4)
+  assert alphas.min() < 0.8 and alphas.max() > 1.25              # the weights above warp
+
+
+def test_source_warp_head_starts_as_the_source_envelope_along_the_alignment(rng):
+  """Zero-initialised, the output is the source's smooth envelope read where
+  the attention points: with the source a smooth ramp over time (frame t =
+  t v), every output frame is p v for the position p it reads."""
+  decoder = make_decoder(num_mel_bins=12, output_head="source_warp", envelope_coefficients=4,
+                         time_reduction=2)
+  memory, mask, conditioning, source = source_filter_inputs(rng)
+  profile = (rng.standard_normal(4) @ dct_basis(4, 12)).astype(np.float32)     # smooth
+  source["source"] = (np.arange(9, dtype=np.float32)[None, :, None] * profile +
+                      np.zeros((2, 1, 1), np.float32))
+  out = decoder(memory, mask, conditioning, num_steps=5, **source)
+  centres = np.arange(5) * 2 + 0.5
+  expected_positions = (out["alignments"].numpy() @ centres)[..., None] + np.array([-0.5, 0.5])
+  positions = np.clip(expected_positions.reshape(2, 10), 0, np.array([[8], [5]]))
+  np.testing.assert_allclose(out["frames"].numpy(), positions[..., None] * profile, atol=1e-4)
+
+
 def test_a_new_head_is_one_registered_class(rng):
   """The decoder has no head branches: a head registered here, and unknown to
   every other module, is built, run and serialised through the registry."""
@@ -385,7 +437,7 @@ def test_a_new_head_is_one_registered_class(rng):
     heads.HEADS.pop("test_constant")
   with pytest.raises(ValueError, match=r"output_head must be one of \('auto', 'direct', "
                      r"'source_filter', 'partial_levels', 'harmonic_comb', "
-                     r"'source_envelope'\)"):
+                     r"'source_envelope', 'source_warp'\)"):
     ModelConfig(output_head="test_constant")
 
 
