@@ -37,7 +37,8 @@ def main(argv):
       dataset=FLAGS.dataset, dataset_config=FLAGS.dataset_config, preset=FLAGS.preset,
       model=FLAGS.model, steps=FLAGS.steps, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
       learning_rate=FLAGS.learning_rate, context_ms=FLAGS.context_ms,
-      output_head=FLAGS.output_head, guided_attention=FLAGS.guided_attention,
+      output_head=FLAGS.output_head, envelope_coefficients=FLAGS.envelope_coefficients,
+      guided_attention=FLAGS.guided_attention,
       autoencoder=FLAGS.autoencoder,
       init_from=FLAGS.init_from, seed=FLAGS.seed, strategy=FLAGS.strategy,
       soundfont=FLAGS.soundfont, checkpoint_every=FLAGS.checkpoint_every)

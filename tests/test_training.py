@@ -49,6 +49,18 @@ def test_auto_head_is_direct_for_words_and_the_method_default_for_notes(tmp_path
   assert chosen.model.output_head == "partial_levels"
 
 
+def test_envelope_coefficients_override_and_refusal():
+  """--envelope_coefficients reaches the model and is stored; a value the
+  head cannot serve is refused before any work, naming the setting."""
+  run_config = runs.make_run_config(dataset="tts_words", output_head="source_warp",
+                                    envelope_coefficients=24)
+  assert run_config.model.envelope_coefficients == 24
+  assert runs.RunConfig.from_json(run_config.to_json()) == run_config
+  assert runs.make_run_config().model.envelope_coefficients == 12          # the preset's
+  with pytest.raises(runs.RunError, match="envelope_coefficients must be in"):
+    runs.make_run_config(output_head="source_warp", envelope_coefficients=81)
+
+
 @pytest.mark.parametrize("context_ms, frames", [(12.5, 1), (25, 2), (50, 4), (100, 8), (200, 16)])
 def test_table_3_context_sizes(context_ms, frames):
   assert runs.context_frames(context_ms, AudioConfig()) == frames

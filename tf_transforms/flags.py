@@ -66,10 +66,16 @@ def define_train_flags():
                       "source's harmonic positions at the target's levels), harmonic_comb (that "
                       "gain on a comb generated at the source's pitch: the target's partials at "
                       "the source's pitch), source_envelope (words: "
-                      "the attended source's smooth envelope plus a predicted residual). auto: "
+                      "the attended source's smooth envelope plus a predicted residual), "
+                      "source_warp (words: the smooth envelope of the source frame the attention "
+                      "points at, warped along frequency, plus a predicted residual). auto: "
                       "configs.DEFAULT_OUTPUT_HEADS for notes, configs.SPEECH_OUTPUT_HEAD (direct) for "
                       "words (docs/design.md, 'Output head choice').")
   flags.register_validator("output_head", _registered_head)
+  flags.DEFINE_integer("envelope_coefficients", None,
+                       "DCT coefficients of the source heads' smooth envelope over the mel bins "
+                       "(1 to num_mel_bins; fewer is smoother). Default: the preset's (12).",
+                       lower_bound=1)
   flags.DEFINE_float("guided_attention", None,
                      "Weight of the guided-attention loss (attention kept near the diagonal; "
                      "models.guided_attention_loss); 0 is the paper's loss. Default: "

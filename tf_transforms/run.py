@@ -138,7 +138,8 @@ def context_frames(context_ms: float, audio: AudioConfig) -> int:
 
 def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=None,
                     batch_size=None, learning_rate=None, context_ms=None, model=None,
-                    output_head=None, guided_attention=None, audio: AudioConfig | None = None,
+                    output_head=None, envelope_coefficients=None, guided_attention=None,
+                    audio: AudioConfig | None = None,
                     **kwargs) -> RunConfig:
   """A RunConfig from a preset plus overrides (what train.py's flags set).
 
@@ -158,6 +159,8 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     changes["method"] = model
   if output_head is not None:
     changes["output_head"] = output_head
+  if envelope_coefficients is not None:
+    changes["envelope_coefficients"] = envelope_coefficients
   if context_ms is not None:
     changes["context_frames"] = context_frames(context_ms, audio)
   try:
