@@ -108,6 +108,8 @@ def test_mel_scale_round_trip_and_librosa_agreement():
   hz = np.array([0.0, 100.0, 999.0, 1000.0, 1001.0, 4000.0, 8000.0])
   np.testing.assert_allclose(audio.hz_to_mel(hz), librosa.hz_to_mel(hz), rtol=1e-12)
   np.testing.assert_allclose(audio.mel_to_hz(audio.hz_to_mel(hz)), hz, atol=1e-9)
+  np.testing.assert_allclose(audio.hz_to_mel_tensor(tf.constant(hz, tf.float32)),
+                             librosa.hz_to_mel(hz), rtol=1e-5)
 
 
 @pytest.mark.parametrize("make", [signals.speech_like, signals.harmonic_tone])

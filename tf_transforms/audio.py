@@ -284,6 +284,14 @@ def hz_to_mel(frequencies):
   return np.where(frequencies >= _MEL_BREAK_HZ, logarithmic, linear)
 
 
+def hz_to_mel_tensor(frequencies):
+  """``hz_to_mel`` in the graph: a float32 tensor of Hz to Slaney mels."""
+  linear = frequencies / _MEL_F_SP
+  logarithmic = _MEL_BREAK + tf.math.log(
+      tf.maximum(frequencies, _MEL_BREAK_HZ) / _MEL_BREAK_HZ) / _MEL_LOG_STEP
+  return tf.where(frequencies >= _MEL_BREAK_HZ, logarithmic, linear)
+
+
 def mel_to_hz(mels):
   """Inverse of ``hz_to_mel``. NumPy."""
   mels = np.asarray(mels, np.float64)

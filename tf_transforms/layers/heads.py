@@ -499,15 +499,10 @@ def band_positions(hz, audio_config):
   """Fractional mel-band index of frequencies ``hz`` (a float32 tensor, Hz)
   for ``audio_config``'s filter bank: band k's centre maps to k, and the
   scale between centres is Slaney's mel (``audio.hz_to_mel``), in-graph."""
-  def mel(f):
-    linear = f / audio._MEL_F_SP  # pylint: disable=protected-access
-    above = audio._MEL_BREAK + tf.math.log(  # pylint: disable=protected-access
-        tf.maximum(f, audio._MEL_BREAK_HZ) / audio._MEL_BREAK_HZ) / audio._MEL_LOG_STEP  # pylint: disable=protected-access
-    return tf.where(f >= audio._MEL_BREAK_HZ, above, linear)  # pylint: disable=protected-access
   low = float(audio.hz_to_mel(audio_config.lower_edge_hertz))
   high = float(audio.hz_to_mel(audio_config.nyquist_upper_edge))
   step = (high - low) / (audio_config.num_mel_bins + 1)
-  return (mel(hz) - low) / step - 1.0
+  return (audio.hz_to_mel_tensor(hz) - low) / step - 1.0
 
 
 def interpolate(values, positions, lengths=None):
