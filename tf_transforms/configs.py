@@ -201,7 +201,9 @@ class ModelConfig:
     generated at the source's pitch (``HarmonicCombHead``; needs the run's
     AudioConfig); ``"source_envelope"`` adds a predicted residual to
     the attended source's smooth envelope (``SourceEnvelopeHead``, for
-    words). ``"auto"`` (default) is ``DEFAULT_OUTPUT_HEADS``: harmonic_comb
+    words); ``"source_warp"`` adds one to the smooth envelope of the source
+    frame the attention points at, warped along frequency (``SourceWarpHead``,
+    for words; needs the run's AudioConfig). ``"auto"`` (default) is ``DEFAULT_OUTPUT_HEADS``: harmonic_comb
     for ours, source_filter for las, and direct for seq2seq / cseq2seq,
     which have no alignment to copy through (measured: ``docs/design.md``).
     Table 2 is run with ``direct`` for all four, the paper's comparison.
@@ -227,8 +229,8 @@ class ModelConfig:
     postnet_filters: post-net convolution channels.
     postnet_layers: post-net convolutions.
     output_head: "auto" or a registered head's name (see above).
-    envelope_coefficients: DCT coefficients of the source_filter head's
-      envelope and offset curves over the mel bins (smoothness: no detail finer than
+    envelope_coefficients: DCT coefficients of the source heads' envelope
+      and offset curves over the mel bins (``--envelope_coefficients``) (smoothness: no detail finer than
       about 2 * num_mel_bins / envelope_coefficients bins).
   """
 
