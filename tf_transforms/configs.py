@@ -230,8 +230,9 @@ class ModelConfig:
     postnet_layers: post-net convolutions.
     output_head: "auto" or a registered head's name (see above).
     envelope_coefficients: DCT coefficients of the source heads' envelope
-      and offset curves over the mel bins (``--envelope_coefficients``) (smoothness: no detail finer than
-      about 2 * num_mel_bins / envelope_coefficients bins).
+      and offset curves over the mel bins (``--envelope_coefficients``;
+      smoothness: no detail finer than about 2 * num_mel_bins /
+      envelope_coefficients bins).
   """
 
   method: str = "ours"
