@@ -203,8 +203,9 @@ class ModelConfig:
     the attended source's smooth envelope (``SourceEnvelopeHead``, for
     words); ``"source_warp"`` adds one to the smooth envelope of the source
     frame the attention points at, warped along frequency (``SourceWarpHead``,
-    for words; needs the run's AudioConfig). ``"auto"`` (default) is ``DEFAULT_OUTPUT_HEADS``: harmonic_comb
-    for ours, source_filter for las, and direct for seq2seq / cseq2seq,
+    for words; needs the run's AudioConfig). ``"auto"`` (default) is
+    ``DEFAULT_OUTPUT_HEADS``: harmonic_comb for ours, source_filter for las,
+    and direct for seq2seq / cseq2seq,
     which have no alignment to copy through (measured: ``docs/design.md``).
     Table 2 is run with ``direct`` for all four, the paper's comparison.
     Stored configs name their head (``resolved``).
