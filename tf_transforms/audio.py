@@ -256,10 +256,7 @@ def mel_weight_matrix(config: AudioConfig) -> np.ndarray:
   """
   num_bins = config.num_spectrogram_bins
   fft_freqs = np.linspace(0.0, config.sample_rate / 2, num_bins)
-  mel_edges = np.linspace(hz_to_mel(config.lower_edge_hertz),
-                          hz_to_mel(config.nyquist_upper_edge),
-                          config.num_mel_bins + 2)
-  hz_edges = mel_to_hz(mel_edges)
+  hz_edges = mel_to_hz(mel_band_edges(config))
   widths = np.diff(hz_edges)
   ramps = hz_edges[:, np.newaxis] - fft_freqs[np.newaxis, :]
   rising = -ramps[:-2] / widths[:-1, np.newaxis]
@@ -267,6 +264,14 @@ def mel_weight_matrix(config: AudioConfig) -> np.ndarray:
   weights = np.maximum(0.0, np.minimum(rising, falling))  # [mels, bins]
   weights *= (2.0 / (hz_edges[2:] - hz_edges[:-2]))[:, np.newaxis]
   return weights.T.astype(np.float32)
+
+
+def mel_band_edges(config: AudioConfig) -> np.ndarray:
+  """The filter bank's ``num_mel_bins + 2`` edges in Slaney mels, float64,
+  evenly spaced: band k rises from edge k, peaks at edge k + 1 (its centre)
+  and falls to edge k + 2."""
+  return np.linspace(hz_to_mel(config.lower_edge_hertz), hz_to_mel(config.nyquist_upper_edge),
+                     config.num_mel_bins + 2)
 
 
 _MEL_F_SP = 200.0 / 3  # Hz per mel below the break frequency.

@@ -205,8 +205,8 @@ class ModelConfig:
     frame the attention points at, warped along frequency (``SourceWarpHead``,
     for words; needs the run's AudioConfig). ``"auto"`` (default) is
     ``DEFAULT_OUTPUT_HEADS``: harmonic_comb for ours, source_filter for las,
-    and direct for seq2seq / cseq2seq,
-    which have no alignment to copy through (measured: ``docs/design.md``).
+    and direct for seq2seq / cseq2seq, which have no alignment to copy
+    through (measured: ``docs/design.md``).
     Table 2 is run with ``direct`` for all four, the paper's comparison.
     Stored configs name their head (``resolved``).
 

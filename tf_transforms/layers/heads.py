@@ -57,7 +57,7 @@ def make_head(config, audio_config=None) -> "OutputHead":
 
   ``audio_config`` (an ``AudioConfig``, the run's front-end) is required by
   the heads that build constants through the front-end
-  (``needs_audio_config``: ``harmonic_comb``) and ignored by the others.
+  (``needs_audio_config``: ``harmonic_comb``, ``source_warp``) and ignored by the others.
   """
   check_head(config)
   # A fixed layer name (Keras would number a second instance in one process:
@@ -107,19 +107,6 @@ def pool_source_frames(frames, mask, block):
   total = tf.reshape(tf.pad(frames * weights, padding), [batch, -1, block, features])
   count = tf.reshape(tf.pad(weights, padding), [batch, -1, block, 1])
   return tf.reduce_sum(total, 2) / tf.maximum(tf.reduce_sum(count, 2), 1.0)
-
-
-def _run_audio_config(audio_config, num_mel_bins, head) -> AudioConfig:
-  """A head's ``audio_config`` argument (an AudioConfig or its dict), checked."""
-  if isinstance(audio_config, dict):
-    audio_config = AudioConfig(**audio_config)
-  if not isinstance(audio_config, AudioConfig):
-    raise ValueError(f"{head}: audio_config must be the run's AudioConfig. "
-                     f"Received {audio_config!r}")
-  if audio_config.num_mel_bins != num_mel_bins:
-    raise ValueError(f"{head}: audio_config.num_mel_bins={audio_config.num_mel_bins} "
-                     f"differs from num_mel_bins={num_mel_bins}")
-  return audio_config
 
 
 class OutputHead(keras.layers.Layer):
@@ -282,16 +269,20 @@ class SourceFilterHead(OutputHead):
     return {"blocks": blocks,
             "fine": tf.reshape(fine, [tf.shape(source)[0], num_frames // r, r, f])}
 
-  def _source_blocks(self, source, source_length):
-    """The valid source frames [B, T, F] (padding zeroed) and each encoder
-    step's mean frame, smoothed, [B, T_enc, F]."""
+  def _valid_frames(self, source, source_length):
+    """The source frames [B, T, F] with padding zeroed, and their mask [B, T]."""
     if source is None or source_length is None:
       raise ValueError(f"{type(self).__name__}: needs the source [batch, time, num_mel_bins] "
                        "and source_length [batch]")
     source = tf.convert_to_tensor(source, tf.float32)
     mask = tf.sequence_mask(source_length, tf.shape(source)[1])
     # (expand_dims, not [..., tf.newaxis]: TFLite has no builtin for the latter)
-    frames = source * tf.expand_dims(tf.cast(mask, source.dtype), -1)
+    return source * tf.expand_dims(tf.cast(mask, source.dtype), -1), mask
+
+  def _source_blocks(self, source, source_length):
+    """The valid source frames [B, T, F] (padding zeroed) and each encoder
+    step's mean frame, smoothed, [B, T_enc, F]."""
+    frames, mask = self._valid_frames(source, source_length)
     # The projections stay float32 in TFLite's dynamic-range quantisation
     # (runtime_constant): int8 would put noise into the copied fine structure.
     # Smoothing each block once equals smoothing the attended mix (linear).
@@ -364,8 +355,40 @@ class PartialLevelsHead(SourceFilterHead):
     return tf.maximum(envelope + offset + scale * fine, self.FLOOR)
 
 
+class FrontEndHead:
+  """Mixin for heads that build constants through the run's front-end
+  (``needs_audio_config``): takes, checks, stores and serialises the run's
+  ``AudioConfig`` (``audio_config``, an AudioConfig or its dict). List it
+  before the head's base class."""
+
+  needs_audio_config = True
+
+  def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
+               time_reduction=1, kernel_initializer="zeros", audio_config=None, **kwargs):
+    super().__init__(num_mel_bins, reduction_factor, envelope_coefficients, time_reduction,
+                     kernel_initializer, **kwargs)
+    head = type(self).__name__
+    if isinstance(audio_config, dict):
+      audio_config = AudioConfig(**audio_config)
+    if not isinstance(audio_config, AudioConfig):
+      raise ValueError(f"{head}: audio_config must be the run's AudioConfig. "
+                       f"Received {audio_config!r}")
+    if audio_config.num_mel_bins != num_mel_bins:
+      raise ValueError(f"{head}: audio_config.num_mel_bins={audio_config.num_mel_bins} "
+                       f"differs from num_mel_bins={num_mel_bins}")
+    self.audio_config = audio_config
+
+  @classmethod
+  def from_model_config(cls, config, audio_config=None, **kwargs):
+    return cls(config.num_mel_bins, config.reduction_factor, config.envelope_coefficients,
+               config.time_reduction, audio_config=audio_config, **kwargs)
+
+  def get_config(self):
+    return {**super().get_config(), "audio_config": dataclasses.asdict(self.audio_config)}
+
+
 @register_head("harmonic_comb")
-class HarmonicCombHead(PartialLevelsHead):
+class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
   """The target's partial levels on a comb *generated* at the source's pitch.
 
   ``partial_levels`` rescales the source's own comb, so where the source has
@@ -405,14 +428,12 @@ class HarmonicCombHead(PartialLevelsHead):
   # cents of itself (tests/test_harmonic_combs.py): docs/results.md, "Notes
   # that take on the target".
   FUNDAMENTAL_WEIGHT = 0.5
-  needs_audio_config = True
 
   def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
                time_reduction=1, kernel_initializer="zeros", audio_config=None, **kwargs):
     super().__init__(num_mel_bins, reduction_factor, envelope_coefficients, time_reduction,
-                     kernel_initializer, **kwargs)
-    self.audio_config = audio_config = _run_audio_config(audio_config, num_mel_bins,
-                                                         type(self).__name__)
+                     kernel_initializer, audio_config, **kwargs)
+    audio_config = self.audio_config
     self.bank_midi = harmonic_combs.bank_midi()                              # [P]
     combs = harmonic_combs.bank_log_mel(audio_config)                       # [P, F]
     fine = combs @ self.fine_projection.numpy()
@@ -427,18 +448,13 @@ class HarmonicCombHead(PartialLevelsHead):
         unit.T + self.FUNDAMENTAL_WEIGHT * np.eye(num_mel_bins)[:, fundamental])
     self.scorer = tf.constant(scorer.astype(np.float32))                       # [F, P]
 
-  @classmethod
-  def from_model_config(cls, config, audio_config=None, **kwargs):
-    return cls(config.num_mel_bins, config.reduction_factor, config.envelope_coefficients,
-               config.time_reduction, audio_config=audio_config, **kwargs)
-
   def choose_combs(self, source, source_length):
     """Per clip, the bank's index ``[B]`` (int32) of the comb that best
     matches the source summed over its valid frames: the cosine of the fine
     structures plus ``FUNDAMENTAL_WEIGHT`` times the source's fine structure
     in the band of the comb's fundamental. Both are linear in the summed
     frames, so the score is one matmul (a TFLite builtin)."""
-    return self._choose(self._source_blocks(source, source_length)[0])
+    return self._choose(self._valid_frames(source, source_length)[0])
 
   def _choose(self, frames):
     """``choose_combs`` for the valid source frames [B, T, F] (padding zeroed)."""
@@ -457,9 +473,6 @@ class HarmonicCombHead(PartialLevelsHead):
   def _fine(self, prepared, step):
     comb = tf.expand_dims(prepared["comb"], 1)                                # [B, 1, F]
     return comb if step is not None else tf.expand_dims(comb, 1)             # [B, 1, 1, F]
-
-  def get_config(self):
-    return {**super().get_config(), "audio_config": dataclasses.asdict(self.audio_config)}
 
 
 @register_head("source_envelope")
@@ -499,10 +512,8 @@ def band_positions(hz, audio_config):
   """Fractional mel-band index of frequencies ``hz`` (a float32 tensor, Hz)
   for ``audio_config``'s filter bank: band k's centre maps to k, and the
   scale between centres is Slaney's mel (``audio.hz_to_mel``), in-graph."""
-  low = float(audio.hz_to_mel(audio_config.lower_edge_hertz))
-  high = float(audio.hz_to_mel(audio_config.nyquist_upper_edge))
-  step = (high - low) / (audio_config.num_mel_bins + 1)
-  return (audio.hz_to_mel_tensor(hz) - low) / step - 1.0
+  edges = audio.mel_band_edges(audio_config)
+  return (audio.hz_to_mel_tensor(hz) - edges[0]) / (edges[1] - edges[0]) - 1.0
 
 
 def interpolate(values, positions, lengths=None):
@@ -525,7 +536,7 @@ def interpolate(values, positions, lengths=None):
 
 
 @register_head("source_warp")
-class SourceWarpHead(SourceFilterHead):
+class SourceWarpHead(FrontEndHead, SourceFilterHead):
   """The source's words through the target's vocal tract: the smooth envelope
   of the source frame the attention points at, read at frame resolution and
   warped along frequency, plus a predicted residual::
@@ -549,22 +560,13 @@ class SourceWarpHead(SourceFilterHead):
   """
 
   MAX_WARP_OCTAVES = 0.5   # alpha within [0.71, 1.41]: formant ratios between adults
-  needs_audio_config = True
 
   def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
                time_reduction=1, kernel_initializer="zeros", audio_config=None, **kwargs):
     super().__init__(num_mel_bins, reduction_factor, envelope_coefficients, time_reduction,
-                     kernel_initializer, **kwargs)
-    self.audio_config = _run_audio_config(audio_config, num_mel_bins, type(self).__name__)
-    centres = audio.mel_to_hz(np.linspace(audio.hz_to_mel(self.audio_config.lower_edge_hertz),
-                                          audio.hz_to_mel(self.audio_config.nyquist_upper_edge),
-                                          num_mel_bins + 2)[1:-1])
+                     kernel_initializer, audio_config, **kwargs)
+    centres = audio.mel_to_hz(audio.mel_band_edges(self.audio_config)[1:-1])
     self.band_hz = tf.constant(centres.astype(np.float32))                    # [F]
-
-  @classmethod
-  def from_model_config(cls, config, audio_config=None, **kwargs):
-    return cls(config.num_mel_bins, config.reduction_factor, config.envelope_coefficients,
-               config.time_reduction, audio_config=audio_config, **kwargs)
 
   @property
   def projection_size(self) -> int:
@@ -574,7 +576,7 @@ class SourceWarpHead(SourceFilterHead):
     """``envelope`` [B, T, F]: the source frames' smooth envelopes; ``length``
     [B]: valid source frames."""
     del num_frames
-    frames, _ = self._source_blocks(source, source_length)
+    frames, _ = self._valid_frames(source, source_length)
     envelope = tf.einsum("btf,fg->btg", frames,
                          runtime_constant(self.smooth_projection, frames))
     return {"envelope": envelope, "length": tf.convert_to_tensor(source_length)}
@@ -609,6 +611,3 @@ class SourceWarpHead(SourceFilterHead):
     read = tf.reshape(read, tf.concat([lead, [r, f]], 0))
     frames = self.warp(read, alpha) + residual
     return tf.reshape(frames, tf.concat([lead, [r * f]], 0))
-
-  def get_config(self):
-    return {**super().get_config(), "audio_config": dataclasses.asdict(self.audio_config)}
