@@ -8,7 +8,12 @@ Both are measured in the same run on the same batch:
 * tf_transforms: ``AudioTransformModel`` + ``transform_loss`` in a
   ``tf.function`` train step (graph ``tf.while_loop`` decoder), with and
   without ``jit_compile``, and the same model trained by Keras ``fit`` as
-  train.py does (without its callbacks).
+  train.py does (without its callbacks);
+* the same step as tf_transforms computed it until commit 4f9e1ed
+  (``--previous``): einsum for the attention's context and the output
+  projection, whose MKL kernels are slow in the gradient, and
+  ``keras.layers.LSTM``, which multiplies the input inside the time loop.
+  Same weights and values; the ratio against it is the speed issue's.
 
 Prints decoder frames per second (batch x target frames / step time, best of
 --repeats), the CPU cores kept busy (process CPU seconds per wall second) and
@@ -18,6 +23,7 @@ Usage:
   python bench/train_step.py [--batch_size=16] [--frames=80] [--repeats=5]
 """
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -32,12 +38,14 @@ import tensorflow as tf  # noqa: E402
 
 from bench.common import best_step_time, best_time_and_cpu, make_train_step  # noqa: E402
 from tf_transforms import models  # noqa: E402
+from tf_transforms.layers import decoder, encoder, heads  # noqa: E402
 from tf_transforms.configs import PRESETS, AudioConfig  # noqa: E402
 
 flags.DEFINE_integer("batch_size", 16, "Batch size for both.")
 flags.DEFINE_integer("frames", 80, "Source and target frames (a 1 s note = 81).")
 flags.DEFINE_integer("repeats", 5, "Timed steps; the best is kept.")
 flags.DEFINE_list("presets", ["default", "paper"], "Presets to measure.")
+flags.DEFINE_bool("previous", True, "Also measure the step as computed until commit 4f9e1ed.")
 FLAGS = flags.FLAGS
 
 
@@ -93,6 +101,26 @@ class ReferenceModel(keras.Model):
     return {"frames": frames, "stop_logits": tf.stack(stops, 1)}
 
 
+@contextlib.contextmanager
+def previous_implementation():
+  """Models built inside compute as until commit 4f9e1ed (module docstring)."""
+  def attend(weights, values):
+    equation = "bst,btf->bsf" if weights.shape.rank == 3 else "bt,btf->bf"
+    return tf.einsum(equation, weights, values)
+
+  def dense(self, features):
+    return tf.einsum("...u,up->...p", features, self.kernel) + self.bias
+
+  saved = (decoder.attend, heads.attend, heads.OutputHead._dense, encoder.ProjectedLSTM)
+  decoder.attend = heads.attend = attend
+  heads.OutputHead._dense = dense
+  encoder.ProjectedLSTM = keras.layers.LSTM
+  try:
+    yield
+  finally:
+    decoder.attend, heads.attend, heads.OutputHead._dense, encoder.ProjectedLSTM = saved
+
+
 def make_batch(config, batch_size, frames):
   rng = np.random.default_rng(0)
   return {
@@ -110,7 +138,9 @@ def fit_step_time(config, batch):
   the batch repeated, and its CPU utilisation: ``--repeats`` epochs of 5 steps
   after one that traces, the best epoch kept."""
   model = models.build_model(config, AudioConfig())
-  model.compile(optimizer=keras.optimizers.Adam(1e-3))
+  # jit_compile=False as in train.py, whose op determinism turns Keras'
+  # "auto" XLA off (here "auto" would compile the step with XLA).
+  model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
   data = tf.data.Dataset.from_tensors(batch).repeat()
   steps = 5
   model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)  # trace
@@ -123,8 +153,9 @@ def main(argv):
   del argv
   print(f"batch {FLAGS.batch_size}, {FLAGS.frames} frames in and out, {os.cpu_count()} CPU "
         f"cores, TF {tf.__version__}, best of {FLAGS.repeats}\n")
-  print("| preset | implementation | step (s) | decoder frames/s | CPU cores busy | vs reference |")
-  print("| --- | --- | ---: | ---: | ---: | ---: |")
+  print("| preset | implementation | step (s) | decoder frames/s | CPU cores busy | vs reference "
+        "| vs 4f9e1ed |")
+  print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
   for preset in FLAGS.presets:
     config = dataclasses.replace(PRESETS[preset].model, num_styles=8, prenet_dropout=0.0)
     batch = make_batch(config, FLAGS.batch_size, FLAGS.frames)
@@ -133,14 +164,21 @@ def main(argv):
     reference = best_step_time(make_train_step(ReferenceModel(config), config, "eager"), batch,
                                FLAGS.repeats)
     rows = [("reference (plain Keras, Python loop, eager)", reference)]
+    if FLAGS.previous:
+      with previous_implementation():
+        model = models.build_model(config, AudioConfig())
+        step = make_train_step(model, config, "graph")
+        rows.append(("tf_transforms at 4f9e1ed (einsum, Keras LSTM), tf.function",
+                     best_step_time(step, batch, FLAGS.repeats)))
     for mode, label in [("graph", "tf_transforms, tf.function"),
                         ("xla", "tf_transforms, tf.function + XLA")]:
       model = models.build_model(config, AudioConfig())
       rows.append((label, best_step_time(make_train_step(model, config, mode), batch, FLAGS.repeats)))
     rows.append(("tf_transforms, Keras fit (as train.py)", fit_step_time(config, batch)))
+    previous = rows[1][1][0] if FLAGS.previous else float("nan")
     for label, (seconds, cpu) in rows:
       print(f"| {preset} | {label} | {seconds:.3f} | {frames / seconds:.0f} | {cpu:.2f} | "
-            f"{reference[0] / seconds:.2f}x |")
+            f"{reference[0] / seconds:.2f}x | {previous / seconds:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ import tensorflow as tf
 
 from tf_transforms.configs import AudioConfig, ModelConfig
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
-                                  PyramidalLSTM, StyleConditioning)
+                                  ProjectedLSTM, PyramidalLSTM, StyleConditioning)
 from tf_transforms.layers.heads import (HEADS, DirectHead, PartialLevelsHead, SourceEnvelopeHead,
-                                        SourceFilterHead, SourceWarpHead, dct_basis,
+                                        SourceFilterHead, SourceWarpHead, attend, dct_basis,
                                         pool_source_frames)
 from tests.head_reference import dct_curve, dct_smooth, project_random
 
@@ -47,6 +47,46 @@ def test_style_conditioning_appends_one_hot_at_every_step():
   assert out.shape == (2, 3, 9)
   np.testing.assert_array_equal(out[0, :, 4:], np.tile(np.eye(5)[1], (3, 1)))
   np.testing.assert_array_equal(out[1, :, 4:], np.tile(np.eye(5)[4], (3, 1)))
+
+
+# ---------------------------------------------------------------- ProjectedLSTM
+
+
+@pytest.mark.parametrize("return_state", [False, True])
+def test_projected_lstm_is_keras_lstm_in_values_and_gradients(rng, return_state):
+  """Same weights, same outputs (and final states) and gradients as
+  keras.layers.LSTM, masked, in both directions of a Bidirectional."""
+  x = rng.standard_normal((3, 7, 5)).astype(np.float32)
+  mask = lengths_mask([7, 4, 2], 7)
+  layers = []
+  for lstm in (keras.layers.LSTM, ProjectedLSTM):
+    layer = keras.layers.Bidirectional(lstm(6, return_sequences=True, return_state=return_state))
+    layer.build((None, None, 5))
+    layers.append(layer)
+  weights = [0.5 * rng.standard_normal(w.shape).astype(np.float32)
+             for w in layers[0].get_weights()]
+  results = []
+  for layer in layers:
+    layer.set_weights(weights)
+    inputs = tf.constant(x)
+    with tf.GradientTape() as tape:
+      tape.watch(inputs)
+      outputs = tf.nest.flatten(layer(inputs, mask=mask))
+      loss = sum(tf.reduce_sum(tf.sin(o)) for o in outputs)
+    gradients = tape.gradient(loss, [inputs] + layer.trainable_weights)
+    results.append([o.numpy() for o in outputs + gradients])
+  assert len(results[1]) == len(results[0]) == (5 if return_state else 1) + 7
+  for expected, actual in zip(*results):
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_attend_is_the_weighted_sum_of_values(rng):
+  values = rng.standard_normal((2, 5, 3)).astype(np.float32)
+  weights = rng.random((2, 4, 5)).astype(np.float32)
+  np.testing.assert_allclose(attend(weights, values), np.einsum("bst,btf->bsf", weights, values),
+                             rtol=1e-5)
+  np.testing.assert_allclose(attend(weights[:, 0], values),
+                             np.einsum("bt,btf->bf", weights[:, 0], values), rtol=1e-5)
 
 
 # ---------------------------------------------------------------- PyramidalLSTM
@@ -129,11 +169,14 @@ def test_attention_weights_sum_to_one_and_skip_padding(rng):
   np.testing.assert_allclose(again["frames"], out["frames"], atol=1e-5)
 
 
-def test_teacher_forcing_on_own_predictions_reproduces_inference(rng):
+@pytest.mark.parametrize("settings", [{}, {"use_attention": False, "conditioning_dim": 0}])
+def test_teacher_forcing_on_own_predictions_reproduces_inference(rng, settings):
   """Autoregressive inference fed back as teacher frames must give the same
   frames: the two code paths compute the same recurrence."""
-  decoder = make_decoder()
+  decoder = make_decoder(**settings)
   memory, mask, conditioning = decoder_inputs(rng)
+  if settings:
+    conditioning = tf.zeros([2, 0])
   inferred = decoder(memory, mask, conditioning, num_steps=5)
   assert inferred["frames"].shape == (2, 10, 6)
   forced = decoder(memory, mask, conditioning, targets=inferred["frames"])

@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from tf_transforms import audio
 from tf_transforms.configs import AudioConfig, ModelConfig
-from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
+from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet, ProjectedLSTM,
                                   PyramidalLSTM, StyleConditioning)
 from tf_transforms.layers.heads import make_head
 
@@ -60,8 +60,8 @@ class AudioTransformModel(keras.Model):
       self.encoder = PyramidalLSTM(config.encoder_units, config.pyramid_layers,
                                    bidirectional=True, name="pyramidal_lstm")
     else:
-      self.encoder = keras.layers.LSTM(config.encoder_units, return_sequences=True,
-                                       return_state=True, name="encoder_lstm")
+      self.encoder = ProjectedLSTM(config.encoder_units, return_sequences=True,
+                                   return_state=True, name="encoder_lstm")
       self.bridge = keras.layers.Dense(2 * config.decoder_units, activation="tanh",
                                        name="bridge")
     if config.uses_conditioning:

@@ -8,9 +8,10 @@ and returned alongside outputs, rather than through Keras' implicit masking.
 from tf_transforms.layers.decoder import AttentionDecoder
 from tf_transforms.layers.heads import (HEADS, DirectHead, OutputHead, SourceFilterHead,
                                         register_head)
-from tf_transforms.layers.encoder import ConvFrontEnd, PyramidalLSTM, StyleConditioning
+from tf_transforms.layers.encoder import (ConvFrontEnd, ProjectedLSTM, PyramidalLSTM,
+                                          StyleConditioning)
 from tf_transforms.layers.postnet import LinearPostNet
 
 __all__ = ["AttentionDecoder", "ConvFrontEnd", "DirectHead", "HEADS", "LinearPostNet",
-           "OutputHead", "PyramidalLSTM", "SourceFilterHead", "StyleConditioning",
+           "OutputHead", "ProjectedLSTM", "PyramidalLSTM", "SourceFilterHead", "StyleConditioning",
            "register_head"]

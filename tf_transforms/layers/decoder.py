@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tf_transforms.layers.heads import HEADS, DirectHead, OutputHead
+from tf_transforms.layers.heads import HEADS, DirectHead, OutputHead, attend
 
 PACKAGE = "tf_transforms"
 _NEG_INF = -1e9
@@ -145,7 +145,7 @@ class AttentionDecoder(keras.layers.Layer):
     scores = tf.squeeze(self.score_layer(tf.tanh(keys + query)), -1)    # [B, T]
     scores = tf.where(memory_mask, scores, _NEG_INF)
     weights = tf.nn.softmax(scores, axis=-1)
-    return tf.einsum("bt,btd->bd", weights, memory), weights
+    return attend(weights, memory), weights
 
   def _step(self, prenet_frame, context, conditioning, state, keys, memory, memory_mask):
     inputs = tf.concat([prenet_frame, context, conditioning], axis=-1)

@@ -1,6 +1,7 @@
 """Encoder layers: learned filterbank, style conditioning, pyramidal LSTM."""
 
 import keras
+from keras.src.backend.tensorflow.rnn import rnn as keras_rnn
 import tensorflow as tf
 
 PACKAGE = "tf_transforms"
@@ -14,6 +15,51 @@ def _pad_time_to_multiple(x, mask, multiple):
   padded = tf.reshape(tf.pad(x, [[0, 0], [0, extra], [0, 0]]), [batch, -1, x.shape[2]])
   mask = tf.pad(mask, [[0, 0], [0, extra]], constant_values=False)
   return padded, mask
+
+
+def lstm_gates(cell, z, carry):
+  """``keras.layers.LSTMCell``'s step from its pre-activations: ``z`` [B, 4 units]
+  is ``x W + h U + b`` (gates in Keras' order i, f, c, o), ``carry`` the
+  previous c. Returns the new (h, c)."""
+  gate_in, gate_forget, candidate, gate_out = tf.split(z, 4, axis=-1)
+  carry = (cell.recurrent_activation(gate_forget) * carry
+           + cell.recurrent_activation(gate_in) * cell.activation(candidate))
+  return cell.recurrent_activation(gate_out) * cell.activation(carry), carry
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ProjectedLSTM(keras.layers.LSTM):
+  """``keras.layers.LSTM`` with its input projection taken out of the loop.
+
+  The same layer, weights and outputs (``tests/test_layers.py`` checks them
+  against ``keras.layers.LSTM``, masked, both directions), computed another
+  way: ``x W + b`` for every step in one matrix product before the time loop,
+  so each step multiplies only the recurrent state (``h U``), and the kernel's
+  gradient is one product instead of a sum over steps. On CPU, where Keras
+  runs the cell step by step, that is most of the encoder's cost (the input is
+  2-4x wider than the state in the pyramid's layers; docs/design.md,
+  "Training-step speed"). With dropout, or on a backend with a fused kernel
+  (cuDNN), it is Keras' own loop.
+  """
+
+  def inner_loop(self, sequences, initial_state, mask, training=False):
+    cell = self.cell
+    if (cell.dropout or cell.recurrent_dropout or not cell.use_bias
+        or tf.config.list_logical_devices("GPU")):
+      return super().inner_loop(sequences, initial_state, mask, training=training)
+    if isinstance(mask, (list, tuple)):
+      mask = mask[0]
+    projected = tf.tensordot(sequences, cell.kernel, 1) + cell.bias  # [B, T, 4 units]
+
+    def step(inputs, states):
+      hidden, carry = lstm_gates(cell, inputs + tf.matmul(states[0], cell.recurrent_kernel),
+                                 states[1])
+      return hidden, [hidden, carry]
+
+    return keras_rnn(step, projected, list(initial_state), go_backwards=self.go_backwards,
+                     mask=mask, unroll=self.unroll, input_length=projected.shape[1],
+                     zero_output_for_mask=self.zero_output_for_mask,
+                     return_all_outputs=self.return_sequences)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -98,7 +144,7 @@ class PyramidalLSTM(keras.layers.Layer):
     self.bidirectional = bidirectional
     self.rnns = []
     for j in range(pyramid_layers + 1):
-      lstm = keras.layers.LSTM(units, return_sequences=True, name=f"lstm_{j}")
+      lstm = ProjectedLSTM(units, return_sequences=True, name=f"lstm_{j}")
       if bidirectional:
         lstm = keras.layers.Bidirectional(lstm, name=f"blstm_{j}")
       self.rnns.append(lstm)

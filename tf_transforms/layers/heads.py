@@ -87,6 +87,18 @@ def dct_basis(num_coefficients, size):
   return basis.astype(np.float32)
 
 
+def attend(weights, values):
+  """``values`` [B, T, F] averaged by attention ``weights``: [B, S, T] (all
+  steps) gives [B, S, F], [B, T] (one step) gives [B, F].
+
+  MatMul and a broadcast sum rather than einsum, whose MKL kernel is slow in
+  the gradient (docs/design.md, "Training-step speed")."""
+  weights = tf.convert_to_tensor(weights)
+  if weights.shape.rank == 3:
+    return tf.matmul(weights, values)
+  return tf.reduce_sum(tf.expand_dims(weights, -1) * values, axis=1)
+
+
 def pool_source_frames(frames, mask, block):
   """Mean of each block of ``block`` valid frames: the encoder steps' spectra.
 
@@ -155,7 +167,9 @@ class OutputHead(keras.layers.Layer):
                                 name="bias")
 
   def _dense(self, features):
-    return tf.einsum("...u,up->...p", features, self.kernel) + self.bias
+    # tensordot (one MatMul), not einsum, whose MKL kernel took ~40% of a
+    # training step in this kernel's gradient (docs/design.md).
+    return tf.tensordot(features, self.kernel, 1) + self.bias
 
   def prepare(self, source, source_length, num_frames):
     """What the head reads of the source, once per call (dict of tensors).
@@ -292,15 +306,12 @@ class SourceFilterHead(OutputHead):
 
   def project(self, features, weights, prepared, step=None):
     r, k, f = self.reduction_factor, self.envelope_coefficients, self.num_mel_bins
-    if step is None:
-      envelope = tf.einsum("bst,btf->bsf", weights, prepared["blocks"])
-    else:
-      envelope = tf.einsum("bt,btf->bf", weights, prepared["blocks"])
+    envelope = attend(weights, prepared["blocks"])
     fine = self._fine(prepared, step)
     lead = tf.shape(features)[:-1]
     params = tf.reshape(self._dense(features),
                         tf.concat([lead, [r, self.curves_per_frame * k]], 0))
-    curves = [tf.einsum("...k,kf->...f", params[..., i * k:(i + 1) * k], self.basis)
+    curves = [tf.tensordot(params[..., i * k:(i + 1) * k], self.basis, 1)
               for i in range(self.curves_per_frame)]                        # [..., r, F] each
     frames = self._frames(tf.expand_dims(envelope, -2), curves, fine)
     return tf.reshape(frames, tf.concat([lead, [r * f]], 0))
@@ -502,8 +513,7 @@ class SourceEnvelopeHead(SourceFilterHead):
     return {"blocks": self._source_blocks(source, source_length)[1]}
 
   def project(self, features, weights, prepared, step=None):
-    equation = "bst,btf->bsf" if step is None else "bt,btf->bf"
-    envelope = tf.einsum(equation, weights, prepared["blocks"])             # [..., F]
+    envelope = attend(weights, prepared["blocks"])                          # [..., F]
     residual = self._dense(features)                                        # [..., r * F]
     return residual + tf.concat([envelope] * self.reduction_factor, axis=-1)
 
