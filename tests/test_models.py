@@ -303,3 +303,13 @@ def test_words_train_for_their_default_steps_unless_told():
   assert make_run_config(dataset="tts_words", steps=7).steps == 7
   assert make_run_config(dataset="tts_words", epochs=2).steps == 0  # from epochs, later
   assert make_run_config(dataset="gm_notes").steps == 0
+
+
+def test_words_get_the_speech_context_unless_told():
+  """Spoken datasets: SPEECH_CONTEXT_MS (12.5 ms = 1 frame per conv step, 4
+  frames per encoder step); notes the preset's 25 ms; --context_ms wins."""
+  assert make_run_config(dataset="tts_words").model.context_frames == 1
+  assert make_run_config(dataset="tts_words").model.time_reduction == 4
+  assert make_run_config(dataset="timit").model.context_frames == 1
+  assert make_run_config(dataset="gm_notes").model.context_frames == 2
+  assert make_run_config(dataset="tts_words", context_ms=50).model.context_frames == 4

@@ -81,7 +81,8 @@ def define_train_flags():
                      "models.guided_attention_loss); 0 is the paper's loss. Default: "
                      "configs.SPEECH_GUIDED_ATTENTION (1) for words, 0 for notes.",
                      lower_bound=0.0)
-  flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3).")
+  flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3); default: "
+                     "configs.SPEECH_CONTEXT_MS (12.5) for words, the preset's (25) for notes.")
   flags.register_validator("context_ms", _positive_or_unset,
                            message="--context_ms must be a positive number of milliseconds")
   flags.DEFINE_bool("autoencoder", False, "Train with source = target (pre-training).")

@@ -27,8 +27,8 @@ import keras
 import tensorflow as tf
 
 from tf_transforms import models  # noqa: F401  (registers the classes model.keras holds)
-from tf_transforms.configs import (AudioConfig, ModelConfig, SPEECH_GUIDED_ATTENTION,
-                                   SPEECH_OUTPUT_HEAD, STRATEGIES,
+from tf_transforms.configs import (AudioConfig, ModelConfig, SPEECH_CONTEXT_MS,
+                                   SPEECH_GUIDED_ATTENTION, SPEECH_OUTPUT_HEAD, STRATEGIES,
                                    TrainingConfig, get_preset)
 from tf_transforms.datasets import DATASETS
 from tf_transforms.errors import RunError
@@ -147,6 +147,8 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
   front-end, ``AudioConfig()``). ``epochs`` are converted to steps later,
   once the dataset size is known; exactly one of ``steps`` / ``epochs`` may be
   given (neither: the dataset's ``default_steps``, else the preset's epochs).
+  Without ``context_ms``, spoken datasets get ``SPEECH_CONTEXT_MS``, the
+  others the preset's context.
 
   Raises:
     RunError: flags that contradict each other or a bad --context_ms.
@@ -161,6 +163,8 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     changes["output_head"] = output_head
   if envelope_coefficients is not None:
     changes["envelope_coefficients"] = envelope_coefficients
+  if context_ms is None and dataset in DATASETS and DATASETS[dataset].spoken:
+    context_ms = SPEECH_CONTEXT_MS
   if context_ms is not None:
     changes["context_frames"] = context_frames(context_ms, audio)
   try:
