@@ -120,6 +120,40 @@ def test_loss_ignores_padding_and_labels_the_last_step(rng):
   assert float(loss) < 1e-3
 
 
+def test_l1_frame_loss_is_the_mean_absolute_error_over_valid_frames(rng):
+  x = batch(rng, target_time=8)
+  x["target_length"] = np.array([8, 5], np.int32)
+  frames = rng.standard_normal((2, 8, 80)).astype(np.float32)
+  outputs = {"frames": frames, "stop_logits": np.zeros((2, 4), np.float32)}
+  loss = models.transform_loss(outputs, x["target"], x["target_length"], 2, frame_loss="l1")
+  expected = np.concatenate([np.abs(frames[0] - x["target"][0]).mean(-1),
+                             np.abs(frames[1, :5] - x["target"][1, :5]).mean(-1)]).mean()
+  assert float(loss["frame_loss"]) == pytest.approx(expected, rel=1e-5)
+  with pytest.raises(ValueError, match="frame_loss must be one of"):
+    models.transform_loss(outputs, x["target"], x["target_length"], 2, frame_loss="huber")
+
+
+def test_frame_loss_is_l1_for_words_mse_for_notes_and_old_runs_keep_mse():
+  assert make_run_config(dataset="tts_words").training.frame_loss == "l1"
+  assert make_run_config(dataset="gm_notes").training.frame_loss == "mse"
+  assert make_run_config(dataset="tts_words", frame_loss="mse").training.frame_loss == "mse"
+  with pytest.raises(RunError, match="frame_loss"):
+    make_run_config(dataset="gm_notes", frame_loss="huber")
+  stored = json.loads(make_run_config(dataset="tts_words").to_json())
+  del stored["training"]["frame_loss"]                # a run_config.json from before the option
+  assert RunConfig.from_json(json.dumps(stored)).training.frame_loss == "mse"
+
+
+def test_compiled_frame_loss_is_saved_with_the_model(rng, tmp_path):
+  model = models.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
+  model.compile(optimizer="adam", frame_loss="l1")
+  path = str(tmp_path / "m.keras")
+  model.save(path)
+  assert keras.models.load_model(path).frame_loss == "l1"
+  with pytest.raises(ValueError, match="frame_loss must be one of"):
+    model.compile(optimizer="adam", frame_loss="huber")
+
+
 def test_optimizer_is_the_papers_adam_with_per_epoch_decay():
   optimizer = models.make_optimizer(TrainingConfig(), steps_per_epoch=10)
   assert (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon) == (0.9, 0.999, 1e-8)

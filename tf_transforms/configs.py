@@ -153,6 +153,12 @@ SPEECH_GUIDED_ATTENTION = 1.0
 # 89%, MCD 9.49 against 9.68 dB (docs/results.md, "Words"). Applied by
 # run.make_run_config, which knows the dataset.
 SPEECH_CONTEXT_MS = 12.5
+# The spectrogram losses (TrainingConfig.frame_loss), and the one "auto" means on
+# spoken datasets (notes: "mse", the paper's). Measured on tts_words 2.0 at
+# 3000 steps: L1 against MSE, words recognised 20% against 14% at 25 ms of
+# context (docs/results.md, "Words"). Applied by RunConfig.
+FRAME_LOSSES = ("mse", "l1")
+SPEECH_FRAME_LOSS = "l1"
 # What "auto" meant in files written by tf_transforms 0.1-0.2 (ModelConfig.from_stored).
 STORED_AUTO_HEADS = {"ours": "source_filter", "las": "source_filter",
                      "seq2seq": "direct", "cseq2seq": "direct"}
@@ -352,6 +358,9 @@ class TrainingConfig:
       None ("auto"): ``SPEECH_GUIDED_ATTENTION`` on spoken datasets, 0 on
       the others; ``RunConfig`` resolves it, knowing the dataset.
     guided_attention_sigma: its width (ESPnet's 0.4).
+    frame_loss: the spectrogram loss, "mse" (the paper's) or "l1" (mean
+      absolute error). None ("auto"): ``SPEECH_FRAME_LOSS`` on spoken
+      datasets, "mse" on the others; ``RunConfig`` resolves it.
   """
 
   batch_size: int = 128
@@ -363,8 +372,12 @@ class TrainingConfig:
   epsilon: float = 1e-8
   guided_attention: float | None = None
   guided_attention_sigma: float = 0.4
+  frame_loss: str | None = None
 
   def __post_init__(self):
+    if self.frame_loss not in (None,) + FRAME_LOSSES:
+      raise ValueError(f"TrainingConfig: frame_loss must be one of {FRAME_LOSSES}. "
+                       f"Received {self.frame_loss!r}")
     if (self.guided_attention is not None and self.guided_attention < 0) or \
         self.guided_attention_sigma <= 0:
       raise ValueError("TrainingConfig: need guided_attention >= 0 and "

@@ -10,7 +10,7 @@ given: parsing flags (and ``--help``) stays fast.
 
 from absl import flags
 
-from tf_transforms.configs import METHODS, PRESETS, STRATEGIES
+from tf_transforms.configs import FRAME_LOSSES, METHODS, PRESETS, STRATEGIES
 from tf_transforms.datasets import DATASETS
 
 
@@ -81,6 +81,9 @@ def define_train_flags():
                      "models.guided_attention_loss); 0 is the paper's loss. Default: "
                      "configs.SPEECH_GUIDED_ATTENTION (1) for words, 0 for notes.",
                      lower_bound=0.0)
+  flags.DEFINE_enum("frame_loss", None, list(FRAME_LOSSES),
+                    "Spectrogram loss: mse (the paper's) or l1. Default: "
+                    "configs.SPEECH_FRAME_LOSS (l1) for words, mse for notes.")
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3); default: "
                      "configs.SPEECH_CONTEXT_MS (12.5) for words, the preset's (25) for notes.")
   flags.register_validator("context_ms", _positive_or_unset,

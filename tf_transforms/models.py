@@ -21,7 +21,7 @@ import keras
 import tensorflow as tf
 
 from tf_transforms import audio
-from tf_transforms.configs import AudioConfig, ModelConfig
+from tf_transforms.configs import FRAME_LOSSES, AudioConfig, ModelConfig
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet, ProjectedLSTM,
                                   PyramidalLSTM, StyleConditioning)
 from tf_transforms.layers.heads import make_head
@@ -83,16 +83,23 @@ class AudioTransformModel(keras.Model):
     self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in names}
     self.guided_attention, self.guided_attention_sigma = 0.0, 0.4
 
-  def compile(self, *args, guided_attention=0.0, guided_attention_sigma=0.4, **kwargs):
+  def compile(self, *args, guided_attention=0.0, guided_attention_sigma=0.4, frame_loss="mse",
+              **kwargs):
     """Keras' compile, plus the guided-attention term of the loss.
 
     Args:
       guided_attention: weight of ``guided_attention_loss`` (0: off, the paper's loss).
       guided_attention_sigma: its width (ESPnet's default, 0.4).
+      frame_loss: the spectrogram loss of ``transform_loss``, "mse" (the
+        paper's) or "l1".
     """
     if guided_attention < 0 or guided_attention_sigma <= 0:
       raise ValueError("compile: need guided_attention >= 0 and guided_attention_sigma > 0. "
                        f"Received {guided_attention}, {guided_attention_sigma}")
+    if frame_loss not in FRAME_LOSSES:
+      raise ValueError(f"compile: frame_loss must be one of {FRAME_LOSSES}. "
+                       f"Received {frame_loss!r}")
+    self.frame_loss = frame_loss
     if guided_attention and not self.config.uses_attention:
       raise ValueError(f"compile: guided_attention needs a method with attention; "
                        f"{self.config.method!r} has none")
@@ -105,6 +112,8 @@ class AudioTransformModel(keras.Model):
     if config and self.guided_attention:
       config = {**config, "guided_attention": self.guided_attention,
                 "guided_attention_sigma": self.guided_attention_sigma}
+    if config and self.frame_loss != "mse":
+      config = {**config, "frame_loss": self.frame_loss}
     return config
 
   def compile_from_config(self, config):
@@ -211,7 +220,8 @@ class AudioTransformModel(keras.Model):
   def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
     del y, sample_weight, training
     losses = transform_loss(y_pred, x["target"], x["target_length"],
-                            self.config.reduction_factor, x.get("target_linear"))
+                            self.config.reduction_factor, x.get("target_linear"),
+                            frame_loss=getattr(self, "frame_loss", "mse"))
     if self.guided_attention:
       losses["attention_loss"] = guided_attention_loss(
           y_pred["alignments"], y_pred["memory_length"], x["target_length"],
@@ -267,14 +277,18 @@ class AudioTransformModel(keras.Model):
     return cls(**config)
 
 
-def _masked_mse(prediction, target, mask):
-  """Mean over valid frames (mask [B, T]) and feature bins."""
-  squared = tf.reduce_mean(tf.square(prediction - target), axis=-1)        # [B, T]
-  return tf.reduce_sum(squared * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+def _masked_error(prediction, target, mask, kind="mse"):
+  """Squared ("mse") or absolute ("l1") error, averaged over valid frames
+  (mask [B, T]) and feature bins."""
+  difference = prediction - target
+  error = tf.square(difference) if kind == "mse" else tf.abs(difference)
+  per_frame = tf.reduce_mean(error, axis=-1)                                 # [B, T]
+  return tf.reduce_sum(per_frame * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
 
-def transform_loss(outputs, target, target_length, reduction_factor, target_linear=None):
-  """Masked spectrogram MSE + stop-token BCE (+ post-net MSE).
+def transform_loss(outputs, target, target_length, reduction_factor, target_linear=None,
+                   frame_loss="mse"):
+  """Masked spectrogram MSE (or L1) + stop-token BCE (+ post-net MSE or L1).
 
   Args:
     outputs: the model's teacher-forced outputs (``frames`` [B, T', F] with
@@ -284,8 +298,8 @@ def transform_loss(outputs, target, target_length, reduction_factor, target_line
     target_linear: [B, T, L]; required when ``outputs`` has ``linear``.
 
   Returns:
-    dict of scalar ``loss`` (the sum of the others), ``frame_loss`` (MSE over
-    valid frames and bins), ``stop_loss`` (BCE over the steps up to and
+    dict of scalar ``loss`` (the sum of the others), ``frame_loss`` (MSE, or
+    mean absolute error with ``frame_loss="l1"``, over valid frames and bins), ``stop_loss`` (BCE over the steps up to and
     including the one holding the last valid frame, whose label is 1) and,
     with a post-net, ``linear_loss``.
   """
@@ -293,7 +307,11 @@ def transform_loss(outputs, target, target_length, reduction_factor, target_line
   target = _pad_to_multiple(tf.convert_to_tensor(target, tf.float32), r)
   time = tf.shape(target)[1]
   frame_mask = tf.cast(tf.sequence_mask(target_length, time), tf.float32)  # [B, T]
-  frame_loss = _masked_mse(outputs["frames"], target, frame_mask)
+  if frame_loss not in FRAME_LOSSES:
+    raise ValueError(f"transform_loss: frame_loss must be one of {FRAME_LOSSES}. "
+                     f"Received {frame_loss!r}")
+  kind = frame_loss
+  frame_loss = _masked_error(outputs["frames"], target, frame_mask, kind)
   steps = time // r
   last_step = (tf.cast(target_length, tf.int32) + r - 1) // r                # [B]
   step_index = tf.range(steps)[tf.newaxis, :]
@@ -308,7 +326,7 @@ def transform_loss(outputs, target, target_length, reduction_factor, target_line
       raise ValueError("transform_loss: the model has a post-net, so the batch needs "
                        "'target_linear' (normalised linear log-power)")
     target_linear = _pad_to_multiple(tf.convert_to_tensor(target_linear, tf.float32), r)
-    losses["linear_loss"] = _masked_mse(outputs["linear"], target_linear, frame_mask)
+    losses["linear_loss"] = _masked_error(outputs["linear"], target_linear, frame_mask, kind)
     losses["loss"] += losses["linear_loss"]
   return losses
 

@@ -28,7 +28,8 @@ import tensorflow as tf
 
 from tf_transforms import models  # noqa: F401  (registers the classes model.keras holds)
 from tf_transforms.configs import (AudioConfig, ModelConfig, SPEECH_CONTEXT_MS,
-                                   SPEECH_GUIDED_ATTENTION, SPEECH_OUTPUT_HEAD, STRATEGIES,
+                                   SPEECH_FRAME_LOSS, SPEECH_GUIDED_ATTENTION,
+                                   SPEECH_OUTPUT_HEAD, STRATEGIES,
                                    TrainingConfig, get_preset)
 from tf_transforms.datasets import DATASETS
 from tf_transforms.errors import RunError
@@ -96,6 +97,9 @@ class RunConfig:
         weight = 0.0
       object.__setattr__(self, "training",
                          dataclasses.replace(self.training, guided_attention=weight))
+    if self.training.frame_loss is None:  # "auto", stored resolved
+      loss = SPEECH_FRAME_LOSS if DATASETS[self.dataset].spoken else "mse"
+      object.__setattr__(self, "training", dataclasses.replace(self.training, frame_loss=loss))
     sizes = {"num_mel_bins": self.audio.num_mel_bins,
              "num_linear_bins": self.audio.num_spectrogram_bins}
     for name, expected in sizes.items():
@@ -119,8 +123,9 @@ class RunConfig:
   @classmethod
   def from_json(cls, text: str) -> "RunConfig":
     raw = json.loads(text)
-    # Runs stored before guided attention trained without it.
-    training = {"guided_attention": 0.0, **raw["training"]}
+    # Runs stored before guided attention trained without it, and before
+    # frame_loss with the mean squared error.
+    training = {"guided_attention": 0.0, "frame_loss": "mse", **raw["training"]}
     return cls(**{**raw, "model": ModelConfig.from_stored(raw["model"]),
                   "training": TrainingConfig(**training),
                   "audio": AudioConfig(**raw["audio"])})
@@ -139,7 +144,7 @@ def context_frames(context_ms: float, audio: AudioConfig) -> int:
 def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=None,
                     batch_size=None, learning_rate=None, context_ms=None, model=None,
                     output_head=None, envelope_coefficients=None, guided_attention=None,
-                    audio: AudioConfig | None = None,
+                    frame_loss=None, audio: AudioConfig | None = None,
                     **kwargs) -> RunConfig:
   """A RunConfig from a preset plus overrides (what train.py's flags set).
 
@@ -181,6 +186,11 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     if guided_attention and not model_config.uses_attention:
       raise RunError(f"--guided_attention: the {model_config.method} method has no attention")
     training = dataclasses.replace(training, guided_attention=guided_attention)
+  if frame_loss is not None:
+    try:
+      training = dataclasses.replace(training, frame_loss=frame_loss)
+    except ValueError as error:
+      raise RunError(str(error)) from None
   if epochs is not None:
     if steps is not None:
       raise RunError("give --steps or --epochs, not both")

@@ -246,7 +246,8 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
     model = models.build_model(model_config, run.audio)
     model.compile(optimizer=models.make_optimizer(run.training, steps_per_epoch),
                   guided_attention=run.training.guided_attention,
-                  guided_attention_sigma=run.training.guided_attention_sigma)
+                  guided_attention_sigma=run.training.guided_attention_sigma,
+                  frame_loss=run.training.frame_loss)
     model.optimizer.build(model.trainable_variables)
     if run.init_from and _read_chunk(os.path.join(own_dir, "backup")) == 0:
       _initialise_from(model, run.init_from)
