@@ -94,7 +94,7 @@ def define_train_flags():
   flags.DEFINE_bool("deterministic", True,
                     "TensorFlow op determinism (same seed, same weights; a resumed run equals "
                     "an uninterrupted one). --nodeterministic trades that for GPU speed.")
-  flags.DEFINE_integer("checkpoint_every", 200,
+  flags.DEFINE_integer("checkpoint_every", 500,
                        "Steps between checkpoints (and TensorBoard samples).", lower_bound=1)
 
 

@@ -70,7 +70,7 @@ class RunConfig:
   model: ModelConfig = ModelConfig()
   training: TrainingConfig = TrainingConfig()
   steps: int = 1000
-  checkpoint_every: int = 200
+  checkpoint_every: int = 500
   autoencoder: bool = False
   init_from: str | None = None
   seed: int = 0
