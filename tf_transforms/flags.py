@@ -51,7 +51,7 @@ def define_train_flags():
                       "Where checkpoints and summaries go; default runs/<dataset>_<model>.")
   flags.DEFINE_integer("epochs", None, "Epochs to train.", lower_bound=1)
   flags.DEFINE_integer("steps", None, "Training steps; default: the dataset's default_steps "
-                       "(tts_words: 4000, ~16 min on 2 CPU cores), else --epochs.",
+                       "(tts_words: 4000, ~19 min on 2 CPU cores), else --epochs.",
                        lower_bound=1)
   flags.DEFINE_integer("batch_size", None, "Global batch size.", lower_bound=1)
   flags.DEFINE_float("learning_rate", None, "Initial learning rate.")
