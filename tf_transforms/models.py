@@ -82,6 +82,7 @@ class AudioTransformModel(keras.Model):
     # ``metrics`` reports attention_loss only when compile turned it on.
     self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in names}
     self.guided_attention, self.guided_attention_sigma = 0.0, 0.4
+    self.frame_loss = "mse"
 
   def compile(self, *args, guided_attention=0.0, guided_attention_sigma=0.4, frame_loss="mse",
               **kwargs):
@@ -96,9 +97,7 @@ class AudioTransformModel(keras.Model):
     if guided_attention < 0 or guided_attention_sigma <= 0:
       raise ValueError("compile: need guided_attention >= 0 and guided_attention_sigma > 0. "
                        f"Received {guided_attention}, {guided_attention_sigma}")
-    if frame_loss not in FRAME_LOSSES:
-      raise ValueError(f"compile: frame_loss must be one of {FRAME_LOSSES}. "
-                       f"Received {frame_loss!r}")
+    _check_frame_loss(frame_loss, "compile")
     self.frame_loss = frame_loss
     if guided_attention and not self.config.uses_attention:
       raise ValueError(f"compile: guided_attention needs a method with attention; "
@@ -221,7 +220,7 @@ class AudioTransformModel(keras.Model):
     del y, sample_weight, training
     losses = transform_loss(y_pred, x["target"], x["target_length"],
                             self.config.reduction_factor, x.get("target_linear"),
-                            frame_loss=getattr(self, "frame_loss", "mse"))
+                            frame_loss=self.frame_loss)
     if self.guided_attention:
       losses["attention_loss"] = guided_attention_loss(
           y_pred["alignments"], y_pred["memory_length"], x["target_length"],
@@ -277,7 +276,12 @@ class AudioTransformModel(keras.Model):
     return cls(**config)
 
 
-def _masked_error(prediction, target, mask, kind="mse"):
+def _check_frame_loss(kind, where):
+  if kind not in FRAME_LOSSES:
+    raise ValueError(f"{where}: frame_loss must be one of {FRAME_LOSSES}. Received {kind!r}")
+
+
+def _masked_error(prediction, target, mask, kind):
   """Squared ("mse") or absolute ("l1") error, averaged over valid frames
   (mask [B, T]) and feature bins."""
   difference = prediction - target
@@ -299,19 +303,17 @@ def transform_loss(outputs, target, target_length, reduction_factor, target_line
 
   Returns:
     dict of scalar ``loss`` (the sum of the others), ``frame_loss`` (MSE, or
-    mean absolute error with ``frame_loss="l1"``, over valid frames and bins), ``stop_loss`` (BCE over the steps up to and
-    including the one holding the last valid frame, whose label is 1) and,
-    with a post-net, ``linear_loss``.
+    mean absolute error with ``frame_loss="l1"``, over valid frames and
+    bins), ``stop_loss`` (BCE over the steps up to and including the one
+    holding the last valid frame, whose label is 1) and, with a post-net,
+    ``linear_loss``.
   """
   r = reduction_factor
   target = _pad_to_multiple(tf.convert_to_tensor(target, tf.float32), r)
   time = tf.shape(target)[1]
   frame_mask = tf.cast(tf.sequence_mask(target_length, time), tf.float32)  # [B, T]
-  if frame_loss not in FRAME_LOSSES:
-    raise ValueError(f"transform_loss: frame_loss must be one of {FRAME_LOSSES}. "
-                     f"Received {frame_loss!r}")
-  kind = frame_loss
-  frame_loss = _masked_error(outputs["frames"], target, frame_mask, kind)
+  _check_frame_loss(frame_loss, "transform_loss")
+  frame_error = _masked_error(outputs["frames"], target, frame_mask, frame_loss)
   steps = time // r
   last_step = (tf.cast(target_length, tf.int32) + r - 1) // r                # [B]
   step_index = tf.range(steps)[tf.newaxis, :]
@@ -320,13 +322,14 @@ def transform_loss(outputs, target, target_length, reduction_factor, target_line
   bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=stop_labels,
                                                 logits=outputs["stop_logits"])
   stop_loss = tf.reduce_sum(bce * step_mask) / tf.maximum(tf.reduce_sum(step_mask), 1.0)
-  losses = {"loss": frame_loss + stop_loss, "frame_loss": frame_loss, "stop_loss": stop_loss}
+  losses = {"loss": frame_error + stop_loss, "frame_loss": frame_error, "stop_loss": stop_loss}
   if "linear" in outputs:
     if target_linear is None:
       raise ValueError("transform_loss: the model has a post-net, so the batch needs "
                        "'target_linear' (normalised linear log-power)")
     target_linear = _pad_to_multiple(tf.convert_to_tensor(target_linear, tf.float32), r)
-    losses["linear_loss"] = _masked_error(outputs["linear"], target_linear, frame_mask, kind)
+    losses["linear_loss"] = _masked_error(outputs["linear"], target_linear, frame_mask,
+                                          frame_loss)
     losses["loss"] += losses["linear_loss"]
   return losses
 

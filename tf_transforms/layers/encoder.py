@@ -17,16 +17,6 @@ def _pad_time_to_multiple(x, mask, multiple):
   return padded, mask
 
 
-def lstm_gates(cell, z, carry):
-  """``keras.layers.LSTMCell``'s step from its pre-activations: ``z`` [B, 4 units]
-  is ``x W + h U + b`` (gates in Keras' order i, f, c, o), ``carry`` the
-  previous c. Returns the new (h, c)."""
-  gate_in, gate_forget, candidate, gate_out = tf.split(z, 4, axis=-1)
-  carry = (cell.recurrent_activation(gate_forget) * carry
-           + cell.recurrent_activation(gate_in) * cell.activation(candidate))
-  return cell.recurrent_activation(gate_out) * cell.activation(carry), carry
-
-
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class ProjectedLSTM(keras.layers.LSTM):
   """``keras.layers.LSTM`` with its input projection taken out of the loop.
@@ -52,8 +42,14 @@ class ProjectedLSTM(keras.layers.LSTM):
     projected = tf.tensordot(sequences, cell.kernel, 1) + cell.bias  # [B, T, 4 units]
 
     def step(inputs, states):
-      hidden, carry = lstm_gates(cell, inputs + tf.matmul(states[0], cell.recurrent_kernel),
-                                 states[1])
+      # keras.layers.LSTMCell's step from x W + b (inputs) and the state (h, c);
+      # gates in Keras' order i, f, c, o.
+      hidden, carry = states
+      z = inputs + tf.matmul(hidden, cell.recurrent_kernel)
+      gate_in, gate_forget, candidate, gate_out = tf.split(z, 4, axis=-1)
+      carry = (cell.recurrent_activation(gate_forget) * carry
+               + cell.recurrent_activation(gate_in) * cell.activation(candidate))
+      hidden = cell.recurrent_activation(gate_out) * cell.activation(carry)
       return hidden, [hidden, carry]
 
     return keras_rnn(step, projected, list(initial_state), go_backwards=self.go_backwards,
