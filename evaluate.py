@@ -5,6 +5,7 @@ Usage:
   python evaluate.py --model_dir=runs/ours --model_dir=runs/las --model_dir=runs/seq2seq \
       --model_dir=runs/cseq2seq                                    # Table 2
   python evaluate.py --sweep=context_ms --model_dir=runs/ctx12.5 --model_dir=runs/ctx25 ...
+  python evaluate.py --split=valid --model_dir=runs/a --model_dir=runs/b   # choose settings
 
 Works for notes (gm_notes, nsynth) and words (tts_words, timit). Writes to
 --output_dir: table2.md (and table3.md for a sweep, pitch.md for notes),
@@ -33,7 +34,7 @@ def main(argv):
   report.evaluate(FLAGS.model_dir, FLAGS.output_dir, data_dir=FLAGS.data_dir,
                   manual_dir=FLAGS.manual_dir, sweep=FLAGS.sweep, max_pairs=FLAGS.max_pairs,
                   seed=FLAGS.seed, overwrite=FLAGS.overwrite,
-                  processes=FLAGS.processes,
+                  processes=FLAGS.processes, split=FLAGS.split,
                   progress=lambda line: print(line, flush=True))
   print(f"\nwrote {FLAGS.output_dir}/")
 

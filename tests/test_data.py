@@ -211,3 +211,54 @@ def test_a_failed_build_leaves_no_empty_dataset_folder(tmp_path, monkeypatch):
   with pytest.raises(RuntimeError, match="synth failed"):
     data.load_index("gm_notes", data_dir=str(data_dir), config="small")
   assert not (data_dir / "gm_notes" / "small").exists()
+
+
+def test_sorted_windows_permute_within_windows_into_non_overlapping_length_runs():
+  rng = np.random.default_rng(0)
+  lengths = rng.integers(20, 120, size=200)
+  pairs = rng.integers(0, 200, size=(100, 2))
+  out = data.sorted_in_windows(pairs, lengths, batch_size=4, window=5, rng=rng)
+  key = lambda p: np.maximum(lengths[p[:, 0]], lengths[p[:, 1]])
+  for start in range(0, 100, 20):  # each window of 5 batches keeps its pairs
+    assert sorted(map(tuple, out[start:start + 20])) == sorted(map(tuple, pairs[start:start + 20]))
+    batches = [key(out[i:i + 4]) for i in range(start, start + 20, 4)]
+    for a in batches:  # the batches are runs of the sorted order: their ranges do not overlap
+      for b in batches:
+        assert a is b or a.max() <= b.min() or b.max() <= a.min()
+  # Batches are not left short-to-long (their order is shuffled)
+  firsts = [key(out[i:i + 4]).min() for i in range(0, 100, 4)]
+  assert firsts != sorted(firsts)
+  same = np.full(200, 81)  # fixed-length notes: left as they are
+  np.testing.assert_array_equal(data.sorted_in_windows(pairs, same, 4, 5, rng), pairs)
+
+
+def test_sorted_batches_pad_less_and_resume_exactly(words):
+  def batches(sort_window, start_batch=0, count=6):
+    dataset = data.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, seed=3,
+                                shuffle=True, epochs=None, cache_features=True,
+                                start_batch=start_batch, sort_window=sort_window)
+    return list(dataset.take(count))
+
+  def padded(bs):  # frames a step runs over: its longest pair, summed over the batches
+    return sum(max(int(b["source_length"].numpy().max()), int(b["target_length"].numpy().max()))
+               for b in bs)
+
+  plain, grouped = batches(0, count=12), batches(3, count=12)
+  rows = lambda bs: np.concatenate([np.stack([b["source_row"], b["target_row"]], 1) for b in bs])
+  # The same pairs in each window of 3 batches, fewer padded frames
+  for start in (0, 12, 24, 36):
+    assert sorted(map(tuple, rows(plain)[start:start + 12])) == \
+        sorted(map(tuple, rows(grouped)[start:start + 12]))
+  assert padded(grouped) < padded(plain)
+  np.testing.assert_array_equal(rows(batches(3, start_batch=4, count=8)), rows(grouped)[16:])
+  with pytest.raises(ValueError, match="sort_window needs cache_features"):
+    data.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, sort_window=3)
+
+
+def test_sorting_leaves_fixed_length_notes_unchanged(notes):
+  def rows(sort_window):
+    dataset = data.pair_dataset(notes, "train", audio_config=PAPER, batch_size=8, seed=5,
+                                shuffle=True, epochs=2, cache_features=True, sort_window=sort_window)
+    return np.concatenate([b["source_row"].numpy() for b in dataset])
+
+  np.testing.assert_array_equal(rows(4), rows(0))

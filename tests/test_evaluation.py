@@ -255,6 +255,19 @@ def test_evaluate_command_on_notes(tmp_path, tfds_dir, tiny_notes_run):
   for name in ("table2.md", "pitch.md", "family.md", "figure2_run.png", "figure3_run.png",
                "run/example0_prediction.wav"):
     assert os.path.getsize(os.path.join(output_dir, name)) > 0
+  # --split=valid scores the validation split's pairs (for choosing settings)
+  lines = []
+  valid = report.evaluate([tiny_notes_run], str(tmp_path / "valid"), data_dir=tfds_dir,
+                          processes=1, split="valid", progress=lines.append)
+  index = data.load_index("gm_notes", data_dir=tfds_dir, config="small")
+  contents = data.split_content(index.content.tolist())
+  pairs = valid["runs"]["run"]["pairs"]
+  assert valid["split"] == "valid" and results["split"] == "test"
+  assert len(pairs) == data.count_pairs(index, "valid") > 0
+  assert {contents[p["content"]] for p in pairs} == {"valid"}
+  assert any("valid pairs scored" in line for line in lines)
+  with pytest.raises(ValueError, match="--split must be one of"):
+    report.check_outputs([load_run(tiny_notes_run)], str(tmp_path / "x"), split="train")
 
 
 @pytest.mark.slow

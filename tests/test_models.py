@@ -144,6 +144,17 @@ def test_frame_loss_is_l1_for_words_mse_for_notes_and_old_runs_keep_mse():
   assert RunConfig.from_json(json.dumps(stored)).training.frame_loss == "mse"
 
 
+def test_sort_window_defaults_to_the_preset_and_old_runs_keep_random_batches():
+  assert make_run_config(dataset="tts_words").training.sort_window == 32
+  assert make_run_config(dataset="tts_words", sort_window=0).training.sort_window == 0
+  with pytest.raises(RunError, match="sort_window must be >= 0"):
+    make_run_config(sort_window=-1)
+  stored = json.loads(make_run_config(dataset="tts_words").to_json())
+  assert RunConfig.from_json(json.dumps(stored)).training.sort_window == 32
+  del stored["training"]["sort_window"]               # a run_config.json from before the option
+  assert RunConfig.from_json(json.dumps(stored)).training.sort_window == 0
+
+
 def test_compiled_frame_loss_is_saved_with_the_model(rng, tmp_path):
   model = models.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
   model.compile(optimizer="adam", frame_loss="l1")

@@ -361,6 +361,11 @@ class TrainingConfig:
     frame_loss: the spectrogram loss, "mse" (the paper's) or "l1" (mean
       absolute error). None ("auto"): ``SPEECH_FRAME_LOSS`` on spoken
       datasets, "mse" on the others; ``RunConfig`` resolves it.
+    sort_window: training batches hold pairs of similar length: windows of
+      this many batches are sorted by length before batching, and the
+      batches shuffled (``data.sorted_in_windows``); 0 batches pairs in
+      random order (runs stored before 0.4). Fixed-length notes are unchanged
+      either way; words train ~1.3x faster (bench/length_sorting.py).
   """
 
   batch_size: int = 128
@@ -373,8 +378,11 @@ class TrainingConfig:
   guided_attention: float | None = None
   guided_attention_sigma: float = 0.4
   frame_loss: str | None = None
+  sort_window: int = 32
 
   def __post_init__(self):
+    if self.sort_window < 0:
+      raise ValueError(f"TrainingConfig: sort_window must be >= 0. Received {self.sort_window}")
     if self.frame_loss not in (None,) + FRAME_LOSSES:
       raise ValueError(f"TrainingConfig: frame_loss must be one of {FRAME_LOSSES}. "
                        f"Received {self.frame_loss!r}")

@@ -13,8 +13,9 @@ as the paper):
      (``every=6``: 1/6 test, 1/6 valid, 2/3 train), deterministically.
   3. ``sample_pairs``: for each example of a split, a random partner with the
      same content and another style (seeded); ``pair_stream`` re-draws them
-     every epoch and skips ahead for a resumed run; ``count_pairs`` counts
-     them without drawing.
+     every epoch, groups pairs of similar length for training
+     (``sorted_in_windows``) and skips ahead for a resumed run;
+     ``count_pairs`` counts them without drawing.
   4. ``pair_dataset``: tf.data that reads both clips by index
      (``_pair_reader``, ``num_parallel_calls=AUTOTUNE``) -- cached log-mel,
      or waveforms whose features the front-end computes in the graph after
@@ -301,15 +302,47 @@ def sample_pairs(index: Index, split: str, *, seed: int, autoencoder=False, ever
   return np.array(pairs, np.int64).reshape(-1, 2)
 
 
+def sorted_in_windows(pairs: np.ndarray, lengths: np.ndarray, batch_size: int,
+                      window: int, rng: np.random.Generator) -> np.ndarray:
+  """``pairs`` [N, 2] reordered so that each run of ``batch_size`` holds pairs
+  of similar length: every window of ``window * batch_size`` consecutive
+  pairs is sorted by the pair's longer side (``lengths[row]``, frames), cut
+  into batches, and those batches put in a random order (``rng``) -- so batches
+  pad less (a step costs its longest pair) without a short-to-long order.
+  A window whose pairs all have one length is left as it is. The result is a
+  permutation within windows: an epoch still holds the same pairs.
+  """
+  pairs = np.asarray(pairs)
+  size = window * batch_size
+  out = []
+  for start in range(0, len(pairs), size):
+    chunk = pairs[start:start + size]
+    key = np.maximum(lengths[chunk[:, 0]], lengths[chunk[:, 1]])
+    if np.ptp(key) == 0:
+      out.append(chunk)
+      continue
+    chunk = chunk[np.argsort(key, kind="stable")]
+    batches = [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    out.extend(batches[i] for i in rng.permutation(len(batches)))
+  return np.concatenate(out) if out else pairs
+
+
 def pair_stream(index: Index, split: str, *, seed: int, epochs: int | None, shuffle: bool,
-                autoencoder=False, every=6, start_pair: int = 0):
+                autoencoder=False, every=6, start_pair: int = 0,
+                sort_window: int = 0, batch_size: int = 1, lengths: np.ndarray | None = None):
   """A generator function of (source row, target row) int64 [2] pairs.
 
   Pairs are re-drawn every epoch (``sample_pairs`` with seed + epoch), in
   shuffled order when ``shuffle``, for ``epochs`` passes (None: forever).
-  The first ``start_pair`` pairs of the stream are skipped without being drawn
-  twice -- how a resumed run continues exactly where its checkpoint was taken.
+  With ``sort_window`` > 0, every window of that many batches of
+  ``batch_size`` is then sorted by length (``sorted_in_windows``; ``lengths``
+  [examples], frames). The first ``start_pair`` pairs of the stream are skipped
+  without being drawn twice -- how a resumed run continues exactly where its
+  checkpoint was taken.
   """
+  if sort_window and lengths is None:
+    raise ValueError("pair_stream: sort_window needs the examples' lengths")
+
   def pairs():
     skip = start_pair
     epoch = 0
@@ -318,6 +351,9 @@ def pair_stream(index: Index, split: str, *, seed: int, epochs: int | None, shuf
                            every=every)
       if shuffle:
         drawn = drawn[np.random.default_rng(seed + epoch).permutation(len(drawn))]
+      if sort_window:
+        drawn = sorted_in_windows(drawn, lengths, batch_size, sort_window,
+                                  np.random.default_rng([seed, epoch]))
       if skip >= len(drawn):
         skip -= len(drawn)
       else:
@@ -370,7 +406,8 @@ def _waveforms_to_features(audio_config: AudioConfig, linear: bool):
 def pair_dataset(index: Index, split: str, batch_size: int, *, audio_config: AudioConfig,
                  seed: int = 0, epochs: int | None = 1, shuffle: bool = False,
                  autoencoder=False, every=6, linear: bool = False, drop_remainder=False,
-                 cache_features: bool = False, start_batch: int = 0) -> tf.data.Dataset:
+                 cache_features: bool = False, start_batch: int = 0,
+                 sort_window: int = 0) -> tf.data.Dataset:
   """Batches of model inputs (see ``models.py``) for ``split``.
 
   The pairs are ``pair_stream``'s (re-drawn every epoch, shuffled when
@@ -389,6 +426,11 @@ def pair_dataset(index: Index, split: str, batch_size: int, *, audio_config: Aud
   (computed once) instead of reading both clips' waveforms and running the
   front-end for every pair; identical values, several times the throughput
   (bench/pipeline.py).
+
+  ``sort_window``: group pairs of similar length into batches, sorting windows
+  of that many batches (``sorted_in_windows``; needs ``cache_features``, whose
+  frame counts are the lengths). Words pad a third less, and a step costs its
+  longest pair (bench/length_sorting.py); fixed-length notes are unchanged.
   """
   if cache_features and linear:
     raise ValueError("pair_dataset: linear targets are not cached; use "
@@ -396,11 +438,15 @@ def pair_dataset(index: Index, split: str, batch_size: int, *, audio_config: Aud
   if count_pairs(index, split, autoencoder=autoencoder, every=every) == 0:
     raise ValueError(f"split {split!r} has no pairs: every content key in it has a single "
                      "style (use autoencoder mode, or more styles)")
+  if sort_window and not cache_features:
+    raise ValueError("pair_dataset: sort_window needs cache_features=True (its lengths)")
+  cached = index.features(audio_config) if cache_features else None
+  lengths = np.array([len(f) for f in cached]) if sort_window else None
   pairs = pair_stream(index, split, seed=seed, epochs=epochs, shuffle=shuffle,
-                      autoencoder=autoencoder, every=every, start_pair=start_batch * batch_size)
+                      autoencoder=autoencoder, every=every, start_pair=start_batch * batch_size,
+                      sort_window=sort_window, batch_size=batch_size, lengths=lengths)
   dataset = tf.data.Dataset.from_generator(pairs, output_signature=tf.TensorSpec([2], tf.int64))
   if cache_features:
-    cached = index.features(audio_config)
     read = _pair_reader(index, lambda row: cached[row], [None, audio_config.num_mel_bins])
     padding = -1.0  # the normalised log floor: silence (padded frames are masked anyway)
   else:

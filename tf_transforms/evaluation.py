@@ -44,16 +44,23 @@ from tf_transforms.judges import Judges, score_pair
 from tf_transforms.run import Run
 
 
-def count_test_pairs(index: data.Index, max_pairs=None) -> int:
-  """How many pairs ``evaluate_run`` scores: one per test-split example whose
+SPLITS = ("test", "valid")  # what evaluate.py scores: --split
+
+
+def count_test_pairs(index: data.Index, max_pairs=None, split="test") -> int:
+  """How many pairs ``evaluate_run`` scores: one per ``split`` example whose
   content has another style (``data.count_pairs``), at most ``max_pairs``."""
-  total = data.count_pairs(index, "test")
+  if split not in SPLITS:
+    raise ValueError(f"--split must be one of {SPLITS}. Received {split!r}")
+  total = data.count_pairs(index, split)
   return total if max_pairs is None else min(total, max_pairs)
 
 
 def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs=None,
-                        seed=0):
-  """Generates and vocodes every test pair (content never seen in training).
+                        seed=0, split="test"):
+  """Generates and vocodes every test pair (content never seen in training);
+  ``split="valid"``: the validation split's pairs instead (content never seen
+  in training either), for choosing settings without the test split.
 
   Notes are generated for exactly the target's frame count; words until the
   stop token. Outputs and the true targets are vocoded by the model's own
@@ -66,8 +73,8 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
   """
   audio_config = run.config.audio
   fixed = run.spec.fixed_length
-  total = count_test_pairs(index, max_pairs)
-  test = data.pair_dataset(index, "test", batch_size, seed=seed, epochs=1, cache_features=True,
+  total = count_test_pairs(index, max_pairs, split)
+  test = data.pair_dataset(index, split, batch_size, seed=seed, epochs=1, cache_features=True,
                            audio_config=audio_config)
   vocode = tf.function(lambda outputs: run.model.to_audio(outputs, audio_config),
                        reduce_retracing=True)  # words: a new length every batch
@@ -146,15 +153,16 @@ def score_generated(pairs, judges: Judges, run: Run) -> list:
 
 
 def evaluate_run(run: Run, index: data.Index, judges: Judges, *, batch_size=16,
-                 max_pairs=None, seed=0, keep=4, progress=print):
-  """Generates every test pair with ``run`` and scores it.
+                 max_pairs=None, seed=0, keep=4, progress=print, split="test"):
+  """Generates every pair of ``split`` (test: the paper's unseen content) with
+  ``run`` and scores it.
 
   Returns:
     (records: one dict per pair (``score_generated``), examples: the first
     ``keep`` generated pairs with their record and real recordings, for
     Figure 2 and the example WAVs).
   """
-  total = count_test_pairs(index, max_pairs)
+  total = count_test_pairs(index, max_pairs, split)
   records, examples, waiting = [], [], []
   started = time.monotonic()
 
@@ -165,11 +173,11 @@ def evaluate_run(run: Run, index: data.Index, judges: Judges, *, batch_size=16,
         examples.append({**pair, "record": record,
                          "source_audio": index.audio(pair["source_row"]),
                          "target_audio": index.audio(pair["target_row"])})
-    progress(f"{run.label}: {len(records)}/{total} test pairs scored "
+    progress(f"{run.label}: {len(records)}/{total} {split} pairs scored "
              f"({time.monotonic() - started:.0f} s)")
 
   for pair in generate_test_pairs(run, index, batch_size=batch_size, max_pairs=max_pairs,
-                                  seed=seed):
+                                  seed=seed, split=split):
     waiting.append(pair)
     if len(waiting) == batch_size:
       score(waiting)

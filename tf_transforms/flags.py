@@ -84,6 +84,11 @@ def define_train_flags():
   flags.DEFINE_enum("frame_loss", None, list(FRAME_LOSSES),
                     "Spectrogram loss: mse (the paper's) or l1. Default: "
                     "configs.SPEECH_FRAME_LOSS (l1) for words, mse for notes.")
+  flags.DEFINE_integer("sort_window", None,
+                       "Training batches hold pairs of similar length: windows of this many "
+                       "batches are sorted by length, then the batches shuffled; 0: random "
+                       "batches. Default: the preset's (32). No effect on fixed-length notes.",
+                       lower_bound=0)
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3); default: "
                      "configs.SPEECH_CONTEXT_MS (12.5) for words, the preset's (25) for notes.")
   flags.register_validator("context_ms", _positive_or_unset,
@@ -105,6 +110,10 @@ def define_evaluate_flags():
   flags.DEFINE_string("sweep", None, "Produce a sweep table: context_ms (Table 3).")
   flags.DEFINE_integer("max_pairs", None, "Evaluate at most this many test pairs per run.",
                        lower_bound=1)
+  flags.DEFINE_enum("split", "test", ["test", "valid"],
+                    "Pairs to score: test (unseen content: the paper's tables) or valid (content "
+                    "also unseen in training, held out for choosing settings so that the test "
+                    "split is not tuned on).")
   flags.DEFINE_bool("overwrite", False, "Replace existing results in --output_dir.")
   flags.DEFINE_integer("processes", None, "Worker processes for the judges' WORLD analysis, "
                        "pyin and recogniser (default: one per available CPU; 1: none).",

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_transforms import data, figures, io, metrics, tables
-from tf_transforms.evaluation import evaluate_run
+from tf_transforms.evaluation import SPLITS, evaluate_run
 from tf_transforms.judges import Judges
 from tf_transforms.errors import RunError
 from tf_transforms.files import staged_directory, write_text
@@ -71,12 +71,15 @@ def output_names(runs, sweep=None):
   return names
 
 
-def check_outputs(runs, output_dir, *, sweep=None, overwrite=False):
+def check_outputs(runs, output_dir, *, sweep=None, overwrite=False, split="test"):
   """Refuses, before any work, what ``evaluate_runs`` could not do: runs that
-  cannot share an evaluation (``check_runs``), an unknown sweep, or outputs
-  that exist already (unless ``overwrite``). Raises ValueError / FileExistsError."""
+  cannot share an evaluation (``check_runs``), an unknown sweep or split, or
+  outputs that exist already (unless ``overwrite``). Raises ValueError /
+  FileExistsError."""
   if sweep not in (None, "context_ms"):
     raise ValueError(f"--sweep supports context_ms only. Received {sweep!r}")
+  if split not in SPLITS:
+    raise ValueError(f"--split must be one of {SPLITS}. Received {split!r}")
   check_runs(runs)
   check_writable_directory(output_dir, "--output_dir")
   existing = [n for n in output_names(runs, sweep)
@@ -87,8 +90,9 @@ def check_outputs(runs, output_dir, *, sweep=None, overwrite=False):
 
 
 def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=None, seed=0,
-                  overwrite=False, processes=None, progress=print):
-  """Scores ``runs`` on ``index``'s test pairs; writes tables, figures and WAVs.
+                  overwrite=False, processes=None, progress=print, split="test"):
+  """Scores ``runs`` on ``index``'s test pairs (``split="valid"``: the
+  validation split's, to choose settings); writes tables, figures and WAVs.
 
   Everything is written to a staging directory first and moved into
   ``output_dir`` only when the whole evaluation succeeded
@@ -108,23 +112,24 @@ def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=
   Returns:
     The results dict written to results.json.
   """
-  check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite)
+  check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite, split=split)
   for run in runs:
     if run.vocabulary != index.vocabulary:
       raise ValueError(f"{run.model_dir}/styles.json does not match the dataset's styles")
   with staged_directory(output_dir) as staging:
-    return _evaluate_into(runs, index, staging, sweep, max_pairs, seed, progress, processes)
+    return _evaluate_into(runs, index, staging, sweep, max_pairs, seed, progress, processes,
+                          split)
 
 
-def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress, processes):
+def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress, processes, split):
   first = runs[0].config
   progress("training the style classifier (and, for words, building the recogniser)...")
   with Judges(index, first.dataset, first.audio, cache_dir=index.data_dir,
               processes=processes) as judges:
-    return _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progress)
+    return _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progress, split)
 
 
-def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progress):
+def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progress, split):
   first = runs[0].config
   judges_note = (f"Style classifier: {judges.classifier_accuracy:.0%} on vocoded real test "
                  f"clips ({len(index.vocabulary)} styles; chance "
@@ -135,7 +140,9 @@ def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progres
                     f"{1 / len(judges.recognizer.vocabulary):.1%}).")
   progress(judges_note)
 
-  results = {"dataset": first.dataset, "mcd_convention": metrics.MCD_CONVENTION,
+  if split != "test":
+    judges_note += f" Scored on the {split} split's pairs, not the test split's."
+  results = {"dataset": first.dataset, "split": split, "mcd_convention": metrics.MCD_CONVENTION,
              "style_classifier_test_accuracy": judges.classifier_accuracy, "runs": {}}
   if judges.recognizer is not None:
     results["recognizer_vocabulary"] = list(judges.recognizer.vocabulary)
@@ -144,7 +151,7 @@ def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progres
   rows, run_rows, sweep_rows = [], [], []
   for number, run in enumerate(runs):
     records, examples = evaluate_run(run, index, judges, max_pairs=max_pairs, seed=seed,
-                                     progress=progress)
+                                     progress=progress, split=split)
     judges.cache.save()  # model-independent judgements, for the next evaluation
     if number == 0:
       real = tables.real_target_summary(records)
@@ -193,7 +200,8 @@ def _json_default(value):
 
 
 def evaluate(model_dirs, output_dir, *, data_dir=None, manual_dir=None, sweep=None,
-             max_pairs=None, seed=0, overwrite=False, processes=None, progress=print):
+             max_pairs=None, seed=0, overwrite=False, processes=None, progress=print,
+             split="test"):
   """``evaluate.py``: loads the runs, refuses what cannot be done (before the
   dataset is loaded or built), then ``evaluate_runs`` on their dataset.
 
@@ -204,11 +212,11 @@ def evaluate(model_dirs, output_dir, *, data_dir=None, manual_dir=None, sweep=No
   check_model_dirs(model_dirs)  # all of them, before the first is loaded
   runs = [load_run(d) for d in model_dirs]
   try:
-    check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite)
+    check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite, split=split)
   except (ValueError, FileExistsError) as error:
     raise RunError(str(error)) from None
   first = runs[0].config
   index = data.load_index(first.dataset, data_dir=data_dir, manual_dir=manual_dir,
                           config=first.dataset_config, soundfont=first.soundfont)
   return evaluate_runs(runs, index, output_dir, sweep=sweep, max_pairs=max_pairs, seed=seed,
-                       overwrite=overwrite, processes=processes, progress=progress)
+                       overwrite=overwrite, processes=processes, progress=progress, split=split)

@@ -123,9 +123,10 @@ class RunConfig:
   @classmethod
   def from_json(cls, text: str) -> "RunConfig":
     raw = json.loads(text)
-    # Runs stored before guided attention trained without it, and before
-    # frame_loss with the mean squared error.
-    training = {"guided_attention": 0.0, "frame_loss": "mse", **raw["training"]}
+    # Runs stored before guided attention trained without it, before
+    # frame_loss with the mean squared error, before sort_window on random batches.
+    training = {"guided_attention": 0.0, "frame_loss": "mse", "sort_window": 0,
+                **raw["training"]}
     return cls(**{**raw, "model": ModelConfig.from_stored(raw["model"]),
                   "training": TrainingConfig(**training),
                   "audio": AudioConfig(**raw["audio"])})
@@ -144,7 +145,7 @@ def context_frames(context_ms: float, audio: AudioConfig) -> int:
 def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=None,
                     batch_size=None, learning_rate=None, context_ms=None, model=None,
                     output_head=None, envelope_coefficients=None, guided_attention=None,
-                    frame_loss=None, audio: AudioConfig | None = None,
+                    frame_loss=None, sort_window=None, audio: AudioConfig | None = None,
                     **kwargs) -> RunConfig:
   """A RunConfig from a preset plus overrides (what train.py's flags set).
 
@@ -189,6 +190,11 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
   if frame_loss is not None:
     try:
       training = dataclasses.replace(training, frame_loss=frame_loss)
+    except ValueError as error:
+      raise RunError(str(error)) from None
+  if sort_window is not None:
+    try:
+      training = dataclasses.replace(training, sort_window=sort_window)
     except ValueError as error:
       raise RunError(str(error)) from None
   if epochs is not None:

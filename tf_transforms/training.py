@@ -257,7 +257,7 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
   dataset = data.pair_dataset(index, "train", batch_size, seed=run.seed, epochs=None,
                               shuffle=True, autoencoder=run.autoencoder, drop_remainder=True,
                               cache_features=True, start_batch=start_chunk * chunk,
-                              audio_config=run.audio)
+                              sort_window=run.training.sort_window, audio_config=run.audio)
   if run.strategy == "multi_worker":
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = (
