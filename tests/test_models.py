@@ -344,7 +344,7 @@ def test_run_config_takes_guided_attention_for_methods_with_attention_only():
 def test_words_train_for_their_default_steps_unless_told():
   """tts_words: DatasetSpec.default_steps (sized for ~20 min on 2 CPU cores);
   --steps or --epochs win; notes keep the preset's epochs."""
-  assert make_run_config(dataset="tts_words").steps == 4000
+  assert make_run_config(dataset="tts_words").steps == 6000
   assert make_run_config(dataset="tts_words", steps=7).steps == 7
   assert make_run_config(dataset="tts_words", epochs=2).steps == 0  # from epochs, later
   assert make_run_config(dataset="gm_notes").steps == 0

@@ -265,3 +265,20 @@ def test_init_from_copies_every_matching_weight_of_a_finished_run(tiny_notes_run
   kept = capsys.readouterr().out.split("kept fresh: ")[1]
   assert "source_conditioning" in kept or "decoder/cell" in kept
   assert "conv_front_end/filterbank/kernel" not in kept
+
+
+def test_validation_is_one_fixed_set_of_every_valid_pair_batched_by_length(tfds_dir):
+  from tf_transforms import data
+  index = data.load_index("tts_words", data_dir=tfds_dir, config="small")
+  run = runs.make_run_config(dataset="tts_words", preset="tiny")
+  valid, first = training.validation_dataset(index, run, batch_size=4)
+
+  def rows():
+    return np.concatenate([np.stack([b["source_row"], b["target_row"]], 1) for b in valid])
+
+  once, again = rows(), rows()
+  np.testing.assert_array_equal(once, again)             # the same batches every checkpoint
+  assert sorted(map(tuple, once)) == sorted(map(tuple, data.sample_pairs(index, "valid",
+                                                                         seed=run.seed)))
+  assert int(valid.cardinality()) == -(-len(once) // 4)  # declared: Keras knows the end
+  np.testing.assert_array_equal(first["source_row"], once[:len(first["source_row"]), 0])

@@ -61,7 +61,7 @@ DATASETS = {
                          "word", "speaker", "TIMIT words from --manual_dir"),
     "tts_words": DatasetSpec("tfds_builders.tts_words:TtsWords", "default", ("train",),
                              "word", "speaker", "words of synthetic voices, rendered locally",
-                             default_steps=4000),  # 19 min on 2 CPU cores (docs/results.md)
+                             default_steps=6000),  # ~18 min on 2 CPU cores (docs/results.md)
     # One style ("speech"): autoencoder pre-training only.
     "audioset_speech": DatasetSpec("tfds_builders.audioset_speech:AudiosetSpeech", None,
                                    ("train", "eval"), "id", "",

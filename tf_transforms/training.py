@@ -155,6 +155,25 @@ class SpectrogramSummary(keras.callbacks.Callback):
     self.writer.flush()
 
 
+def validation_dataset(index: data.Index, run: RunConfig, batch_size: int):
+  """The batches every checkpoint's validation loss is measured on, and the
+  first batch (``SpectrogramSummary``'s pair).
+
+  One fixed set: the validation split's pairs as the seed first draws them,
+  grouped by length like training (``run.training.sort_window``), held in
+  memory after the first pass. Every checkpoint is measured on the same
+  batches, and a validation costs its forward passes alone (docs/design.md,
+  "Training"). Its cardinality is declared, so Keras knows where it ends.
+  """
+  valid = data.pair_dataset(index, "valid", batch_size, seed=run.seed, epochs=1,
+                            autoencoder=run.autoencoder, cache_features=True,
+                            sort_window=run.training.sort_window, audio_config=run.audio)
+  batches = math.ceil(data.count_pairs(index, "valid", autoencoder=run.autoencoder) /
+                      batch_size)
+  valid = valid.apply(tf.data.experimental.assert_cardinality(batches))
+  return valid.cache(), next(iter(valid))
+
+
 def _read_chunk(backup_dir):
   path = os.path.join(backup_dir, "training_metadata.json")
   if not tf.io.gfile.exists(path):
@@ -263,11 +282,7 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
     options.experimental_distribute.auto_shard_policy = (
         tf.data.experimental.AutoShardPolicy.DATA)
     dataset = dataset.with_options(options)
-  valid = data.pair_dataset(index, "valid", batch_size, seed=run.seed, epochs=None,
-                            autoencoder=run.autoencoder, cache_features=True,
-                            audio_config=run.audio)
-  valid_steps = math.ceil(data.count_pairs(index, "valid", autoencoder=run.autoencoder) /
-                          batch_size)
+  valid, sample_pair = validation_dataset(index, run, batch_size)
   callbacks = [
       BackupAndRestoreWithRng(backup_dir, save_freq="epoch", delete_checkpoint=False,
                               double_checkpoint=True),
@@ -277,7 +292,7 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
   if own_dir == model_dir:  # TensorBoard logs: the chief's (the workers' would repeat them)
     log_dir = os.path.join(model_dir, "logs")
     callbacks += [keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch"),
-                  SpectrogramSummary(next(iter(valid)), log_dir, run.audio)]
+                  SpectrogramSummary(sample_pair, log_dir, run.audio)]
   print(f"{run.dataset}: {len(index.content)} examples, {len(index.vocabulary)} styles, "
         f"{pairs_per_epoch} training pairs per epoch; global batch {batch_size} over "
         f"{strategy.num_replicas_in_sync} replica(s); {run.steps} steps "
@@ -285,7 +300,7 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
         + (f"; resuming at step {start_chunk * chunk}" if start_chunk else ""))
   with strategy.scope():  # Keras 3 takes the strategy from the scope fit runs in
     model.fit(dataset, epochs=chunks, steps_per_epoch=chunk, validation_data=valid,
-              validation_steps=valid_steps, callbacks=callbacks, verbose=verbose)
+              callbacks=callbacks, verbose=verbose)
   final = os.path.join(own_dir, "model.keras")
   with atomic_output(final) as temporary:
     model.save(temporary)
