@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests import signals
-from tf_transforms import data, judges, metrics, pitch, report, tables
+from tf_transforms import audio, data, judges, metrics, pitch, report, tables
 from tf_transforms.run import Run, RunConfig, StyleVocabulary, load_run
 from tf_transforms.configs import AudioConfig
 
@@ -150,6 +150,18 @@ def test_style_classifier_recognises_real_instruments_and_judgements_are_cached(
     assert cached.style == judgement.style and cached.seconds == judgement.seconds
     assert cached.pitch_cents == judgement.pitch_cents or (
         math.isnan(cached.pitch_cents) and math.isnan(judgement.pitch_cents))
+  # A keyed clip is cached whole: judged again without its audio, the same judgement.
+  clip = notes.audio(3)
+  log_mel = audio.log_mel_spectrogram(clip, AudioConfig()).numpy()
+  assert not second.is_cached("oracle/3")
+  with pytest.raises(ValueError, match="'oracle/3' has no waveform and is not cached whole"):
+    second.judge_many([(None, None, notes.content[3], "oracle/3")])
+  fresh = second.judge(clip, log_mel, notes.content[3], key="oracle/3")
+  assert second.is_cached("oracle/3")
+  again = second.judge(None, None, notes.content[3], key="oracle/3")
+  np.testing.assert_array_equal(again.analysis.mel_cepstrum, fresh.analysis.mel_cepstrum)
+  assert (again.style, again.seconds) == (fresh.style, len(clip) / 16000)
+  assert again.seconds == fresh.seconds
   # Another front-end or vocoder setting is another file: never a stale judgement.
   other = judges.JudgementCache(str(tmp_path), AudioConfig(griffin_lim_iters=8), "pitch")
   assert other.path != second.cache.path and other.get("recording/0") is None

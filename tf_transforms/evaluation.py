@@ -57,7 +57,7 @@ def count_test_pairs(index: data.Index, max_pairs=None, split="test") -> int:
 
 
 def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs=None,
-                        seed=0, split="test"):
+                        seed=0, split="test", target_known=None):
   """Generates and vocodes every test pair (content never seen in training);
   ``split="valid"``: the validation split's pairs instead (content never seen
   in training either), for choosing settings without the test split.
@@ -69,7 +69,9 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
   Yields, per pair, a dict: ``source_row``, ``target_row``, ``source_style``,
   ``target_style`` (ids), ``content``; natural-log mel [T, F] ``source``,
   ``target`` and ``prediction``; float waveforms ``waveform`` (the output)
-  and ``target_waveform`` (the true target's log-mel, vocoded).
+  and ``target_waveform`` (the true target's log-mel, vocoded; None for a
+  batch whose target rows ``target_known(rows)`` says are judged already:
+  vocoding them would cost as much as vocoding the outputs).
   """
   audio_config = run.config.audio
   fixed = run.spec.fixed_length
@@ -99,7 +101,8 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
                        batch["target_style"],
                        tf.reduce_max(batch["target_length"]) if fixed else None)
     waveforms = vocode(outputs).numpy()
-    target_waveforms = vocode({"frames": batch["target"]}).numpy()
+    known = target_known is not None and target_known(batch["target_row"].numpy())
+    target_waveforms = None if known else vocode({"frames": batch["target"]}).numpy()
     lengths = outputs["lengths"].numpy()
     for i in range(int(batch["source"].shape[0])):
       if done >= total:
@@ -116,7 +119,8 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
              "target": natural(batch["target"][i], target_length),
              "prediction": natural(outputs["frames"][i], length),
              "waveform": clip(waveforms, i, length),
-             "target_waveform": clip(target_waveforms, i, target_length)}
+             "target_waveform": (None if target_waveforms is None
+                                 else clip(target_waveforms, i, target_length))}
 
 
 def score_generated(pairs, judges: Judges, run: Run) -> list:
@@ -127,6 +131,8 @@ def score_generated(pairs, judges: Judges, run: Run) -> list:
   audio_config = run.config.audio
 
   def clip(waveform, content, key=None):
+    if waveform is None:  # a vocoded target judged already (``Judges.is_cached``)
+      return (None, None, content, key)
     return (waveform, audio.log_mel_spectrogram(waveform, audio_config).numpy(), content, key)
 
   judges.prepare_recordings([p[side] for p in pairs for side in ("source_row", "target_row")])
@@ -176,8 +182,11 @@ def evaluate_run(run: Run, index: data.Index, judges: Judges, *, batch_size=16,
     progress(f"{run.label}: {len(records)}/{total} {split} pairs scored "
              f"({time.monotonic() - started:.0f} s)")
 
+  def target_known(rows):
+    return all(judges.is_cached(f"oracle/{row}") for row in rows)
+
   for pair in generate_test_pairs(run, index, batch_size=batch_size, max_pairs=max_pairs,
-                                  seed=seed, split=split):
+                                  seed=seed, split=split, target_known=target_known):
     waiting.append(pair)
     if len(waiting) == batch_size:
       score(waiting)

@@ -48,8 +48,8 @@ def vocoded_features(index: data.Index, rows, audio_config, batch_size=32):
 class JudgementCache:
   """What the judges say about clips that do not depend on the model, kept on
   disk beside the prepared dataset: real recordings and vocoded true targets
-  (their WORLD analysis, pitch or recognised word) and the style classifier's
-  vocoded training features. A second evaluation of the same dataset, or of
+  (their WORLD analysis, pitch or recognised word, classifier statistics and
+  length) and the style classifier's vocoded training features. A second evaluation of the same dataset, or of
   another run on it, skips them.
 
   The file is keyed by everything those judgements depend on: the dataset
@@ -237,24 +237,43 @@ class Judges:
 
   def judge_many(self, clips) -> list:
     """``judge`` for each (waveform, log_mel, content, key) of ``clips``: the
-    analyses not cached run in the ``clip_analysis.Analyser``'s processes."""
+    analyses not cached run in the ``clip_analysis.Analyser``'s processes.
+
+    A keyed clip is cached whole: its analysis, its classifier statistics and
+    its length. One found whole in the cache (``is_cached``) may come with
+    ``waveform`` and ``log_mel`` None -- its audio need not be made at all.
+    """
     if not clips:
       return []
     rate = self.audio_config.sample_rate
     stored = [self.cache.get(key) if key else None for _, _, _, key in clips]
+    for (waveform, _, _, key), found in zip(clips, stored):
+      if waveform is None and (found is None or "statistics" not in found):
+        raise ValueError(f"judge_many: clip {key!r} has no waveform and is not cached whole")
     missing = [i for i, found in enumerate(stored) if found is None]
     analysed = self.analyser.map([(clips[i][0], clips[i][2]) for i in missing], rate)
     for i, analysis in zip(missing, analysed):
-      stored[i] = analysis
-      if clips[i][3]:
-        self.cache.put(clips[i][3], **analysis)
-    styles = self.classifier.predict(np.stack([clip_statistics(c[1]) for c in clips]))
+      stored[i] = dict(analysis)
+    for i, (waveform, log_mel, _, key) in enumerate(clips):
+      found = stored[i]
+      if "statistics" in found:
+        continue
+      found.update(statistics=clip_statistics(log_mel), samples=np.int64(len(waveform)))
+      if key:  # cached whole (entries of caches before 0.4 gain the last two)
+        self.cache.put(key, **found)
+    styles = self.classifier.predict(np.stack([found["statistics"] for found in stored]))
     return [Judgement(
         analysis=metrics.WorldAnalysis(np.asarray(found["mel_cepstrum"]),
                                        np.asarray(found["f0"])),
-        style=int(style), seconds=len(waveform) / rate,
+        style=int(style), seconds=int(found["samples"]) / rate,
         pitch_cents=float(found["pitch_cents"]), word=str(found["word"]))
-            for (waveform, _, _, _), found, style in zip(clips, stored, styles)]
+            for found, style in zip(stored, styles)]
+
+  def is_cached(self, key) -> bool:
+    """Whether clip ``key`` is cached whole (analysis, classifier statistics
+    and length): ``judge_many`` then needs neither its waveform nor its log-mel."""
+    found = self.cache.get(key)
+    return found is not None and "statistics" in found and "samples" in found
 
   def prepare_recordings(self, rows):
     """Judges the real recordings ``rows`` not judged yet, in parallel (then
