@@ -125,6 +125,9 @@ class AudioConfig:
 
 METHODS = ("ours", "seq2seq", "las", "cseq2seq")
 STRATEGIES = ("default", "mirrored", "multi_worker")  # tf.distribute, see training.make_strategy
+# The content splits evaluate.py scores (--split): test, the paper's unseen
+# content; valid, also unseen in training, for choosing settings.
+EVALUATION_SPLITS = ("test", "valid")
 LINEAR_OUTPUTS = ("mel_inverse", "postnet")
 
 

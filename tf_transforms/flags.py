@@ -10,7 +10,7 @@ given: parsing flags (and ``--help``) stays fast.
 
 from absl import flags
 
-from tf_transforms.configs import FRAME_LOSSES, METHODS, PRESETS, STRATEGIES
+from tf_transforms.configs import EVALUATION_SPLITS, FRAME_LOSSES, METHODS, PRESETS, STRATEGIES
 from tf_transforms.datasets import DATASETS
 
 
@@ -51,7 +51,7 @@ def define_train_flags():
                       "Where checkpoints and summaries go; default runs/<dataset>_<model>.")
   flags.DEFINE_integer("epochs", None, "Epochs to train.", lower_bound=1)
   flags.DEFINE_integer("steps", None, "Training steps; default: the dataset's default_steps "
-                       "(tts_words: 4000, ~19 min on 2 CPU cores), else --epochs.",
+                       f"(tts_words: {DATASETS['tts_words'].default_steps}), else --epochs.",
                        lower_bound=1)
   flags.DEFINE_integer("batch_size", None, "Global batch size.", lower_bound=1)
   flags.DEFINE_float("learning_rate", None, "Initial learning rate.")
@@ -108,9 +108,9 @@ def define_evaluate_flags():
   flags.DEFINE_multi_string("model_dir", None, "Trained model directories to evaluate.")
   flags.DEFINE_string("output_dir", "outputs", "Where tables and figures go.")
   flags.DEFINE_string("sweep", None, "Produce a sweep table: context_ms (Table 3).")
-  flags.DEFINE_integer("max_pairs", None, "Evaluate at most this many test pairs per run.",
+  flags.DEFINE_integer("max_pairs", None, "Evaluate at most this many pairs per run.",
                        lower_bound=1)
-  flags.DEFINE_enum("split", "test", ["test", "valid"],
+  flags.DEFINE_enum("split", "test", list(EVALUATION_SPLITS),
                     "Pairs to score: test (unseen content: the paper's tables) or valid (content "
                     "also unseen in training, held out for choosing settings so that the test "
                     "split is not tuned on).")

@@ -13,7 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from tf_transforms import data, figures, io, metrics, tables
-from tf_transforms.evaluation import SPLITS, evaluate_run
+from tf_transforms.configs import EVALUATION_SPLITS
+from tf_transforms.evaluation import evaluate_run
 from tf_transforms.judges import Judges
 from tf_transforms.errors import RunError
 from tf_transforms.files import staged_directory, write_text
@@ -78,8 +79,8 @@ def check_outputs(runs, output_dir, *, sweep=None, overwrite=False, split="test"
   FileExistsError."""
   if sweep not in (None, "context_ms"):
     raise ValueError(f"--sweep supports context_ms only. Received {sweep!r}")
-  if split not in SPLITS:
-    raise ValueError(f"--split must be one of {SPLITS}. Received {split!r}")
+  if split not in EVALUATION_SPLITS:
+    raise ValueError(f"--split must be one of {EVALUATION_SPLITS}. Received {split!r}")
   check_runs(runs)
   check_writable_directory(output_dir, "--output_dir")
   existing = [n for n in output_names(runs, sweep)

@@ -187,16 +187,12 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     if guided_attention and not model_config.uses_attention:
       raise RunError(f"--guided_attention: the {model_config.method} method has no attention")
     training = dataclasses.replace(training, guided_attention=guided_attention)
-  if frame_loss is not None:
-    try:
-      training = dataclasses.replace(training, frame_loss=frame_loss)
-    except ValueError as error:
-      raise RunError(str(error)) from None
-  if sort_window is not None:
-    try:
-      training = dataclasses.replace(training, sort_window=sort_window)
-    except ValueError as error:
-      raise RunError(str(error)) from None
+  checked = {name: value for name, value in (("frame_loss", frame_loss),
+                                             ("sort_window", sort_window)) if value is not None}
+  try:  # TrainingConfig checks them
+    training = dataclasses.replace(training, **checked)
+  except ValueError as error:
+    raise RunError(str(error)) from None
   if epochs is not None:
     if steps is not None:
       raise RunError("give --steps or --epochs, not both")
