@@ -25,8 +25,13 @@ flags.DEFINE_multi_enum("tflite", [], ["float32", "float16", "dynamic_range"],
                         "Also write <export_dir>/<name>/<version>.<variant>.tflite "
                         "(audio in / out with Griffin-Lim, and log-mel in / out; builtin ops only).")
 flags.DEFINE_integer("griffin_lim_iters", None,
-                     "Griffin-Lim iterations in the exported graphs (default: the run's, 32); "
-                     "fewer is faster and rougher (README: Export, speed).", lower_bound=1)
+                     "Full-grid Griffin-Lim iterations in the exported graphs (default 6, after "
+                     "the coarse ones); fewer is faster and rougher (docs/export.md).",
+                     lower_bound=1)
+flags.DEFINE_integer("griffin_lim_coarse_iters", None,
+                     "Half-grid Griffin-Lim iterations run first in the exported graphs "
+                     "(default 28; 0 with --griffin_lim_iters=32 is evaluate.py's vocoder).",
+                     lower_bound=0)
 FLAGS = flags.FLAGS
 
 
@@ -37,13 +42,14 @@ def main(argv):
   check_writable_directory(FLAGS.export_dir, "--export_dir")  # before TensorFlow starts up
   check_finished(FLAGS.model_dir)
   from tf_transforms import export  # TF starts up here
+  vocoder = dict(griffin_lim_iters=FLAGS.griffin_lim_iters,
+                 griffin_lim_coarse_iters=FLAGS.griffin_lim_coarse_iters)
   path = export.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
-                                   FLAGS.version, FLAGS.max_seconds, FLAGS.griffin_lim_iters)
+                                   FLAGS.version, FLAGS.max_seconds, **vocoder)
   print(f"exported {path}")
   if FLAGS.tflite:
     paths = {variant: f"{path}.{variant}.tflite" for variant in FLAGS.tflite}
-    sizes = export.export_tflite_variants(FLAGS.model_dir, paths,
-                                          griffin_lim_iters=FLAGS.griffin_lim_iters)
+    sizes = export.export_tflite_variants(FLAGS.model_dir, paths, **vocoder)
     for variant, tflite_path in paths.items():
       print(f"exported {tflite_path} ({sizes[variant] / 1e6:.2f} MB)")
 

@@ -79,7 +79,10 @@ def eager_transform(model, x, config=AudioConfig(), return_log_mel=False):
   frames = int(log_mel.shape[1])
   outputs = model.generate(log_mel, np.full([len(x["waveform"])], frames, np.int32),
                            x["source_style"], x["target_style"], num_frames=frames)
-  waveform = model.to_audio(outputs, config, length=x["waveform"].shape[1]).numpy()
+  vocoder = export.Vocoder()  # the exported graphs' Griffin-Lim
+  waveform = model.to_audio(outputs, config, length=x["waveform"].shape[1],
+                            iterations=vocoder.iterations,
+                            coarse_iterations=vocoder.coarse_iterations).numpy()
   return (waveform, outputs["frames"].numpy()) if return_log_mel else waveform
 
 
@@ -97,7 +100,11 @@ def test_griffin_lim_iterations_can_be_set_at_export(exported, loaded, tmp_path)
   model_dir, _ = exported
   with pytest.raises(ValueError, match="griffin_lim_iters must be >= 1"):
     export.export_saved_model(model_dir, str(tmp_path), griffin_lim_iters=0)
-  fewer = export.export_saved_model(model_dir, str(tmp_path), griffin_lim_iters=2)
+  with pytest.raises(ValueError, match="griffin_lim_coarse_iters must be >= 0"):
+    export.export_saved_model(model_dir, str(tmp_path), griffin_lim_coarse_iters=-1)
+  assert not os.listdir(tmp_path)
+  fewer = export.export_saved_model(model_dir, str(tmp_path), griffin_lim_iters=2,
+                                    griffin_lim_coarse_iters=0)
   x = request(batch=1)
   outputs = [model.signatures["serving_default"](
       waveform=tf.constant(x["waveform"], tf.float32), source_style=tf.constant(x["source_style"]),

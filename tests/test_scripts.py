@@ -41,6 +41,8 @@ def test_scripts_parse_flags(script, flag):
     ("export.py", ["--model_dir=x", "--max_seconds=-1"], "--max_seconds"),
     ("export.py", ["--model_dir=x", "--version=-3"], "--version"),
     ("export.py", ["--model_dir=x", "--griffin_lim_iters=0"], "--griffin_lim_iters"),
+    ("export.py", ["--model_dir=x", "--griffin_lim_coarse_iters=-1"],
+     "--griffin_lim_coarse_iters"),
 ])
 def test_out_of_range_numbers_are_refused_before_anything_is_written(tmp_path, script,
                                                                      arguments, flag):

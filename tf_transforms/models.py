@@ -198,21 +198,22 @@ class AudioTransformModel(keras.Model):
     return self._add_linear({**outputs, "lengths": lengths}, lengths)
 
   def to_audio(self, outputs, audio_config: AudioConfig, iterations=None,
-               seed=0, length=None):
+               seed=0, length=None, coarse_iterations=0, unroll=False):
     """Vocodes model outputs (normalised features) to waveforms [B, samples].
 
     Uses the post-net's linear spectrogram when the model has one, else the
     front-end's mel inverse on the predicted log-mel. Frames past each
     example's length are vocoded too; trim with ``lengths * frame_step``.
     ``length``: samples to return (default ``(frames - 1) * frame_step``).
+    ``iterations``, ``coarse_iterations``, ``unroll``: see ``audio.griffin_lim``.
     """
+    vocoder = dict(iterations=iterations, seed=seed, length=length,
+                   coarse_iterations=coarse_iterations, unroll=unroll)
     if "linear" in outputs:
       log_power = audio.denormalize_log_spectrogram(outputs["linear"], audio_config)
-      return audio.log_linear_to_audio(log_power, audio_config, iterations=iterations,
-                                       seed=seed, length=length)
+      return audio.log_linear_to_audio(log_power, audio_config, **vocoder)
     log_mel = audio.denormalize_log_spectrogram(outputs["frames"], audio_config)
-    return audio.log_mel_to_audio(log_mel, audio_config, iterations=iterations, seed=seed,
-                                  length=length)
+    return audio.log_mel_to_audio(log_mel, audio_config, **vocoder)
 
   # ---------------------------------------------------------------- loss
 
