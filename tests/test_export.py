@@ -128,12 +128,14 @@ def test_fresh_process_without_the_project_matches_the_eager_model_and_loads_by_
   expected, expected_log_mel = eager_transform(model, x, return_log_mel=True)
   assert served["waveform"].shape == expected.shape == x["waveform"].shape
   np.testing.assert_array_equal(served["lengths"], [x["waveform"].shape[1]] * 2)
-  # Same graph of float32 ops, same Griffin-Lim seed: equal up to float32
-  # round-off -- in the network's output to 1e-5 (normalised log-mel), and in
-  # the waveform to 3e-4 of its peak, since Griffin-Lim's 32 momentum (0.99)
-  # iterations amplify the round-off (measured: 1.0e-4 of peak).
+  # The same float32 ops (the export writes the vocoder's loops out, the eager
+  # model loops), the same Griffin-Lim seed: equal up to float32 round-off --
+  # in the network's output to 1e-5 (normalised log-mel), and in the waveform
+  # to 2e-3 of its peak, since Griffin-Lim's 34 momentum (0.99) iterations
+  # amplify the round-off (measured: 1e-4 here, up to 4e-4 on speech-like
+  # signals; tests/test_audio.py).
   np.testing.assert_allclose(served["log_mel"], expected_log_mel, atol=1e-5)
-  np.testing.assert_allclose(served["waveform"], expected, atol=3e-4 * np.abs(expected).max())
+  np.testing.assert_allclose(served["waveform"], expected, atol=2e-3 * np.abs(expected).max())
   vocabulary = json.load(open(os.path.join(model_dir, "styles.json")))["styles"]
   assert served["names"].tolist() == vocabulary
 
