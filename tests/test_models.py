@@ -133,9 +133,10 @@ def test_l1_frame_loss_is_the_mean_absolute_error_over_valid_frames(rng):
     models.transform_loss(outputs, x["target"], x["target_length"], 2, frame_loss="huber")
 
 
-def test_frame_loss_is_l1_for_words_mse_for_notes_and_old_runs_keep_mse():
+def test_frame_loss_is_l1_by_default_and_old_runs_keep_mse():
   assert make_run_config(dataset="tts_words").training.frame_loss == "l1"
-  assert make_run_config(dataset="gm_notes").training.frame_loss == "mse"
+  assert make_run_config(dataset="gm_notes").training.frame_loss == "l1"
+  assert make_run_config(dataset="gm_notes", frame_loss="mse").training.frame_loss == "mse"
   assert make_run_config(dataset="tts_words", frame_loss="mse").training.frame_loss == "mse"
   with pytest.raises(RunError, match="frame_loss"):
     make_run_config(dataset="gm_notes", frame_loss="huber")

@@ -83,7 +83,7 @@ def define_train_flags():
                      lower_bound=0.0)
   flags.DEFINE_enum("frame_loss", None, list(FRAME_LOSSES),
                     "Spectrogram loss: mse (the paper's) or l1. Default: "
-                    "configs.SPEECH_FRAME_LOSS (l1) for words, mse for notes.")
+                    "configs.DEFAULT_FRAME_LOSS (l1); runs stored before the option keep mse.")
   flags.DEFINE_integer("sort_window", None,
                        "Training batches hold pairs of similar length: windows of this many "
                        "batches are sorted by length, then the batches shuffled; 0: random "

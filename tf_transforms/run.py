@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from tf_transforms import models  # noqa: F401  (registers the classes model.keras holds)
 from tf_transforms.configs import (AudioConfig, ModelConfig, SPEECH_CONTEXT_MS,
-                                   SPEECH_FRAME_LOSS, SPEECH_GUIDED_ATTENTION,
+                                   DEFAULT_FRAME_LOSS, SPEECH_GUIDED_ATTENTION,
                                    SPEECH_OUTPUT_HEAD, STRATEGIES,
                                    TrainingConfig, get_preset)
 from tf_transforms.datasets import DATASETS
@@ -98,8 +98,8 @@ class RunConfig:
       object.__setattr__(self, "training",
                          dataclasses.replace(self.training, guided_attention=weight))
     if self.training.frame_loss is None:  # "auto", stored resolved
-      loss = SPEECH_FRAME_LOSS if DATASETS[self.dataset].spoken else "mse"
-      object.__setattr__(self, "training", dataclasses.replace(self.training, frame_loss=loss))
+      object.__setattr__(self, "training",
+                         dataclasses.replace(self.training, frame_loss=DEFAULT_FRAME_LOSS))
     sizes = {"num_mel_bins": self.audio.num_mel_bins,
              "num_linear_bins": self.audio.num_spectrogram_bins}
     for name, expected in sizes.items():
