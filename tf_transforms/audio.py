@@ -449,21 +449,20 @@ def mel_to_linear(mel_power, config: AudioConfig, unroll=False):
     correction = tf.tensordot(ratio, transposed, 1) * inverse_coverage
     return i + 1, x * correction * tf.sqrt(correction)  # x * correction ** 1.5
 
-  _, power = _loop(body, (0, power), config.mel_inverse_iters, unroll)
+  power, = _loop(body, (power,), config.mel_inverse_iters, unroll)
   return power
 
 
 def _loop(body, state, iterations, unroll):
-  """``tf.while_loop`` of ``body(i, *rest) -> (i + 1, *rest)`` from ``state``
-  (whose first entry is the counter, 0) for ``iterations`` steps; with
-  ``unroll``, the steps written out one after another (``iterations`` must
-  then be a Python int)."""
+  """``iterations`` steps of ``body(i, *state) -> (i + 1, *state)`` from the
+  tuple ``state``; returns the final state (without the counter). A
+  ``tf.while_loop``, or with ``unroll`` the steps written out one after
+  another (``iterations`` must then be a Python int)."""
   if unroll:
     for i in range(int(iterations)):
-      state = body(i, *state[1:])
+      state = body(i, *state)[1:]
     return state
-  return tf.while_loop(lambda i, *_: i < iterations, body,
-                       (tf.constant(0),) + tuple(state[1:]))
+  return tf.while_loop(lambda i, *_: i < iterations, body, (tf.constant(0),) + state)[1:]
 
 
 _HASH_PRIME = 46337  # the largest prime whose square fits in int32
@@ -507,8 +506,9 @@ def griffin_lim(magnitude, config: AudioConfig, *,
   describes a frame exactly when ``frame_length <= fft_length // 2`` (ours:
   800 samples, 1024 points) at about half the cost of a full-grid
   iteration; the estimate's full-grid phase then starts the ``iterations``
-  full-grid ones (momentum restarts). 24 coarse + 8 full reach the spectral
-  convergence of 32 full ones at 0.67x the time in LiteRT (docs/export.md).
+  full-grid ones (momentum restarts). 28 coarse + 6 full reach the spectral
+  convergence of 32 full ones at 0.75x the time in LiteRT
+  (bench/griffin_lim_grids.py; docs/export.md, "Speed").
 
   Args:
     magnitude: float32 linear STFT magnitude ``[..., frames, fft_length//2+1]``.
@@ -594,8 +594,8 @@ def _griffin_lim_loop(magnitude, real, imag, inverse_envelope, config: AudioConf
     inverse_modulus = tf.math.rsqrt(real * real + imag * imag + 1e-30)
     return i + 1, real * inverse_modulus, imag * inverse_modulus, new_real, new_imag
 
-  _, real, imag, _, _ = _loop(body, (0, real, imag, tf.zeros_like(real), tf.zeros_like(imag)),
-                              iterations, unroll)
+  real, imag, _, _ = _loop(body, (real, imag, tf.zeros_like(real), tf.zeros_like(imag)),
+                           iterations, unroll)
   return real, imag
 
 

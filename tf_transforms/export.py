@@ -43,8 +43,8 @@ class Vocoder:
 
   The default, 28 iterations on the half-size FFT grid and then 6 on the
   full one, reaches the spectral convergence of evaluate.py's 32 full-grid
-  iterations (equal on notes, better on words) in 0.67x LiteRT's time
-  (docs/export.md, "Griffin-Lim on two grids"). ``Vocoder(32, 0)`` computes
+  iterations (equal on notes, better on words) in 0.75x LiteRT's time
+  (bench/griffin_lim_grids.py; docs/export.md, "Speed"). ``Vocoder(32, 0)`` computes
   what evaluate.py's vocoder does. The exported graphs write the loops out
   (``unroll=True``: the same ops, 12-25% less LiteRT time).
 
@@ -226,8 +226,8 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
 
   ``version`` None means the next free integer; an existing version is never
   overwritten. ``griffin_lim_iters`` / ``griffin_lim_coarse_iters`` override
-  the exported graph's Griffin-Lim (``Vocoder``: 8 full-grid iterations
-  after 24 half-grid ones): fewer is faster and rougher. The SavedModel is
+  the exported graph's Griffin-Lim (``Vocoder``: 6 full-grid iterations
+  after 28 half-grid ones): fewer is faster and rougher. The SavedModel is
   written to a temporary directory and renamed into place only when complete.
 
   Returns:
