@@ -6,6 +6,7 @@ Usage:
       --model_dir=runs/cseq2seq                                    # Table 2
   python evaluate.py --sweep=context_ms --model_dir=runs/ctx12.5 --model_dir=runs/ctx25 ...
   python evaluate.py --split=valid --model_dir=runs/a --model_dir=runs/b   # choose settings
+  python evaluate.py --warm_cache --model_dir=runs/main_ours   # judges' cache only (beside training)
 
 Works for notes (gm_notes, nsynth) and words (tts_words, timit). Writes to
 --output_dir: table2.md (and table3.md for a sweep, pitch.md for notes),
@@ -28,6 +29,8 @@ FLAGS = flags.FLAGS
 @reported_in_one_line  # user errors: one line, no traceback (TF_TRANSFORMS_TRACEBACK=1 shows it)
 def main(argv):
   del argv
+  if FLAGS.warm_cache:
+    return _warm_cache()
   from tf_transforms.run_files import check_model_dirs
   check_model_dirs(FLAGS.model_dir)  # before TensorFlow and the judges start up
   from tf_transforms import report
@@ -37,6 +40,20 @@ def main(argv):
                   processes=FLAGS.processes, split=FLAGS.split,
                   progress=lambda line: print(line, flush=True))
   print(f"\nwrote {FLAGS.output_dir}/")
+
+
+def _warm_cache():
+  from tf_transforms.errors import RunError
+  from tf_transforms.run_files import check_started
+  if len(FLAGS.model_dir or []) != 1:
+    raise RunError("--warm_cache: give exactly one --model_dir (a run train.py has started)")
+  check_started(FLAGS.model_dir[0])  # before TensorFlow starts up
+  from tf_transforms import report
+  pairs = report.warm_cache(FLAGS.model_dir[0], data_dir=FLAGS.data_dir,
+                            manual_dir=FLAGS.manual_dir, max_pairs=FLAGS.max_pairs,
+                            seed=FLAGS.seed, processes=FLAGS.processes, split=FLAGS.split,
+                            progress=lambda line: print(line, flush=True))
+  print(f"\njudges' cache ready for {pairs} {FLAGS.split} pairs")
 
 
 if __name__ == "__main__":

@@ -283,6 +283,59 @@ def test_evaluate_command_on_notes(tmp_path, tfds_dir, tiny_notes_run):
 
 
 @pytest.mark.slow
+def test_a_warmed_cache_gives_the_cold_evaluation_and_leaves_only_the_outputs_to_judge(
+    tmp_path, tfds_dir, tiny_notes_run):
+  """``evaluate.py --warm_cache`` (what scripts/main.sh runs beside the
+  training) on a directory holding only the run's configuration prepares
+  every model-independent judgement: the evaluation afterwards adds nothing
+  to the cache, and its results equal those of an evaluation that judged
+  everything itself (its own copy of the dataset, no cache)."""
+  import shutil
+  data.load_index("gm_notes", data_dir=tfds_dir, config="small")  # built (shared)
+  copies = {}
+  for name in ("warm", "cold"):
+    copies[name] = str(tmp_path / name)
+    shutil.copytree(os.path.join(tfds_dir, "gm_notes"), os.path.join(copies[name], "gm_notes"),
+                    ignore=shutil.ignore_patterns("tf_transforms_judgements.*"))
+  started = tmp_path / "started"  # a run whose training has only begun
+  started.mkdir()
+  shutil.copy(os.path.join(tiny_notes_run, "run_config.json"), started)
+  warmed = _run("evaluate.py", "--warm_cache", f"--model_dir={started}",
+                f"--data_dir={copies['warm']}", "--processes=1")
+  assert warmed.returncode == 0, warmed.stderr[-3000:]
+  assert "test pairs' recordings and vocoded targets judged" in warmed.stdout
+  (cache,) = [os.path.join(root, f) for root, _, files in os.walk(copies["warm"])
+              for f in files if f.startswith("tf_transforms_judgements.")]
+  prepared = open(cache, "rb").read()
+  results = {name: report.evaluate([tiny_notes_run], str(tmp_path / f"out_{name}"),
+                                   data_dir=copies[name], processes=1, progress=lambda _: None)
+             for name in ("warm", "cold")}
+  assert open(cache, "rb").read() == prepared  # nothing model-independent was left to judge
+  # The recordings' judgements are the same; the vocoded targets are made in
+  # another process, so equal to float32 round-off (MCD within 1e-8 relative).
+  for key in ("copy_baseline", "real_target", "style_classifier_test_accuracy"):
+    assert results["warm"][key] == results["cold"][key], key
+  _assert_close(results["warm"]["vocoded_target"], results["cold"]["vocoded_target"])
+  _assert_close(results["warm"]["runs"]["run"]["pairs"], results["cold"]["runs"]["run"]["pairs"])
+
+
+def _assert_close(first, second, path="results"):
+  """Equal structures and strings, floats within 1e-6 relative or 1e-5 absolute (dB)."""
+  if isinstance(first, dict):
+    assert sorted(first) == sorted(second), path
+    for key in first:
+      _assert_close(first[key], second[key], f"{path}.{key}")
+  elif isinstance(first, (list, tuple)):
+    assert len(first) == len(second), path
+    for number, (a, b) in enumerate(zip(first, second)):
+      _assert_close(a, b, f"{path}[{number}]")
+  elif isinstance(first, float) and not isinstance(first, bool):
+    assert first == pytest.approx(second, rel=1e-6, abs=1e-5, nan_ok=True), path
+  else:
+    assert first == second, path
+
+
+@pytest.mark.slow
 def test_evaluate_command_on_words(tmp_path, tfds_dir):
   # In this process (the notes test runs the command), with the judges'
   # worker processes (one per CPU, as a user's evaluation).

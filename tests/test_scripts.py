@@ -73,6 +73,15 @@ def test_evaluate_on_an_unfinished_run_names_the_missing_files(tmp_path):
   assert traced.returncode != 0 and "Traceback" in traced.stderr
 
 
+def test_warm_cache_needs_a_started_run_and_says_so_before_tensorflow(tmp_path):
+  env = without_tensorflow(tmp_path)
+  result = run("evaluate.py", "--warm_cache", f"--model_dir={tmp_path / 'nothing'}", env=env)
+  assert result.returncode != 0 and "Traceback" not in result.stderr
+  assert "no run_config.json -- --warm_cache needs a run train.py has started" in result.stderr
+  both = run("evaluate.py", "--warm_cache", "--model_dir=a", "--model_dir=b", env=env)
+  assert both.returncode != 0 and "give exactly one --model_dir" in both.stderr
+
+
 @pytest.mark.slow
 def test_resynthesis_demo_writes_audio_and_refuses_to_overwrite(tmp_path):
   output = str(tmp_path / "out.wav")

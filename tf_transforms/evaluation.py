@@ -71,10 +71,10 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
   audio_config = run.config.audio
   fixed = run.spec.fixed_length
   total = count_test_pairs(index, max_pairs, split)
-  test = data.pair_dataset(index, split, batch_size, seed=seed, epochs=1, cache_features=True,
-                           audio_config=audio_config)
+  test = _pairs(index, split, batch_size, seed, audio_config)
   vocode = tf.function(lambda outputs: run.model.to_audio(outputs, audio_config),
                        reduce_retracing=True)  # words: a new length every batch
+  vocode_targets = _target_vocoder(audio_config)
   # Traced, the decoder's loop runs as one graph (eagerly, op by op from Python:
   # 5x slower for the tiny preset). Notes' frame count is a tensor argument, so a
   # new length does not retrace; words (None) run to the stop token.
@@ -97,7 +97,7 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
                        tf.reduce_max(batch["target_length"]) if fixed else None)
     waveforms = vocode(outputs).numpy()
     known = target_known is not None and target_known(batch["target_row"].numpy())
-    target_waveforms = None if known else vocode({"frames": batch["target"]}).numpy()
+    target_waveforms = None if known else vocode_targets(batch["target"]).numpy()
     lengths = outputs["lengths"].numpy()
     for i in range(int(batch["source"].shape[0])):
       if done >= total:
@@ -118,6 +118,66 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
                                  else clip(target_waveforms, i, target_length))}
 
 
+def _pairs(index, split, batch_size, seed, audio_config):
+  """The batches of ``split``'s pairs, in the order ``evaluate_run`` scores them."""
+  return data.pair_dataset(index, split, batch_size, seed=seed, epochs=1, cache_features=True,
+                           audio_config=audio_config)
+
+
+def _target_vocoder(audio_config):
+  """Normalised log-mel [B, T, F] -> waveforms [B, samples]: the vocoding path
+  of every model without a post-net (``AudioTransformModel.to_audio`` on
+  frames), which the vocoded true target takes whatever the model."""
+  return tf.function(lambda frames: audio.log_mel_to_audio(
+      audio.denormalize_log_spectrogram(frames, audio_config), audio_config),
+                     reduce_retracing=True)  # words: a new length every batch
+
+
+def _target_clip(waveform, content, target_row, audio_config):
+  """The vocoded true target of ``target_row`` as ``Judges.judge_many`` takes
+  it, keyed for the judges' cache (waveform None: judged already)."""
+  key = f"oracle/{target_row}"
+  if waveform is None:
+    return (None, None, content, key)
+  return (waveform, audio.log_mel_spectrogram(waveform, audio_config).numpy(), content, key)
+
+
+def prepare_judgements(index: data.Index, judges: Judges, audio_config, *, batch_size=16,
+                       max_pairs=None, seed=0, split="test", progress=print):
+  """The model-independent half of ``evaluate_run``, done before there is a
+  model: judges the real recordings and the vocoded true targets of the
+  pairs ``evaluate_run`` will score (the same batches through the same
+  vocoder: the same vocoded targets to float32 round-off, tested) into
+  ``judges.cache``, and saves it after every batch. An evaluation
+  afterwards judges only the model's outputs. ``scripts/main.sh`` runs it
+  beside the training (``evaluate.py --warm_cache``).
+
+  Returns:
+    How many pairs' judgements were prepared.
+  """
+  total = count_test_pairs(index, max_pairs, split)
+  vocode_targets = _target_vocoder(audio_config)
+  started, done = time.monotonic(), 0
+  for batch in _pairs(index, split, batch_size, seed, audio_config):
+    size = min(int(batch["source"].shape[0]), total - done)
+    if size <= 0:
+      break
+    target_rows = batch["target_row"].numpy()[:size]
+    judges.prepare_recordings(np.concatenate([batch["source_row"].numpy()[:size],
+                                              target_rows]))
+    if not all(judges.is_cached(f"oracle/{row}") for row in target_rows):
+      waveforms = vocode_targets(batch["target"]).numpy()
+      judges.judge_many([_target_clip(
+          waveforms[i, :max(1, (int(batch["target_length"][i]) - 1) * audio_config.frame_step)],
+          index.content[row].item(), int(row), audio_config)
+                         for i, row in enumerate(target_rows)])
+    done += size
+    judges.cache.save()
+    progress(f"{done}/{total} {split} pairs' recordings and vocoded targets judged "
+             f"({time.monotonic() - started:.0f} s)")
+  return done
+
+
 def score_generated(pairs, judges: Judges, run: Run) -> list:
   """The records of generated pairs (``generate_test_pairs``), one dict each:
   the judges' measures (``judges.score_pair``) for the output, copy-the-source
@@ -125,16 +185,15 @@ def score_generated(pairs, judges: Judges, run: Run) -> list:
   The clips' analyses run in the judges' worker processes, all at once."""
   audio_config = run.config.audio
 
-  def clip(waveform, content, key=None):
-    if waveform is None:  # a vocoded target judged already (``Judges.is_cached``)
-      return (None, None, content, key)
-    return (waveform, audio.log_mel_spectrogram(waveform, audio_config).numpy(), content, key)
+  def output_clip(waveform, content):
+    return (waveform, audio.log_mel_spectrogram(waveform, audio_config).numpy(), content, None)
 
   judges.prepare_recordings([p[side] for p in pairs for side in ("source_row", "target_row")])
   judged = iter(judges.judge_many([
-      clip(waveform, p["content"], key) for p in pairs
-      for waveform, key in ((p["waveform"], None),
-                            (p["target_waveform"], f"oracle/{p['target_row']}"))]))
+      clip for p in pairs
+      for clip in (output_clip(p["waveform"], p["content"]),
+                   _target_clip(p["target_waveform"], p["content"], p["target_row"],
+                                audio_config))]))
   records = []
   for pair in pairs:
     content = pair["content"]

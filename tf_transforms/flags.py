@@ -115,6 +115,11 @@ def define_evaluate_flags():
                     "also unseen in training, held out for choosing settings so that the test "
                     "split is not tuned on).")
   flags.DEFINE_bool("overwrite", False, "Replace existing results in --output_dir.")
+  flags.DEFINE_bool("warm_cache", False, "Only prepare the judges' cache for --model_dir's "
+                    "dataset (the style classifier's features, the real recordings' and the "
+                    "vocoded true targets' judgements) and exit; needs only the run's "
+                    "run_config.json, so it can run beside the training (scripts/main.sh). "
+                    "Writes nothing to --output_dir.")
   flags.DEFINE_integer("processes", None, "Worker processes for the judges' WORLD analysis, "
                        "pyin and recogniser (default: one per available CPU; 1: none).",
                        lower_bound=1)

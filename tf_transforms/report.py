@@ -14,12 +14,13 @@ import tensorflow as tf
 
 from tf_transforms import data, figures, io, metrics, tables
 from tf_transforms.configs import EVALUATION_SPLITS
-from tf_transforms.evaluation import evaluate_run
+from tf_transforms.evaluation import evaluate_run, prepare_judgements
 from tf_transforms.judges import Judges
 from tf_transforms.errors import RunError
 from tf_transforms.files import staged_directory, write_text
-from tf_transforms.run import load_run
-from tf_transforms.run_files import check_model_dirs, check_writable_directory
+from tf_transforms.run import RunConfig, load_run
+from tf_transforms.run_files import (check_model_dirs, check_started,
+                                     check_writable_directory)
 
 
 def write_example_audio(examples, output_dir, audio_config):
@@ -221,3 +222,35 @@ def evaluate(model_dirs, output_dir, *, data_dir=None, manual_dir=None, sweep=No
                           config=first.dataset_config, soundfont=first.soundfont)
   return evaluate_runs(runs, index, output_dir, sweep=sweep, max_pairs=max_pairs, seed=seed,
                        overwrite=overwrite, processes=processes, progress=progress, split=split)
+
+
+def warm_cache(model_dir, *, data_dir=None, manual_dir=None, max_pairs=None, seed=0,
+               processes=None, progress=print, split="test"):
+  """``evaluate.py --warm_cache``: the model-independent part of evaluating
+  ``model_dir`` -- the style classifier's vocoded training clips, the real
+  recordings' and the vocoded true targets' judgements -- into the judges'
+  cache beside the dataset, so that the evaluation itself judges only the
+  model's outputs. Needs only the run's run_config.json (written once the
+  training has prepared its dataset): ``scripts/main.sh`` runs it beside the
+  training at the lowest CPU priority. Writes nothing else.
+
+  Returns:
+    How many pairs' judgements were prepared.
+
+  Raises:
+    RunError: ``model_dir`` has no run_config.json, or ``split`` is unknown --
+      before any work.
+  """
+  check_started(model_dir, tf.io.gfile.exists)
+  if split not in EVALUATION_SPLITS:
+    raise RunError(f"--split must be one of {EVALUATION_SPLITS}. Received {split!r}")
+  with tf.io.gfile.GFile(os.path.join(model_dir, "run_config.json")) as handle:
+    config = RunConfig.from_json(handle.read())
+  index = data.load_index(config.dataset, data_dir=data_dir, manual_dir=manual_dir,
+                          config=config.dataset_config, soundfont=config.soundfont)
+  progress("training the style classifier (and, for words, building the recogniser)...")
+  with Judges(index, config.dataset, config.audio, cache_dir=index.data_dir,
+              processes=processes) as judges:
+    judges.cache.save()  # the classifier's features, whatever comes next
+    return prepare_judgements(index, judges, config.audio, max_pairs=max_pairs, seed=seed,
+                              split=split, progress=progress)

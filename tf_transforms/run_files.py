@@ -40,6 +40,22 @@ def check_finished(model_dir: str, exists=None) -> None:
                    "finished train.py run? (rerun train.py with the same flags to finish it)")
 
 
+def check_started(model_dir: str, exists=None) -> None:
+  """Refuses a ``model_dir`` without run_config.json, which train.py writes
+  once its dataset is ready (``evaluate.py --warm_cache`` needs no more).
+
+  Raises:
+    RunError: run_config.json is missing.
+  """
+  if exists is None:
+    if "://" in model_dir:
+      return
+    exists = os.path.exists
+  if not exists(os.path.join(model_dir, "run_config.json")):
+    raise RunError(f"--model_dir={model_dir}: no run_config.json -- --warm_cache needs a run "
+                   "train.py has started (it writes the file once its dataset is ready)")
+
+
 def check_model_dirs(model_dirs) -> None:
   """``evaluate.py``'s runs: at least one, each finished (``check_finished``)."""
   if not model_dirs:
