@@ -115,3 +115,16 @@ def test_an_output_location_that_cannot_be_written_is_refused_in_one_line(tmp_pa
     assert "missing model.keras" in result.stderr
   else:
     assert f"{flag}={location}: {blocker} is not a writable directory" in result.stderr
+
+
+def test_main_job_stops_with_a_failed_training_and_leaves_nothing_running(tmp_path):
+  """scripts/main.sh exits with the training's failure (here a bad flag it
+  passes on) without evaluating, and its judges' warm-up does not outlive it."""
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", STEPS="2")
+  result = subprocess.run(["bash", "scripts/main.sh", "--frame_loss=cubic"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+  assert result.returncode != 0
+  assert "--frame_loss" in result.stderr and "Traceback" not in result.stderr
+  assert "wrote outputs/main" not in result.stdout
+  left = subprocess.run(["pgrep", "-f", "evaluate.py --warm_cache"], capture_output=True)
+  assert left.returncode == 1, left.stdout  # no such process
