@@ -87,9 +87,6 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
     return audio.denormalize_log_spectrogram(
         np.asarray(frames[:int(length)], np.float32), audio_config).numpy()
 
-  def clip(waveforms, i, frames):
-    return waveforms[i, :max(1, (int(frames) - 1) * audio_config.frame_step)]
-
   done = 0
   for batch in test:
     outputs = generate(batch["source"], batch["source_length"], batch["source_style"],
@@ -113,9 +110,14 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
              "source": natural(batch["source"][i], batch["source_length"][i]),
              "target": natural(batch["target"][i], target_length),
              "prediction": natural(outputs["frames"][i], length),
-             "waveform": clip(waveforms, i, length),
+             "waveform": _trimmed(waveforms[i], length, audio_config),
              "target_waveform": (None if target_waveforms is None
-                                 else clip(target_waveforms, i, target_length))}
+                                 else _trimmed(target_waveforms[i], target_length, audio_config))}
+
+
+def _trimmed(waveform, frames, audio_config):
+  """A vocoded clip [samples] cut to ``frames`` frames' worth (at least one sample)."""
+  return waveform[:max(1, (int(frames) - 1) * audio_config.frame_step)]
 
 
 def _pairs(index, split, batch_size, seed, audio_config):
@@ -167,10 +169,10 @@ def prepare_judgements(index: data.Index, judges: Judges, audio_config, *, batch
                                               target_rows]))
     if not all(judges.is_cached(f"oracle/{row}") for row in target_rows):
       waveforms = vocode_targets(batch["target"]).numpy()
-      judges.judge_many([_target_clip(
-          waveforms[i, :max(1, (int(batch["target_length"][i]) - 1) * audio_config.frame_step)],
-          index.content[row].item(), int(row), audio_config)
-                         for i, row in enumerate(target_rows)])
+      judges.judge_many([
+          _target_clip(_trimmed(waveforms[i], batch["target_length"][i], audio_config),
+                       index.content[row].item(), int(row), audio_config)
+          for i, row in enumerate(target_rows)])
     done += size
     judges.cache.save()
     progress(f"{done}/{total} {split} pairs' recordings and vocoded targets judged "

@@ -59,6 +59,12 @@ def check_runs(runs):
                        f"{runs[0].model_dir}; evaluate them separately")
 
 
+def check_split(split):
+  """Refuses an evaluation split other than ``EVALUATION_SPLITS`` (ValueError)."""
+  if split not in EVALUATION_SPLITS:
+    raise ValueError(f"--split must be one of {EVALUATION_SPLITS}. Received {split!r}")
+
+
 def output_names(runs, sweep=None):
   """Every file ``evaluate_runs`` writes, relative to the output directory."""
   names = ["table2.md", "results.json"]
@@ -80,8 +86,7 @@ def check_outputs(runs, output_dir, *, sweep=None, overwrite=False, split="test"
   FileExistsError."""
   if sweep not in (None, "context_ms"):
     raise ValueError(f"--sweep supports context_ms only. Received {sweep!r}")
-  if split not in EVALUATION_SPLITS:
-    raise ValueError(f"--split must be one of {EVALUATION_SPLITS}. Received {split!r}")
+  check_split(split)
   check_runs(runs)
   check_writable_directory(output_dir, "--output_dir")
   existing = [n for n in output_names(runs, sweep)
@@ -242,8 +247,10 @@ def warm_cache(model_dir, *, data_dir=None, manual_dir=None, max_pairs=None, see
       before any work.
   """
   check_started(model_dir, tf.io.gfile.exists)
-  if split not in EVALUATION_SPLITS:
-    raise RunError(f"--split must be one of {EVALUATION_SPLITS}. Received {split!r}")
+  try:
+    check_split(split)
+  except ValueError as error:
+    raise RunError(str(error)) from None
   with tf.io.gfile.GFile(os.path.join(model_dir, "run_config.json")) as handle:
     config = RunConfig.from_json(handle.read())
   index = data.load_index(config.dataset, data_dir=data_dir, manual_dir=manual_dir,

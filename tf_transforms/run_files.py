@@ -20,6 +20,17 @@ FINISHED_RUN_FILES = ("model.keras", "run_config.json", "styles.json")
 LOCK_FILE = ".train.lock"  # held by the train.py process working on the run
 
 
+def _missing(model_dir, names, exists=None) -> list:
+  """Which of ``names`` ``model_dir`` lacks, by ``exists`` (a path -> bool
+  test; default ``os.path.exists`` for local paths, and nothing is reported
+  missing for remote ones, ``gs://...``, which ``run.load_run`` checks)."""
+  if exists is None:
+    if "://" in model_dir:
+      return []
+    exists = os.path.exists
+  return [name for name in names if not exists(os.path.join(model_dir, name))]
+
+
 def check_finished(model_dir: str, exists=None) -> None:
   """Refuses a ``model_dir`` that is not a finished run, naming what is missing.
 
@@ -30,11 +41,7 @@ def check_finished(model_dir: str, exists=None) -> None:
   Raises:
     RunError: files of ``FINISHED_RUN_FILES`` are missing.
   """
-  if exists is None:
-    if "://" in model_dir:
-      return
-    exists = os.path.exists
-  missing = [name for name in FINISHED_RUN_FILES if not exists(os.path.join(model_dir, name))]
+  missing = _missing(model_dir, FINISHED_RUN_FILES, exists)
   if missing:
     raise RunError(f"--model_dir={model_dir}: missing {', '.join(missing)} -- is it a "
                    "finished train.py run? (rerun train.py with the same flags to finish it)")
@@ -47,11 +54,7 @@ def check_started(model_dir: str, exists=None) -> None:
   Raises:
     RunError: run_config.json is missing.
   """
-  if exists is None:
-    if "://" in model_dir:
-      return
-    exists = os.path.exists
-  if not exists(os.path.join(model_dir, "run_config.json")):
+  if _missing(model_dir, ("run_config.json",), exists):
     raise RunError(f"--model_dir={model_dir}: no run_config.json -- --warm_cache needs a run "
                    "train.py has started (it writes the file once its dataset is ready)")
 
