@@ -14,6 +14,9 @@ Both are measured in the same run on the same batch:
   projection, whose MKL kernels are slow in the gradient, and
   ``keras.layers.LSTM``, which multiplies the input inside the time loop.
   Same weights and values; the ratio against it is the speed issue's.
+* the same step with the decoder's teacher-forced loop left to autodiff, as
+  until version 0.6 (``decoder_loop.teacher_forced_recurrence``; the row
+  under it has its hand-written gradient, ``teacher_forced_loop``).
 
 Prints decoder frames per second (batch x target frames / step time, best of
 --repeats), the CPU cores kept busy (process CPU seconds per wall second) and
@@ -38,7 +41,7 @@ import tensorflow as tf  # noqa: E402
 
 from bench.common import best_step_time, best_time_and_cpu, make_train_step  # noqa: E402
 from tf_transforms import models  # noqa: E402
-from tf_transforms.layers import decoder, encoder, heads  # noqa: E402
+from tf_transforms.layers import decoder, decoder_loop, encoder, heads  # noqa: E402
 from tf_transforms.configs import PRESETS, AudioConfig  # noqa: E402
 
 flags.DEFINE_integer("batch_size", 16, "Batch size for both.")
@@ -116,9 +119,21 @@ def previous_implementation():
   heads.OutputHead._dense = dense
   encoder.ProjectedLSTM = keras.layers.LSTM
   try:
-    yield
+    with autodiff_decoder_loop():
+      yield
   finally:
     decoder.attend, heads.attend, heads.OutputHead._dense, encoder.ProjectedLSTM = saved
+
+
+@contextlib.contextmanager
+def autodiff_decoder_loop():
+  """Models built inside differentiate the decoder's loop by autodiff."""
+  saved = decoder.teacher_forced_loop
+  decoder.teacher_forced_loop = decoder_loop.teacher_forced_recurrence
+  try:
+    yield
+  finally:
+    decoder.teacher_forced_loop = saved
 
 
 def make_batch(config, batch_size, frames):
@@ -170,6 +185,10 @@ def main(argv):
         step = make_train_step(model, config, "graph")
         rows.append(("tf_transforms at 4f9e1ed (einsum, Keras LSTM), tf.function",
                      best_step_time(step, batch, FLAGS.repeats)))
+    with autodiff_decoder_loop():
+      model = models.build_model(config, AudioConfig())
+      rows.append(("tf_transforms, decoder loop by autodiff (0.5), tf.function",
+                   best_step_time(make_train_step(model, config, "graph"), batch, FLAGS.repeats)))
     for mode, label in [("graph", "tf_transforms, tf.function"),
                         ("xla", "tf_transforms, tf.function + XLA")]:
       model = models.build_model(config, AudioConfig())

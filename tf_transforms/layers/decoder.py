@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from tf_transforms.layers.decoder_loop import teacher_forced_loop
 from tf_transforms.layers.heads import HEADS, DirectHead, OutputHead, attend
 
 PACKAGE = "tf_transforms"
@@ -199,25 +200,25 @@ class AttentionDecoder(keras.layers.Layer):
     previous = targets[:, r - 1::r][:, :-1]                     # last frame of each step
     go = tf.zeros_like(targets[:, :1])
     decoder_inputs = self._prenet(tf.concat([go, previous], 1), training)  # [B, steps, P]
-    decoder_inputs = tf.transpose(decoder_inputs, [1, 0, 2])    # [steps, B, P]
-    outputs_ta = tf.TensorArray(targets.dtype, size=steps)
-    contexts_ta = tf.TensorArray(targets.dtype, size=steps)
-    weights_ta = tf.TensorArray(targets.dtype, size=steps)
-
-    def body(i, context, h, c, outputs_ta, contexts_ta, weights_ta):
-      output, context, weights, (h, c) = self._step(
-          decoder_inputs[i], context, conditioning, [h, c], keys, memory, memory_mask)
-      return (i + 1, context, h, c, outputs_ta.write(i, output),
-              contexts_ta.write(i, context), weights_ta.write(i, weights))
-
-    # maximum_iterations bounds the gradient's accumulators, which XLA needs.
-    _, _, _, _, outputs_ta, contexts_ta, weights_ta = tf.while_loop(
-        lambda i, *_: i < steps, body,
-        (tf.constant(0), context, state[0], state[1], outputs_ta, contexts_ta, weights_ta),
-        maximum_iterations=steps)
-    outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])      # [B, steps, U]
-    contexts = tf.transpose(contexts_ta.stack(), [1, 0, 2])    # [B, steps, D]
-    alignments = tf.transpose(weights_ta.stack(), [1, 0, 2])   # [B, steps, T]
+    # The cell's input product for the pre-net frames and the conditioning,
+    # which do not depend on the recurrence, for all steps at once; the
+    # kernel's rows are [pre-net | context | conditioning] (``_step``).
+    kernel = tf.convert_to_tensor(self.cell.kernel)
+    split = [decoder_inputs.shape[-1], context.shape[-1], self.conditioning_dim]
+    prenet_kernel, context_kernel, conditioning_kernel = tf.split(kernel, split, axis=0)
+    inputs = (tf.tensordot(tf.transpose(decoder_inputs, [1, 0, 2]), prenet_kernel, 1)
+              + tf.matmul(conditioning, conditioning_kernel) + self.cell.bias)  # [steps, B, 4U]
+    if self.use_attention:
+      query_kernel = tf.convert_to_tensor(self.query_layer.kernel)
+      score_kernel = tf.convert_to_tensor(self.score_layer.kernel)
+    else:
+      query_kernel = tf.zeros([self.decoder_units, 0], targets.dtype)
+      score_kernel = tf.zeros([0, 1], targets.dtype)
+    outputs, contexts, alignments = [
+        tf.transpose(t, [1, 0, 2]) for t in teacher_forced_loop(       # [B, steps, ...]
+            inputs, keys, memory, memory_mask, context_kernel,
+            tf.convert_to_tensor(self.cell.recurrent_kernel),
+            query_kernel, score_kernel, state[0], state[1], context)]
     prepared = self.head.prepare(*source, steps * r)
     frames, stop_logits = self._project(outputs, contexts, alignments, prepared)
     return {"frames": tf.reshape(frames, [batch, steps * r, self.num_mel_bins]),
