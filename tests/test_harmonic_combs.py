@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from tf_transforms import harmonic_combs, models
 from tf_transforms.configs import AudioConfig, ModelConfig
-from tf_transforms.layers.heads import HarmonicCombHead, HarmonicCombOctaveHead, make_head
+from tf_transforms.layers.heads import HarmonicCombHead, make_head
 from tests.head_reference import dct_curve, dct_smooth, project_random
 
 CONFIG = AudioConfig()
@@ -91,18 +91,15 @@ def test_the_chosen_comb_has_the_pitch_of_a_harmonic_tone(rng):
   assert np.mean(np.abs(cents) < 50) >= 0.85, np.round(cents)
 
 
-@pytest.mark.parametrize("head_class", [HarmonicCombHead, HarmonicCombOctaveHead])
-def test_harmonic_comb_head_sets_the_levels_of_the_chosen_comb(rng, head_class):
+def test_harmonic_comb_head_sets_the_levels_of_the_chosen_comb(rng):
   """Against NumPy, scipy's DCT and librosa's mel filters: the comb is the
   bank entry whose fine structure has the largest cosine with the source's,
   summed over its valid frames, plus FUNDAMENTAL_WEIGHT times that fine
   structure in the band that weights the comb's fundamental most;
-  y_t = max(x_i S + o_t B + 4^tanh(g_t B) * comb, -1). The octave head's
-  comb is (1 - m) * comb + m * (the bank's comb 1200 cents below), with
-  m = sigmoid(u_t B - 3)."""
+  y_t = max(x_i S + o_t B + 4^tanh(g_t B) * comb, -1)."""
   bins, r, k = 12, 2, 4
-  head = head_class(bins, r, k, time_reduction=2, audio_config=AudioConfig(num_mel_bins=bins))
-  octave = head_class is HarmonicCombOctaveHead
+  head = HarmonicCombHead(bins, r, k, time_reduction=2,
+                          audio_config=AudioConfig(num_mel_bins=bins))
   frames = rng.standard_normal((2, 8, bins)).astype(np.float32)
   lengths = np.array([8, 5])
   out, features, weights, kernel, bias = project_random(head, rng, frames, lengths)
@@ -118,35 +115,26 @@ def test_harmonic_comb_head_sets_the_levels_of_the_chosen_comb(rng, head_class):
   filters = librosa.filters.mel(sr=16000, n_fft=2048, n_mels=bins)                # [F, 1025]
   f0 = 440.0 * 2 ** ((head.bank_midi - 69) / 12)
   fundamental = np.argmax(filters[:, np.round(f0 * 2048 / 16000).astype(int)], axis=0)
-  gains, shares = [], []
+  gains = []
   for b in range(2):
     valid = frames[b, :lengths[b]]
     fine = sum(frame - smooth(frame) for frame in valid)
     chosen = np.argmax(bank @ fine / np.linalg.norm(bank, axis=1) +
                        HarmonicCombHead.FUNDAMENTAL_WEIGHT * fine[fundamental])
     assert int(head.choose_combs(frames, lengths)[b]) == chosen
-    below = np.argmin(np.abs(head.bank_midi - max(head.bank_midi[chosen] - 12, 24)))
     padded = np.concatenate([valid, np.zeros((8 - lengths[b], bins))])
     means = [padded[2 * j:2 * j + 2][:max(0, min(2, lengths[b] - 2 * j))] for j in range(4)]
     blocks = np.stack([smooth(m.mean(0)) if len(m) else np.zeros(bins) for m in means])
-    params = (features[b] @ kernel + bias).reshape(4, r, (3 if octave else 2) * k)
+    params = (features[b] @ kernel + bias).reshape(4, r, 2 * k)
     for i in range(4):
       for j in range(r):
-        gain = 4.0 ** np.tanh(curve(params[i, j, k:2 * k]))
+        gain = 4.0 ** np.tanh(curve(params[i, j, k:]))
         gains.append(gain)
-        comb = bank[chosen]
-        if octave:
-          share = 1 / (1 + np.exp(3.0 - curve(params[i, j, 2 * k:])))
-          shares.append(share)
-          comb = (1 - share) * bank[chosen] + share * bank[below]
-        expected = np.maximum(weights[b, i] @ blocks + curve(params[i, j, :k]) + gain * comb,
-                              -1.0)
+        expected = np.maximum(weights[b, i] @ blocks + curve(params[i, j, :k]) +
+                              gain * bank[chosen], -1.0)
         np.testing.assert_allclose(out[b, i, j], expected, atol=1e-5)
   gains = np.concatenate(gains)
   assert gains.min() < 0.4 and gains.max() > 2.5   # the weights above use the range
-  if octave:
-    shares = np.concatenate(shares)
-    assert shares.min() < 0.1 and shares.max() > 0.5
 
 
 def test_harmonic_comb_head_needs_the_runs_audio_config():
@@ -159,10 +147,9 @@ def test_harmonic_comb_head_needs_the_runs_audio_config():
     HarmonicCombHead(12, 2)
 
 
-@pytest.mark.parametrize("output_head", ["harmonic_comb", "harmonic_comb_octave"])
-def test_a_harmonic_comb_model_saves_and_loads_with_its_front_end(rng, tmp_path, output_head):
+def test_a_harmonic_comb_model_saves_and_loads_with_its_front_end(rng, tmp_path):
   audio_config = AudioConfig(num_mel_bins=12, fft_length=1024)
-  config = ModelConfig(output_head=output_head, num_mel_bins=12, num_styles=4,
+  config = ModelConfig(output_head="harmonic_comb", num_mel_bins=12, num_styles=4,
                        conv_filters=16, encoder_units=16, decoder_units=32,
                        attention_units=16, prenet_units=16, max_decoder_steps=10)
   model = models.build_model(config, audio_config)

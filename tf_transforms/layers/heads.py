@@ -486,46 +486,6 @@ class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
     return comb if step is not None else tf.expand_dims(comb, 1)             # [B, 1, 1, F]
 
 
-@register_head("harmonic_comb_octave")
-class HarmonicCombOctaveHead(HarmonicCombHead):
-  """``harmonic_comb`` with a second comb an octave below the chosen one,
-  mixed in band by band by a third predicted curve::
-
-    y_t = max(x_i BᵀB + o_t B + 2^(2 tanh(g_t B)) ⊙ ((1 - m_t) ⊙ c_p + m_t ⊙ c_p', -1)
-    m_t = sigmoid(u_t B - 3),   [o_t, g_t, u_t] = Dense([s_i, c_i])
-
-  with c_p' the bank's comb 1200 cents below c_p (clamped to the bank's lowest).
-  For targets whose partials sit an octave below the note as well as on it
-  (an organ's stops an octave apart), which a comb at the note's pitch
-  cannot give. Zero-initialised, the sub-octave's share starts at
-  sigmoid(-3) = 5%. Measured: docs/results.md, "Notes that take on the target".
-  """
-
-  curves_per_frame = 3          # the envelope's offset, the comb's gain, the sub-octave's share
-  SUB_OCTAVE_START = -3.0       # the share's logit at zero output
-  _octave = int(round(1200 / harmonic_combs.BANK_CENTS))                     # bank steps
-
-  def prepare(self, source, source_length, num_frames):
-    """``HarmonicCombHead.prepare``'s, and ``sub_comb`` [B, F]: the fine
-    structure of the comb an octave below the chosen one."""
-    del num_frames
-    frames, blocks = self._source_blocks(source, source_length)
-    bank = runtime_constant(self.bank, blocks)
-    chosen = self._choose(frames)
-    return {"blocks": blocks, "comb": tf.gather(bank, chosen),
-            "sub_comb": tf.gather(bank, tf.maximum(chosen - self._octave, 0))}
-
-  def _fine(self, prepared, step):
-    return tuple(super(HarmonicCombOctaveHead, self)._fine({"comb": prepared[key]}, step)
-                 for key in ("comb", "sub_comb"))
-
-  def _frames(self, envelope, curves, fine):
-    offset, gain, share = curves
-    comb, sub_comb = fine
-    share = tf.sigmoid(share + self.SUB_OCTAVE_START)
-    return super()._frames(envelope, (offset, gain), comb + share * (sub_comb - comb))
-
-
 @register_head("source_envelope")
 class SourceEnvelopeHead(SourceFilterHead):
   """The source's words, the target's voice: the attended source's smooth
