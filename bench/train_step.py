@@ -14,9 +14,11 @@ Both are measured in the same run on the same batch:
   projection, whose MKL kernels are slow in the gradient, and
   ``keras.layers.LSTM``, which multiplies the input inside the time loop.
   Same weights and values; the ratio against it is the speed issue's.
-* the same step with the decoder's teacher-forced loop left to autodiff, as
-  until version 0.6 (``decoder_loop.teacher_forced_recurrence``; the row
-  under it has its hand-written gradient, ``teacher_forced_loop``).
+* the same step with the recurrences left to autodiff, as until version 0.6:
+  the decoder's teacher-forced loop (``recurrences.teacher_forced_recurrence``)
+  and the encoder's LSTMs (Keras' loop, as ``ProjectedLSTM`` runs in
+  inference); the row under it has their hand-written gradients
+  (``recurrences.teacher_forced_loop``, ``recurrences.lstm_sequence``).
 
 Prints decoder frames per second (batch x target frames / step time, best of
 --repeats), the CPU cores kept busy (process CPU seconds per wall second) and
@@ -41,7 +43,7 @@ import tensorflow as tf  # noqa: E402
 
 from bench.common import best_step_time, best_time_and_cpu, make_train_step  # noqa: E402
 from tf_transforms import models  # noqa: E402
-from tf_transforms.layers import decoder, decoder_loop, encoder, heads  # noqa: E402
+from tf_transforms.layers import decoder, recurrences, encoder, heads  # noqa: E402
 from tf_transforms.configs import PRESETS, AudioConfig  # noqa: E402
 
 flags.DEFINE_integer("batch_size", 16, "Batch size for both.")
@@ -115,25 +117,32 @@ def previous_implementation():
     return tf.einsum("...u,up->...p", features, self.kernel) + self.bias
 
   saved = (decoder.attend, heads.attend, heads.OutputHead._dense, encoder.ProjectedLSTM)
-  decoder.attend = heads.attend = attend
-  heads.OutputHead._dense = dense
-  encoder.ProjectedLSTM = keras.layers.LSTM
   try:
-    with autodiff_decoder_loop():
+    with autodiff_recurrences():  # before ProjectedLSTM is swapped for Keras' LSTM
+      decoder.attend = heads.attend = attend
+      heads.OutputHead._dense = dense
+      encoder.ProjectedLSTM = keras.layers.LSTM
       yield
   finally:
     decoder.attend, heads.attend, heads.OutputHead._dense, encoder.ProjectedLSTM = saved
 
 
 @contextlib.contextmanager
-def autodiff_decoder_loop():
-  """Models built inside differentiate the decoder's loop by autodiff."""
-  saved = decoder.teacher_forced_loop
-  decoder.teacher_forced_loop = decoder_loop.teacher_forced_recurrence
+def autodiff_recurrences():
+  """Models built inside differentiate the decoder's and the encoder's loops by
+  autodiff (the encoder's LSTMs train through their inference loop)."""
+  saved = decoder.teacher_forced_loop, encoder.ProjectedLSTM.inner_loop
+
+  def keras_loop(self, sequences, initial_state, mask, training=False):
+    del training
+    return saved[1](self, sequences, initial_state, mask, training=False)
+
+  decoder.teacher_forced_loop = recurrences.teacher_forced_recurrence
+  encoder.ProjectedLSTM.inner_loop = keras_loop
   try:
     yield
   finally:
-    decoder.teacher_forced_loop = saved
+    decoder.teacher_forced_loop, encoder.ProjectedLSTM.inner_loop = saved
 
 
 def make_batch(config, batch_size, frames):
@@ -185,9 +194,9 @@ def main(argv):
         step = make_train_step(model, config, "graph")
         rows.append(("tf_transforms at 4f9e1ed (einsum, Keras LSTM), tf.function",
                      best_step_time(step, batch, FLAGS.repeats)))
-    with autodiff_decoder_loop():
+    with autodiff_recurrences():
       model = models.build_model(config, AudioConfig())
-      rows.append(("tf_transforms, decoder loop by autodiff (0.5), tf.function",
+      rows.append(("tf_transforms, recurrences by autodiff (0.5), tf.function",
                    best_step_time(make_train_step(model, config, "graph"), batch, FLAGS.repeats)))
     for mode, label in [("graph", "tf_transforms, tf.function"),
                         ("xla", "tf_transforms, tf.function + XLA")]:

@@ -52,15 +52,26 @@ def test_style_conditioning_appends_one_hot_at_every_step():
 # ---------------------------------------------------------------- ProjectedLSTM
 
 
+@pytest.mark.parametrize("training", [False, True])
 @pytest.mark.parametrize("return_state", [False, True])
-def test_projected_lstm_is_keras_lstm_in_values_and_gradients(rng, return_state):
+@pytest.mark.parametrize("direction", ["bidirectional", "forwards", "backwards"])
+def test_projected_lstm_is_keras_lstm_in_values_and_gradients(rng, return_state, direction,
+                                                              training):
   """Same weights, same outputs (and final states) and gradients as
-  keras.layers.LSTM, masked, in both directions of a Bidirectional."""
+  keras.layers.LSTM, in inference (Keras' loop) and in training (the loop
+  with a hand-written gradient), masked: in both directions of a Bidirectional (which
+  zeroes masked steps' outputs), and alone in either direction from a random
+  initial state (a masked step repeats the previous output; before any valid
+  step, zeros)."""
   x = rng.standard_normal((3, 7, 5)).astype(np.float32)
-  mask = lengths_mask([7, 4, 2], 7)
+  mask = np.array([[True] * 7, [True] * 4 + [False] * 3, [False, True, True] + [False] * 4])
+  state = [tf.constant(rng.standard_normal((3, 6)), tf.float32) for _ in range(2)]
   layers = []
   for lstm in (keras.layers.LSTM, ProjectedLSTM):
-    layer = keras.layers.Bidirectional(lstm(6, return_sequences=True, return_state=return_state))
+    layer = lstm(6, return_sequences=True, return_state=return_state,
+                 go_backwards=direction == "backwards")
+    if direction == "bidirectional":
+      layer = keras.layers.Bidirectional(layer)
     layer.build((None, None, 5))
     layers.append(layer)
   weights = [0.5 * rng.standard_normal(w.shape).astype(np.float32)
@@ -70,12 +81,17 @@ def test_projected_lstm_is_keras_lstm_in_values_and_gradients(rng, return_state)
     layer.set_weights(weights)
     inputs = tf.constant(x)
     with tf.GradientTape() as tape:
-      tape.watch(inputs)
-      outputs = tf.nest.flatten(layer(inputs, mask=mask))
+      tape.watch([inputs, *state])
+      extra = {} if direction == "bidirectional" else {"initial_state": state}
+      outputs = tf.nest.flatten(layer(inputs, mask=tf.constant(mask), training=training,
+                                      **extra))
       loss = sum(tf.reduce_sum(tf.sin(o)) for o in outputs)
-    gradients = tape.gradient(loss, [inputs] + layer.trainable_weights)
+    sources = [inputs] + ([] if direction == "bidirectional" else state)
+    gradients = tape.gradient(loss, sources + layer.trainable_weights)
     results.append([o.numpy() for o in outputs + gradients])
-  assert len(results[1]) == len(results[0]) == (5 if return_state else 1) + 7
+  directions = 2 if direction == "bidirectional" else 1
+  assert len(results[1]) == len(results[0]) == (
+      1 + 2 * directions * return_state + 1 + 2 * (directions == 1) + 3 * directions)
   for expected, actual in zip(*results):
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
 
@@ -208,7 +224,7 @@ def reference_teacher_forced(decoder, memory, mask, conditioning, targets, state
 
 @pytest.mark.parametrize("settings", [{}, {"use_attention": False, "conditioning_dim": 0}])
 def test_teacher_forcing_has_autodiffs_values_and_gradients(rng, settings):
-  """The hand-written gradient of the teacher-forced loop (decoder_loop.py)
+  """The hand-written gradient of the teacher-forced loop (recurrences.py)
   against autodiff of the same recurrence step by step: every weight, the
   memory, the initial state and the teacher frames, through a loss on the
   frames, stop logits and alignments, with a padded example."""

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tf_transforms.layers.decoder_loop import teacher_forced_loop
+from tf_transforms.layers.recurrences import teacher_forced_loop
 from tf_transforms.layers.heads import HEADS, DirectHead, OutputHead, attend
 
 PACKAGE = "tf_transforms"

@@ -4,6 +4,8 @@ import keras
 from keras.src.backend.tensorflow.rnn import rnn as keras_rnn
 import tensorflow as tf
 
+from tf_transforms.layers.recurrences import lstm_sequence, lstm_step
+
 PACKAGE = "tf_transforms"
 
 
@@ -28,8 +30,11 @@ class ProjectedLSTM(keras.layers.LSTM):
   gradient is one product instead of a sum over steps. On CPU, where Keras
   runs the cell step by step, that is most of the encoder's cost (the input is
   2-4x wider than the state in the pyramid's layers; docs/design.md,
-  "Training-step speed"). With dropout, or on a backend with a fused kernel
-  (cuDNN), it is Keras' own loop.
+  "Training-step speed"). In training the loop has a hand-written gradient
+  (``recurrences.lstm_sequence``; unrolled or last-output-only layers train
+  through Keras' loop); in inference it is Keras' loop around the same step.
+  With dropout, or on a backend with a fused kernel (cuDNN), it is Keras' own
+  layer.
   """
 
   def inner_loop(self, sequences, initial_state, mask, training=False):
@@ -40,22 +45,29 @@ class ProjectedLSTM(keras.layers.LSTM):
     if isinstance(mask, (list, tuple)):
       mask = mask[0]
     projected = tf.tensordot(sequences, cell.kernel, 1) + cell.bias  # [B, T, 4 units]
+    recurrent_kernel = tf.convert_to_tensor(cell.recurrent_kernel)
 
     def step(inputs, states):
-      # keras.layers.LSTMCell's step from x W + b (inputs) and the state (h, c);
-      # gates in Keras' order i, f, c, o.
-      hidden, carry = states
-      z = inputs + tf.matmul(hidden, cell.recurrent_kernel)
-      gate_in, gate_forget, candidate, gate_out = tf.split(z, 4, axis=-1)
-      carry = (cell.recurrent_activation(gate_forget) * carry
-               + cell.recurrent_activation(gate_in) * cell.activation(candidate))
-      hidden = cell.recurrent_activation(gate_out) * cell.activation(carry)
+      hidden, carry = lstm_step(inputs, recurrent_kernel, *states)
       return hidden, [hidden, carry]
 
-    return keras_rnn(step, projected, list(initial_state), go_backwards=self.go_backwards,
-                     mask=mask, unroll=self.unroll, input_length=projected.shape[1],
-                     zero_output_for_mask=self.zero_output_for_mask,
-                     return_all_outputs=self.return_sequences)
+    # Inference: Keras' loop (TensorArrays, which TFLite lowers to builtins)
+    # around the same step.
+    if not training or self.unroll or not self.return_sequences:
+      return keras_rnn(step, projected, list(initial_state), go_backwards=self.go_backwards,
+                       mask=mask, unroll=self.unroll, input_length=projected.shape[1],
+                       zero_output_for_mask=self.zero_output_for_mask,
+                       return_all_outputs=self.return_sequences)
+    # Training: the loop with the hand-written gradient (recurrences.py).
+    projected = tf.transpose(projected, [1, 0, 2])                    # time-major
+    if mask is not None:
+      mask = tf.transpose(tf.cast(mask, tf.bool), [1, 0])
+    if self.go_backwards:  # Keras returns the steps in the order processed
+      projected = tf.reverse(projected, [0])
+      mask = None if mask is None else tf.reverse(mask, [0])
+    outputs, hidden, carry = lstm_sequence(projected, mask, recurrent_kernel, *initial_state,
+                                           self.zero_output_for_mask)
+    return outputs[-1], tf.transpose(outputs, [1, 0, 2]), [hidden, carry]
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

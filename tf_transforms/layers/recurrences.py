@@ -1,28 +1,27 @@
-"""The teacher-forced decoder recurrence with a hand-written gradient.
+"""Recurrences with hand-written gradients: the encoder's LSTMs and the
+decoder's teacher-forced LSTM with attention.
 
-Training runs the decoder's LSTM cell and additive attention over every step
-of the teacher frames (``AttentionDecoder._teacher_forced``). Left to
-autodiff, the loop's gradient saves every intermediate op output on stacks in
-the forward loop and, in the backward loop, forms each step's kernel
-gradients as separate products summed by ``AddN``: 143 of 347 ms of op time
-in the default preset's step (docs/design.md, "Training-step speed").
-
-``teacher_forced_loop`` is the same recurrence as a ``tf.custom_gradient``:
-the forward loop keeps the gates, cells and attention energies; the backward
-loop carries only the state gradients (``dh``, ``dc``, ``d context``) and
-writes each step's gate and attention gradients, and the kernel gradients
-are each one matrix product over all steps after the loop, as
-``ProjectedLSTM`` does for the encoder's input product.
+Left to autodiff, a ``tf.while_loop``'s gradient saves every intermediate op
+output on stacks in the forward loop and, in the backward loop, forms each
+step's kernel gradients as separate products summed by ``AddN``. Here each
+recurrence is a ``tf.custom_gradient``: the forward loop keeps the activated
+gates, cells (and attention energies); the backward loop carries only the
+state gradients (``dh``, ``dc``, the decoder's ``d context``) and writes each
+step's gate gradients, and the kernel gradients are each one matrix product
+over all steps after the loop (docs/design.md, "Training-step speed").
 ``tests/test_layers.py`` checks values and every gradient against autodiff of
-Keras' ``LSTMCell`` and the decoder's own attention, step by step.
+Keras' ``LSTM`` (masked, both directions) and of the decoder's own step.
 
-Step i (Keras' LSTMCell, gates in its order i, f, g, o; ``x_i`` the step's
-input product computed before the loop: ``prenet(y_{i-1}) K_p + cond K_c + b``)::
+The LSTM step is Keras' ``LSTMCell`` (gates in its order i, f, g, o), from
+its input product and bias ``x_t`` computed before the loop::
 
-  z_i   = x_i + c_{i-1} K_x + h_{i-1} R          c_{i-1}: the previous context
-  c_i   = sig(f) * c_{i-1} + sig(i) * tanh(g);  h_i = sig(o) * tanh(c_i)
-  e_i   = tanh(keys + h_i W_q)                    [B, T, A]
-  a_i   = softmax(mask(e_i w));  context_i = a_i memory
+  z_t = x_t + h_{t-1} R  (+ c_{t-1} K_x, the decoder's previous context)
+  c_t = sig(f) * c_{t-1} + sig(i) * tanh(g);   h_t = sig(o) * tanh(c_t)
+
+and the decoder then attends with its new state::
+
+  e_t = tanh(keys + h_t W_q)                    [B, T, A]
+  a_t = softmax(mask(e_t w));  context_t = a_t memory
 """
 
 import tensorflow as tf
@@ -39,6 +38,28 @@ def _gates(z, carry):
   candidate = tf.tanh(candidate)
   carry = gate_forget * carry + gate_in * candidate
   return tf.concat([gate_in, gate_forget, candidate, gate_out], -1), carry
+
+
+def lstm_step(inputs, recurrent_kernel, hidden, carry):
+  """One step from its input product ``inputs`` [B, 4U]: the new ``hidden``
+  and ``carry`` [B, U]."""
+  gates, carry = _gates(inputs + tf.matmul(hidden, recurrent_kernel), carry)
+  return gates[:, 3 * hidden.shape[-1]:] * tf.tanh(carry), carry
+
+
+def _gates_backward(gates, carry, previous_carry, d_hidden, d_carry):
+  """The gradient of ``_gates`` and ``h = o * tanh(carry)``: from the
+  gradients of the step's output ``d_hidden`` and carry ``d_carry`` (from
+  later steps), the pre-activations' ``d_z`` [B, 4U] and the previous carry's
+  gradient."""
+  gate_in, gate_forget, candidate, gate_out = tf.split(gates, 4, axis=-1)
+  squashed = tf.tanh(carry)
+  d_carry = d_carry + d_hidden * gate_out * (1.0 - tf.square(squashed))
+  d_z = tf.concat([d_carry * candidate * gate_in * (1.0 - gate_in),
+                   d_carry * previous_carry * gate_forget * (1.0 - gate_forget),
+                   d_carry * gate_in * (1.0 - tf.square(candidate)),
+                   d_hidden * squashed * gate_out * (1.0 - gate_out)], -1)
+  return d_z, d_carry * gate_forget
 
 
 def _over_steps(stack):
@@ -153,16 +174,11 @@ def _loop(attending, memory_mask, *differentiable):
           d_query = tf.reduce_sum(d_energies, 1)
           d_hidden = d_hidden + tf.matmul(d_query, query_kernel, transpose_b=True)
         d_hidden = d_hidden + d_outputs[i]
-        gate_in, gate_forget, candidate, gate_out = tf.split(gates[i], 4, axis=-1)
-        squashed = tf.tanh(carries[i])
-        d_carry = d_carry + d_hidden * gate_out * (1.0 - tf.square(squashed))
-        d_z = tf.concat([d_carry * candidate * gate_in * (1.0 - gate_in),
-                         d_carry * previous_carries[i] * gate_forget * (1.0 - gate_forget),
-                         d_carry * gate_in * (1.0 - tf.square(candidate)),
-                         d_hidden * squashed * gate_out * (1.0 - gate_out)], -1)
+        d_z, d_carry = _gates_backward(gates[i], carries[i], previous_carries[i], d_hidden,
+                                       d_carry)
         values = (d_z, d_query, d_scores, d_context)
         return (j + 1, tf.matmul(d_z, recurrent_kernel, transpose_b=True),
-                d_carry * gate_forget, tf.matmul(d_z, context_kernel, transpose_b=True),
+                d_carry, tf.matmul(d_z, context_kernel, transpose_b=True),
                 d_keys, *[array.write(i, value) for array, value in zip(written, values)])
 
       state = (tf.constant(0), tf.zeros_like(hidden0), tf.zeros_like(carry0),
@@ -187,5 +203,86 @@ def _loop(attending, memory_mask, *differentiable):
               d_score_kernel, d_hidden0, d_carry0, d_context0)
 
     return (hiddens, contexts, weights), gradient
+
+  return loop(*differentiable)
+
+
+def lstm_sequence(inputs, mask, recurrent_kernel, hidden, carry, zero_output_for_mask=False):
+  """Keras' masked LSTM loop (``keras.src.backend.tensorflow.rnn``) over
+  time-major steps, from the input products.
+
+  A masked step keeps the state and outputs the previous step's output (or
+  zeros, ``zero_output_for_mask``); the first step's previous output is zeros.
+
+  Args:
+    inputs: ``[T, B, 4U]`` each step's ``x W + b``, in the order processed.
+    mask: bool ``[T, B]``, or None (every step valid).
+    recurrent_kernel: ``[U, 4U]``.
+    hidden, carry: ``[B, U]`` the initial state.
+
+  Returns:
+    ``outputs [T, B, U]`` and the final ``hidden``, ``carry`` ``[B, U]``.
+  """
+  if mask is None:
+    mask = tf.ones(tf.shape(inputs)[:2], tf.bool)
+  return _lstm(tf.cast(mask, tf.bool), bool(zero_output_for_mask), inputs, recurrent_kernel,
+               hidden, carry)
+
+
+def _lstm(mask, zero_output_for_mask, *differentiable):
+
+  @tf.custom_gradient
+  def loop(inputs, recurrent_kernel, hidden0, carry0):
+    steps, dtype = tf.shape(inputs)[0], inputs.dtype
+
+    def step(t, hidden, carry, output, *written):
+      valid = tf.expand_dims(mask[t], -1)                                # [B, 1]
+      gates, new_carry = _gates(inputs[t] + tf.matmul(hidden, recurrent_kernel), carry)
+      new_hidden = gates[:, 3 * hidden.shape[-1]:] * tf.tanh(new_carry)
+      output = tf.where(valid, new_hidden, tf.zeros_like(output) if zero_output_for_mask
+                        else output)
+      values = (gates, new_carry, output, hidden, carry)
+      return (t + 1, tf.where(valid, new_hidden, hidden), tf.where(valid, new_carry, carry),
+              output, *[array.write(t, value) for array, value in zip(written, values)])
+
+    looped = tf.while_loop(lambda t, *_: t < steps, step,
+                           (tf.constant(0), hidden0, carry0, tf.zeros_like(hidden0),
+                            *[tf.TensorArray(dtype, size=steps) for _ in range(5)]),
+                           maximum_iterations=steps)
+    hidden, carry = looped[1:3]
+    # previous_*: the state each step started from (the last valid step's)
+    gates, new_carries, outputs, previous_hiddens, previous_carries = [
+        array.stack() for array in looped[4:]]
+
+    def gradient(d_outputs, d_hidden, d_carry):
+      d_outputs = tf.zeros_like(outputs) if d_outputs is None else d_outputs
+      d_hidden = tf.zeros_like(hidden0) if d_hidden is None else d_hidden
+      d_carry = tf.zeros_like(carry0) if d_carry is None else d_carry
+      valid = tf.expand_dims(tf.cast(mask, dtype), -1)                    # [T, B, 1]
+
+      def backward(j, d_hidden, d_carry, d_previous_output, *written):
+        t = steps - 1 - j
+        d_output = d_outputs[t] + d_previous_output
+        d_new_hidden = valid[t] * (d_hidden + d_output)
+        d_z, d_carry_from_step = _gates_backward(gates[t], new_carries[t], previous_carries[t],
+                                                 d_new_hidden, valid[t] * d_carry)
+        kept = 1.0 - valid[t]
+        d_previous_output = (tf.zeros_like(d_output) if zero_output_for_mask
+                             else kept * d_output)
+        return (j + 1,
+                kept * d_hidden + tf.matmul(d_z, recurrent_kernel, transpose_b=True),
+                kept * d_carry + d_carry_from_step, d_previous_output, written[0].write(t, d_z))
+
+      looped = tf.while_loop(lambda j, *_: j < steps, backward,
+                             (tf.constant(0), d_hidden, d_carry, tf.zeros_like(hidden0),
+                              tf.TensorArray(dtype, size=steps)),
+                             maximum_iterations=steps)
+      d_hidden0, d_carry0 = looped[1:3]
+      d_z = looped[4].stack()
+      d_recurrent_kernel = tf.matmul(_over_steps(previous_hiddens), _over_steps(d_z),
+                                     transpose_a=True)
+      return d_z, d_recurrent_kernel, d_hidden0, d_carry0
+
+    return (outputs, hidden, carry), gradient
 
   return loop(*differentiable)
