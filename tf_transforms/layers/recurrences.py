@@ -31,20 +31,20 @@ _NEG_INF = -1e9
 
 def _gates(z, carry):
   """Keras LSTMCell's step from its pre-activations z [B, 4U] and carry [B, U]:
-  the activated gates [B, 4U] (i, f, g, o) and the new carry."""
+  the activated gates (i, f, g, o), each [B, U], and the new carry."""
   gate_in, gate_forget, candidate, gate_out = tf.split(z, 4, axis=-1)
   gate_in, gate_forget, gate_out = (tf.sigmoid(gate_in), tf.sigmoid(gate_forget),
                                     tf.sigmoid(gate_out))
   candidate = tf.tanh(candidate)
   carry = gate_forget * carry + gate_in * candidate
-  return tf.concat([gate_in, gate_forget, candidate, gate_out], -1), carry
+  return (gate_in, gate_forget, candidate, gate_out), carry
 
 
 def lstm_step(inputs, recurrent_kernel, hidden, carry):
   """One step from its input product ``inputs`` [B, 4U]: the new ``hidden``
   and ``carry`` [B, U]."""
   gates, carry = _gates(inputs + tf.matmul(hidden, recurrent_kernel), carry)
-  return gates[:, 3 * hidden.shape[-1]:] * tf.tanh(carry), carry
+  return gates[3] * tf.tanh(carry), carry
 
 
 def _gates_backward(gates, carry, previous_carry, d_hidden, d_carry):
@@ -88,7 +88,8 @@ def _forward(attending, memory_mask, inputs, keys, memory, context_kernel, recur
   def step(i, hidden, carry, context, *written):
     z = inputs[i] + tf.matmul(context, context_kernel) + tf.matmul(hidden, recurrent_kernel)
     gates, carry = _gates(z, carry)
-    hidden = gates[:, 3 * hidden.shape[-1]:] * tf.tanh(carry)
+    hidden = gates[3] * tf.tanh(carry)
+    gates = tf.concat(gates, -1)                                       # [B, 4U]
     context, weights, energies = attend(hidden)
     values = (hidden, carry, context, weights, gates, energies)
     return (i + 1, hidden, carry, context,
@@ -238,7 +239,8 @@ def _lstm(mask, zero_output_for_mask, *differentiable):
     def step(t, hidden, carry, output, *written):
       valid = tf.expand_dims(mask[t], -1)                                # [B, 1]
       gates, new_carry = _gates(inputs[t] + tf.matmul(hidden, recurrent_kernel), carry)
-      new_hidden = gates[:, 3 * hidden.shape[-1]:] * tf.tanh(new_carry)
+      new_hidden = gates[3] * tf.tanh(new_carry)
+      gates = tf.concat(gates, -1)                                     # [B, 4U]
       output = tf.where(valid, new_hidden, tf.zeros_like(output) if zero_output_for_mask
                         else output)
       values = (gates, new_carry, output, hidden, carry)
