@@ -96,6 +96,20 @@ def test_projected_lstm_is_keras_lstm_in_values_and_gradients(rng, return_state,
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_projected_lstm_with_other_activations_is_keras_lstm(rng):
+  """The hand-written loops assume tanh and sigmoid; other activations train
+  through Keras' own layer, with its values."""
+  x = rng.standard_normal((2, 5, 3)).astype(np.float32)
+  mask = tf.constant(lengths_mask([5, 3], 5))
+  settings = dict(activation="relu", recurrent_activation="hard_sigmoid", return_sequences=True)
+  layers = [lstm(4, **settings) for lstm in (keras.layers.LSTM, ProjectedLSTM)]
+  for layer in layers:
+    layer.build((None, None, 3))
+  layers[1].set_weights(layers[0].get_weights())
+  expected, actual = [layer(x, mask=mask, training=True) for layer in layers]
+  np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_attend_is_the_weighted_sum_of_values(rng):
   values = rng.standard_normal((2, 5, 3)).astype(np.float32)
   weights = rng.random((2, 4, 5)).astype(np.float32)

@@ -33,13 +33,15 @@ class ProjectedLSTM(keras.layers.LSTM):
   "Training-step speed"). In training the loop has a hand-written gradient
   (``recurrences.lstm_sequence``; unrolled or last-output-only layers train
   through Keras' loop); in inference it is Keras' loop around the same step.
-  With dropout, or on a backend with a fused kernel (cuDNN), it is Keras' own
-  layer.
+  With dropout, activations other than Keras' defaults (tanh, sigmoid), or on
+  a backend with a fused kernel (cuDNN), it is Keras' own layer.
   """
 
   def inner_loop(self, sequences, initial_state, mask, training=False):
     cell = self.cell
     if (cell.dropout or cell.recurrent_dropout or not cell.use_bias
+        or cell.activation is not keras.activations.tanh
+        or cell.recurrent_activation is not keras.activations.sigmoid
         or tf.config.list_logical_devices("GPU")):
       return super().inner_loop(sequences, initial_state, mask, training=training)
     if isinstance(mask, (list, tuple)):
