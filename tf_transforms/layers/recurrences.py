@@ -10,12 +10,13 @@ state gradients (``dh``, ``dc``, the decoder's ``d context``) and writes each
 step's gate gradients, and the kernel gradients are each one matrix product
 over all steps after the loop (docs/design.md, "Training-step speed").
 ``tests/test_layers.py`` checks values and every gradient against autodiff of
-Keras' ``LSTM`` (masked, both directions) and of the decoder's own step.
+Keras' ``LSTM`` (masked, both directions, in a ``Bidirectional`` and alone)
+and of the decoder's own step.
 
 The LSTM step is Keras' ``LSTMCell`` (gates in its order i, f, g, o), from
 its input product and bias ``x_t`` computed before the loop::
 
-  z_t = x_t + h_{t-1} R  (+ c_{t-1} K_x, the decoder's previous context)
+  z_t = x_t + h_{t-1} R  (+ context_{t-1} K_x in the decoder)
   c_t = sig(f) * c_{t-1} + sig(i) * tanh(g);   h_t = sig(o) * tanh(c_t)
 
 and the decoder then attends with its new state::
