@@ -30,26 +30,27 @@ import tensorflow as tf
 _NEG_INF = -1e9
 
 
-def _gates(z, carry):
+def _cell(z, carry):
   """Keras LSTMCell's step from its pre-activations z [B, 4U] and carry [B, U]:
-  the activated gates (i, f, g, o), each [B, U], and the new carry."""
+  the new hidden state and carry [B, U], and the activated gates (i, f, g, o),
+  each [B, U]."""
   gate_in, gate_forget, candidate, gate_out = tf.split(z, 4, axis=-1)
   gate_in, gate_forget, gate_out = (tf.sigmoid(gate_in), tf.sigmoid(gate_forget),
                                     tf.sigmoid(gate_out))
   candidate = tf.tanh(candidate)
   carry = gate_forget * carry + gate_in * candidate
-  return (gate_in, gate_forget, candidate, gate_out), carry
+  return gate_out * tf.tanh(carry), carry, (gate_in, gate_forget, candidate, gate_out)
 
 
 def lstm_step(inputs, recurrent_kernel, hidden, carry):
   """One step from its input product ``inputs`` [B, 4U]: the new ``hidden``
   and ``carry`` [B, U]."""
-  gates, carry = _gates(inputs + tf.matmul(hidden, recurrent_kernel), carry)
-  return gates[3] * tf.tanh(carry), carry
+  hidden, carry, _ = _cell(inputs + tf.matmul(hidden, recurrent_kernel), carry)
+  return hidden, carry
 
 
 def _gates_backward(gates, carry, previous_carry, d_hidden, d_carry):
-  """The gradient of ``_gates`` and ``h = o * tanh(carry)``: from the
+  """The gradient of ``_cell``: from the
   gradients of the step's output ``d_hidden`` and carry ``d_carry`` (from
   later steps), the pre-activations' ``d_z`` [B, 4U] and the previous carry's
   gradient."""
@@ -88,8 +89,7 @@ def _forward(attending, memory_mask, inputs, keys, memory, context_kernel, recur
 
   def step(i, hidden, carry, context, *written):
     z = inputs[i] + tf.matmul(context, context_kernel) + tf.matmul(hidden, recurrent_kernel)
-    gates, carry = _gates(z, carry)
-    hidden = gates[3] * tf.tanh(carry)
+    hidden, carry, gates = _cell(z, carry)
     gates = tf.concat(gates, -1)                                       # [B, 4U]
     context, weights, energies = attend(hidden)
     values = (hidden, carry, context, weights, gates, energies)
@@ -162,10 +162,11 @@ def _loop(attending, memory_mask, *differentiable):
 
       def backward(j, d_hidden, d_carry, d_context, d_keys, *written):
         i = steps - 1 - j
-        d_query = tf.zeros([batch, query_kernel.shape[-1]], dtype)
-        d_scores = tf.zeros([batch, time], dtype)
         d_context = d_context + d_contexts[i]
-        if attending:
+        if not attending:
+          d_query = tf.zeros([batch, query_kernel.shape[-1]], dtype)
+          d_scores = tf.zeros([batch, time], dtype)
+        else:
           step_weights = weights[i]
           d_step_weights = d_weights[i] + tf.linalg.matvec(memory, d_context)
           d_scores = step_weights * (d_step_weights - tf.reduce_sum(
@@ -239,8 +240,8 @@ def _lstm(mask, zero_output_for_mask, *differentiable):
 
     def step(t, hidden, carry, output, *written):
       valid = tf.expand_dims(mask[t], -1)                                # [B, 1]
-      gates, new_carry = _gates(inputs[t] + tf.matmul(hidden, recurrent_kernel), carry)
-      new_hidden = gates[3] * tf.tanh(new_carry)
+      new_hidden, new_carry, gates = _cell(inputs[t] + tf.matmul(hidden, recurrent_kernel),
+                                           carry)
       gates = tf.concat(gates, -1)                                     # [B, 4U]
       output = tf.where(valid, new_hidden, tf.zeros_like(output) if zero_output_for_mask
                         else output)
