@@ -39,7 +39,7 @@ def main(argv):
       learning_rate=FLAGS.learning_rate, context_ms=FLAGS.context_ms,
       output_head=FLAGS.output_head, envelope_coefficients=FLAGS.envelope_coefficients,
       guided_attention=FLAGS.guided_attention, frame_loss=FLAGS.frame_loss,
-      sort_window=FLAGS.sort_window,
+      sort_window=FLAGS.sort_window, mel_inverse_prior=FLAGS.mel_inverse_prior,
       autoencoder=FLAGS.autoencoder,
       init_from=FLAGS.init_from, seed=FLAGS.seed, strategy=FLAGS.strategy,
       soundfont=FLAGS.soundfont, checkpoint_every=FLAGS.checkpoint_every)

@@ -13,6 +13,7 @@ import tensorflow as tf
 from tests import signals
 from tf_transforms import audio, export
 from tf_transforms.configs import AudioConfig
+from tf_transforms.run import RunConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER = AudioConfig()  # the paper's front-end
@@ -73,6 +74,13 @@ def request(batch=2, seconds=0.5):
           "target_style": (np.arange(batch, dtype=np.int32) + 1) % 4}
 
 
+def run_audio_config(model_dir):
+  """The run's front-end and vocoder (its run_config.json's AudioConfig): a
+  notes run's mel inverse starts from the note's harmonics."""
+  with open(os.path.join(model_dir, "run_config.json")) as handle:
+    return RunConfig.from_json(handle.read()).audio
+
+
 def eager_transform(model, x, config=AudioConfig(), return_log_mel=False):
   log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(x["waveform"], config),
                                             config)
@@ -125,7 +133,9 @@ def test_fresh_process_without_the_project_matches_the_eager_model_and_loads_by_
   assert result.returncode == 0 and "tf hub: ok" in result.stdout, result.stderr[-3000:]
   served = np.load(tmp_path / "out.npz")
   model = keras.saving.load_model(os.path.join(model_dir, "model.keras"))
-  expected, expected_log_mel = eager_transform(model, x, return_log_mel=True)
+  config = run_audio_config(model_dir)
+  assert config.mel_inverse_prior == "harmonic"  # a notes run's: exported too
+  expected, expected_log_mel = eager_transform(model, x, config, return_log_mel=True)
   assert served["waveform"].shape == expected.shape == x["waveform"].shape
   np.testing.assert_array_equal(served["lengths"], [x["waveform"].shape[1]] * 2)
   # The same float32 ops (the export writes the vocoder's loops out, the eager

@@ -6,11 +6,13 @@ import keras
 import librosa
 import numpy as np
 import pytest
+import scipy.signal
 import tensorflow as tf
 
-from tf_transforms import harmonic_combs, models
+from tf_transforms import audio, harmonic_combs, models
 from tf_transforms.configs import AudioConfig, ModelConfig
 from tf_transforms.layers.heads import HarmonicCombHead, make_head
+from tests import signals
 from tests.head_reference import dct_curve, dct_smooth, project_random
 
 CONFIG = AudioConfig()
@@ -165,3 +167,65 @@ def test_a_harmonic_comb_model_saves_and_loads_with_its_front_end(rng, tmp_path)
   np.testing.assert_allclose(loaded.generate(*args, num_frames=8)["frames"], expected, atol=1e-6)
   np.testing.assert_allclose(loaded.decoder.head.bank, model.decoder.head.bank)
   assert np.abs(expected).max() > 0 and tf.reduce_all(tf.math.is_finite(expected))
+
+
+# ---------------------------------------------------------------- the vocoder's harmonic prior
+
+
+def test_hann_response_is_the_windows_spectrum():
+  """hann_response against the magnitude of a zero-padded FFT of scipy's
+  periodic Hann window (the STFT's), at offsets in the window's own bins,
+  within 1e-3 over the main lobe; zero outside it."""
+  length, oversample = 800, 64
+  window = scipy.signal.get_window("hann", length, fftbins=True)
+  spectrum = np.abs(np.fft.rfft(window, length * oversample))
+  spectrum /= spectrum[0]
+  offsets = np.arange(0, 3 * oversample) / oversample                # 0 .. 3 window bins
+  ours = harmonic_combs.hann_response(tf.constant(offsets, tf.float32)).numpy()
+  lobe = offsets < 2.0
+  np.testing.assert_allclose(ours[lobe], spectrum[:len(offsets)][lobe], atol=1e-3)
+  assert np.all(ours[~lobe] == 0.0)
+  np.testing.assert_allclose(harmonic_combs.hann_response(tf.constant(-offsets[:90], tf.float32)),
+                             ours[:90])
+
+
+@pytest.mark.parametrize("midi", [39.0, 45.3, 60.0])
+def test_harmonic_pattern_peaks_where_a_rendered_comb_has_its_harmonics(midi):
+  """The pattern against the power spectrum of a rendered comb
+  (``comb_waveforms``) by NumPy's FFT of one Hann-windowed frame: the same
+  peaks, to a bin, and log-spectra that agree (correlation > 0.97)."""
+  config = CONFIG
+  waveform = harmonic_combs.comb_waveforms([midi], config)[0].astype(np.float64)
+  window = scipy.signal.get_window("hann", config.frame_length, fftbins=True)
+  middle = len(waveform) // 2
+  frame = waveform[middle - config.frame_length // 2:middle + config.frame_length // 2]
+  power = np.abs(np.fft.rfft(frame * window, config.fft_length)) ** 2
+  power /= power.max()
+  pattern = harmonic_combs.harmonic_pattern(harmonic_combs.midi_to_hz(midi), config,
+                                            floor=0.0).numpy()
+
+  def peaks(p):
+    return np.flatnonzero((p[1:-1] > p[:-2]) & (p[1:-1] > p[2:]) & (p[1:-1] > 0.3)) + 1
+
+  expected = peaks(power)
+  assert len(peaks(pattern)) == len(expected) > 10
+  assert np.abs(peaks(pattern) - expected).max() <= 1
+  assert np.corrcoef(np.log(power + 1e-3), np.log(pattern + 1e-3))[0, 1] > 0.97
+
+
+def test_harmonic_prior_is_the_pattern_of_the_comb_the_head_would_choose():
+  """The vocoder's pitch is the harmonic_comb head's choice (one scorer for
+  both): for notes at three pitches, the prior peaks at the chosen comb's
+  harmonics, and that comb is within 50 cents of the note."""
+  config = AudioConfig(mel_inverse_prior="harmonic")
+  head = make_head(ModelConfig(output_head="harmonic_comb"), config)
+  for midi in (45.0, 57.0, 69.0):
+    tone = signals.harmonic_tone(f0=float(harmonic_combs.midi_to_hz(midi)))
+    log_mel = audio.log_mel_spectrogram(tone, config)[None]
+    normalised = audio.normalize_log_spectrogram(log_mel, config)
+    chosen = int(head.choose_combs(normalised, [log_mel.shape[1]])[0])
+    assert abs(head.bank_midi[chosen] - midi) <= 0.5, (midi, head.bank_midi[chosen])
+    prior = harmonic_combs.harmonic_prior(log_mel, config).numpy()[0, 0]
+    expected = harmonic_combs.harmonic_pattern(
+        harmonic_combs.midi_to_hz(head.bank_midi[chosen]), config).numpy()
+    np.testing.assert_allclose(prior, expected, rtol=1e-6)

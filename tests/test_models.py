@@ -145,6 +145,23 @@ def test_frame_loss_is_l1_by_default_and_old_runs_keep_mse():
   assert RunConfig.from_json(json.dumps(stored)).training.frame_loss == "mse"
 
 
+def test_the_harmonic_prior_is_for_notes_and_old_runs_vocode_without():
+  for dataset in ("gm_notes", "nsynth", "tts_words", "timit"):
+    assert make_run_config(dataset=dataset).audio.mel_inverse_prior == "none"
+  for dataset in ("gm_notes", "nsynth"):
+    config = make_run_config(dataset=dataset, mel_inverse_prior="harmonic")
+    assert config.audio == AudioConfig(mel_inverse_prior="harmonic")
+  for dataset in ("tts_words", "timit"):
+    with pytest.raises(RunError, match="one note per clip"):
+      make_run_config(dataset=dataset, mel_inverse_prior="harmonic")
+  with pytest.raises(RunError, match="mel_inverse_prior must be one of"):
+    make_run_config(mel_inverse_prior="bogus")
+  stored = json.loads(make_run_config(dataset="gm_notes", mel_inverse_prior="harmonic").to_json())
+  assert RunConfig.from_json(json.dumps(stored)).audio.mel_inverse_prior == "harmonic"
+  del stored["audio"]["mel_inverse_prior"]            # a run_config.json from before the option
+  assert RunConfig.from_json(json.dumps(stored)).audio.mel_inverse_prior == "none"
+
+
 def test_sort_window_defaults_to_the_preset_and_old_runs_keep_random_batches():
   assert make_run_config(dataset="tts_words").training.sort_window == 32
   assert make_run_config(dataset="tts_words", sort_window=0).training.sort_window == 0

@@ -185,7 +185,8 @@ def test_killed_run_resumes_where_it_stopped_and_matches_an_uninterrupted_run(
   # or the directory would refuse it).
   capsys.readouterr()
   training.train(runs.make_run_config(dataset="gm_notes", dataset_config="small",
-                                      preset="tiny", steps=30, checkpoint_every=15),
+                                      preset="tiny", steps=30, checkpoint_every=15,
+                                      mel_inverse_prior="harmonic"),
                  resumed_dir, data_dir=data_dir, verbose=0)
   assert "resuming at step 30" in capsys.readouterr().out
   # (Another configuration in this directory is refused: in-process, in

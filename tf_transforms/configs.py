@@ -25,11 +25,21 @@ Decisions the paper leaves open, and why:
   librosa's ``stft(center=True, pad_mode="constant")``.
 * **Mel -> linear**: non-negative KL fit by Richardson-Lucy updates started
   from the clipped pseudo-inverse; chosen over least squares by measured
-  log-mel error (see ``audio.mel_to_linear``).
+  log-mel error (see ``audio.mel_to_linear``). For clips that each hold one
+  note, ``mel_inverse_prior="harmonic"`` starts that fit from the harmonics of
+  the pitch the log-mel itself shows (``harmonic_combs.harmonic_prior``):
+  80 mel bands do not resolve a low note's upper harmonics, and a fit started
+  from a smooth spectrum renders them as noise (``train.py
+  --mel_inverse_prior=harmonic``; not the default: it lifts low notes' pitch
+  and costs target style, docs/results.md, "A harmonic prior in the mel
+  inverse").
 """
 
 import dataclasses
 import math
+
+# What the mel inverse starts from (AudioConfig.mel_inverse_prior).
+MEL_INVERSE_PRIORS = ("none", "harmonic")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +60,9 @@ class AudioConfig:
     griffin_lim_iters: Griffin-Lim iterations used when vocoding.
     griffin_lim_momentum: fast Griffin-Lim momentum (librosa default 0.99).
     mel_inverse_iters: Richardson-Lucy steps of ``mel_to_linear``.
+    mel_inverse_prior: what the mel inverse starts from besides the
+      pseudo-inverse: "none", or "harmonic" (one note per clip: the harmonics
+      of the pitch chosen from the log-mel, ``harmonic_combs.harmonic_prior``).
   """
 
   sample_rate: int = 16000
@@ -65,6 +78,7 @@ class AudioConfig:
   griffin_lim_iters: int = 32
   griffin_lim_momentum: float = 0.99
   mel_inverse_iters: int = 50
+  mel_inverse_prior: str = "none"
 
   def __post_init__(self):
     def require(ok, message):
@@ -101,6 +115,9 @@ class AudioConfig:
             f"Received {self.griffin_lim_momentum}")
     require(self.mel_inverse_iters >= 0,
             f"mel_inverse_iters must be >= 0. Received {self.mel_inverse_iters}")
+    require(self.mel_inverse_prior in MEL_INVERSE_PRIORS,
+            f"mel_inverse_prior must be one of {MEL_INVERSE_PRIORS}. "
+            f"Received {self.mel_inverse_prior!r}")
 
   @property
   def nyquist_upper_edge(self) -> float:

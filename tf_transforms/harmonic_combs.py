@@ -10,6 +10,14 @@ one, including where a given source instrument has none: the
 ``harmonic_comb`` head builds its output on it, and
 ``scripts/head_oracles.py`` measured what that can reach
 (docs/results.md, "Notes that take on the target").
+
+The same choice gives the vocoder its pitch: with
+``AudioConfig.mel_inverse_prior="harmonic"`` (``train.py
+--mel_inverse_prior=harmonic``, notes only), ``harmonic_prior``
+chooses the comb that best matches the log-mel being vocoded, and the mel
+inverse starts from a linear spectrum with that comb's harmonics
+(``audio.mel_to_linear``'s ``prior``), where 80 mel bands cannot say where the
+harmonics of a low note are.
 """
 
 import functools
@@ -19,12 +27,28 @@ import tensorflow as tf
 
 from tf_transforms import audio
 from tf_transforms.configs import AudioConfig
+from tf_transforms.ops import dct_basis, runtime_constant
 
 SECONDS = 0.3    # rendered length: several frames of steady state around the middle one
 PEAK = 0.1       # peak amplitude of the rendered comb
 # The bank the harmonic_comb head chooses from: MIDI 24-96 (C1-C7, 32.7 Hz -
 # 2.1 kHz; gm_notes plays 36-84) in 10-cent steps (721 combs).
 BANK_LOWEST_MIDI, BANK_HIGHEST_MIDI, BANK_CENTS = 24.0, 96.0, 10.0
+# The prior of ``comb_scorer`` on the fundamental's band: a comb an octave or a
+# twelfth below the note fits the source's harmonics too, but puts its
+# fundamental where the source has no peak. 0.5, chosen on gm_notes' *training*
+# notes (comb within 50 cents of the note: 81% without, 88% with; 0.5-1 within
+# a point of each other). Every bank comb from MIDI 36 up is still chosen
+# within 50 cents of itself (tests/test_harmonic_combs.py): docs/results.md,
+# "Notes that take on the target".
+FUNDAMENTAL_WEIGHT = 0.5
+# DCT coefficients of the smooth part the vocoder's choice removes (the
+# ``harmonic_comb`` head's default ``envelope_coefficients``).
+PRIOR_COEFFICIENTS = 12
+# The harmonic prior's level between harmonics, relative to a harmonic's peak:
+# chosen on gm_notes' validation pairs (docs/results.md, "A harmonic prior in
+# the mel inverse").
+PRIOR_FLOOR = 1e-3
 
 
 def midi_to_hz(midi):
@@ -102,3 +126,88 @@ def _bank_waveforms(sample_rate, span):
   waveforms = comb_waveforms(bank_midi(), AudioConfig(sample_rate=sample_rate), span=span)
   waveforms.setflags(write=False)
   return waveforms
+
+
+def fine_projection(num_coefficients, num_mel_bins) -> np.ndarray:
+  """float32 ``[F, F]``: ``v @ P`` is v without its smooth part (the first
+  ``num_coefficients`` DCT-II coefficients over the F bands): its fine
+  structure."""
+  basis = dct_basis(num_coefficients, num_mel_bins)
+  return (np.eye(num_mel_bins, dtype=np.float32) - basis.T @ basis).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def comb_scorer(config: AudioConfig, num_coefficients: int) -> tuple:
+  """The bank's fine structures and the matrix that scores them against a
+  clip, for the front-end ``config`` and a smooth part of
+  ``num_coefficients`` DCT coefficients:
+
+    f = sum_t (s_t P)                        (P: ``fine_projection``)
+    score_q = <f, c_q> / |c_q| + FUNDAMENTAL_WEIGHT f[b_q]
+
+  with c_q comb q's fine structure and b_q the band its fundamental falls in
+  (the mel filter weighting its FFT bin most). Both terms are linear in the
+  summed frames, so ``score = (sum_t s_t) @ scorer``.
+
+  Returns:
+    (fine ``[P, F]``, scorer ``[F, P]``), float32, read-only.
+  """
+  projection = fine_projection(num_coefficients, config.num_mel_bins)
+  fine = bank_log_mel(config) @ projection
+  unit = fine / np.maximum(np.linalg.norm(fine, axis=1, keepdims=True), 1e-6)
+  fft_bins = np.round(midi_to_hz(bank_midi()) * config.fft_length /
+                      config.sample_rate).astype(int)
+  fundamental = np.argmax(audio.mel_weight_matrix(config)[fft_bins], axis=1)  # [P]
+  scorer = projection @ (unit.T + FUNDAMENTAL_WEIGHT *
+                         np.eye(config.num_mel_bins)[:, fundamental])
+  fine, scorer = fine.astype(np.float32), scorer.astype(np.float32)
+  for array in (fine, scorer):
+    array.setflags(write=False)
+  return fine, scorer
+
+
+def choose(frames, scorer):
+  """Per clip, the bank index (int32 ``[...]``) of the comb that best matches
+  normalised log-mel ``frames`` ``[..., T, F]`` (frames that should not count
+  set to 0), by ``comb_scorer``'s ``scorer``: one matmul and an argmax."""
+  total = tf.reduce_sum(frames, axis=-2)                                     # [..., F]
+  scores = tf.tensordot(total, runtime_constant(scorer, total), 1)            # [..., P]
+  return tf.argmax(scores, axis=-1, output_type=tf.int32)
+
+
+def hann_response(offset_bins):
+  """Magnitude of the periodic Hann window's spectrum, 1 at 0, at offsets in
+  units of the window's own bins (``sample_rate / frame_length`` Hz):
+  ``|sinc(x) / (1 - x^2)|``; zero from x = 2 on (the main lobe's edge)."""
+  x = tf.abs(offset_bins)
+  near_one = tf.abs(1.0 - x * x) < 1e-4
+  safe = tf.where(near_one, 0.5 * tf.ones_like(x), x)
+  sinc = tf.where(x < 1e-6, tf.ones_like(x), tf.sin(np.pi * safe) / (np.pi * tf.maximum(safe, 1e-6)))
+  response = tf.where(near_one, 0.5 * tf.ones_like(x), sinc / (1.0 - safe * safe))
+  return tf.where(x < 2.0, tf.abs(response), tf.zeros_like(x))
+
+
+def harmonic_pattern(f0_hz, config: AudioConfig, floor=PRIOR_FLOOR):
+  """The linear power pattern of a harmonic tone at ``f0_hz`` (float32
+  ``[...]``) through ``config``'s STFT: per FFT bin, the Hann main lobe's power
+  at the bin's distance from the nearest harmonic, plus ``floor``: float32
+  ``[..., fft_length // 2 + 1]``, peaks 1 (+ floor) on the harmonics.
+  Neighbouring harmonics' lobes are not summed: a harmonic only needs its own
+  main lobe to be where a pitch tracker looks."""
+  f0 = tf.expand_dims(tf.convert_to_tensor(f0_hz, tf.float32), -1)          # [..., 1]
+  bins_hz = tf.constant(np.arange(config.num_spectrogram_bins, dtype=np.float32) *
+                        np.float32(config.sample_rate / config.fft_length))  # [K]
+  harmonic = tf.maximum(tf.round(bins_hz / f0), 1.0)
+  offset = (bins_hz - harmonic * f0) * (config.frame_length / config.sample_rate)
+  return tf.square(hann_response(offset)) + floor
+
+
+def harmonic_prior(log_mel, config: AudioConfig):
+  """``audio.mel_to_linear``'s ``prior`` for natural-log mel ``log_mel``
+  ``[..., T, F]`` holding one note per clip: the ``harmonic_pattern`` of the
+  bank comb ``choose`` picks from the clip itself, ``[..., 1, bins]``."""
+  _, scorer = comb_scorer(config, PRIOR_COEFFICIENTS)
+  chosen = choose(audio.normalize_log_spectrogram(log_mel, config), scorer)   # [...]
+  midi = tf.gather(tf.constant(bank_midi().astype(np.float32)), chosen)
+  f0 = 440.0 * tf.pow(2.0, (midi - 69.0) / 12.0)
+  return tf.expand_dims(harmonic_pattern(f0, config), -2)

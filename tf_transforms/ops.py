@@ -3,6 +3,7 @@
 No project imports: ``configs`` -> ``layers.heads`` -> here must not cycle.
 """
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -17,3 +18,17 @@ def runtime_constant(value, tensor):
   """
   zero = tf.cast(tf.minimum(tf.size(tensor), 0), tf.float32)  # sizes are >= 0
   return tf.convert_to_tensor(value, tf.float32) + zero
+
+
+def dct_basis(num_coefficients, size):
+  """Rows 0..K-1 of the orthonormal DCT-II matrix, float32 ``[K, size]``.
+
+  ``coefficients @ dct_basis(K, F)`` is a curve over F bins that is smooth
+  (no detail finer than about ``2 F / K`` bins); it equals
+  ``scipy.fft.idct(padded coefficients, norm="ortho")``.
+  """
+  k = np.arange(num_coefficients)[:, None]
+  m = np.arange(size)[None, :]
+  basis = np.sqrt(2.0 / size) * np.cos(np.pi * k * (m + 0.5) / size)
+  basis[0] /= np.sqrt(2.0)
+  return basis.astype(np.float32)

@@ -145,14 +145,17 @@ def context_frames(context_ms: float, audio: AudioConfig) -> int:
 def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=None,
                     batch_size=None, learning_rate=None, context_ms=None, model=None,
                     output_head=None, envelope_coefficients=None, guided_attention=None,
-                    frame_loss=None, sort_window=None, audio: AudioConfig | None = None,
+                    frame_loss=None, sort_window=None, mel_inverse_prior=None,
+                    audio: AudioConfig | None = None,
                     **kwargs) -> RunConfig:
   """A RunConfig from a preset plus overrides (what train.py's flags set).
 
   The model's feature sizes are taken from ``audio`` (default: the paper's
-  front-end, ``AudioConfig()``). ``epochs`` are converted to steps later,
-  once the dataset size is known; exactly one of ``steps`` / ``epochs`` may be
-  given (neither: the dataset's ``default_steps``, else the preset's epochs).
+  front-end, ``AudioConfig()``); ``mel_inverse_prior`` replaces its
+  vocoder's (``"harmonic"``: pitched datasets only). ``epochs``
+  are converted to steps later, once the dataset size is known; exactly one
+  of ``steps`` / ``epochs`` may be given (neither: the dataset's
+  ``default_steps``, else the preset's epochs).
   Without ``context_ms``, spoken datasets get ``SPEECH_CONTEXT_MS``, the
   others the preset's context.
 
@@ -160,6 +163,15 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     RunError: flags that contradict each other or a bad --context_ms.
   """
   audio = AudioConfig() if audio is None else audio
+  if mel_inverse_prior is not None:
+    if mel_inverse_prior == "harmonic" and not (dataset in DATASETS and
+                                                DATASETS[dataset].pitched):
+      raise RunError(f"--mel_inverse_prior=harmonic: it assumes one note per clip, and "
+                     f"--dataset={dataset} is not a dataset of notes")
+    try:
+      audio = dataclasses.replace(audio, mel_inverse_prior=mel_inverse_prior)
+    except ValueError as error:
+      raise RunError(str(error)) from None
   chosen = get_preset(preset)
   changes = {"num_mel_bins": audio.num_mel_bins,
              "num_linear_bins": audio.num_spectrogram_bins}

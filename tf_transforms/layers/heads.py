@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from tf_transforms import audio, harmonic_combs
 from tf_transforms.configs import AudioConfig
-from tf_transforms.ops import runtime_constant
+from tf_transforms.ops import dct_basis, runtime_constant
 
 PACKAGE = "tf_transforms"
 HEADS = {}
@@ -71,20 +71,6 @@ def make_head(config, audio_config=None) -> "OutputHead":
                      "front-end; pass audio_config (the run's AudioConfig)")
   return HEADS[name].from_model_config(config, audio_config=audio_config,
                                        name=f"{name}_head")
-
-
-def dct_basis(num_coefficients, size):
-  """Rows 0..K-1 of the orthonormal DCT-II matrix, float32 ``[K, size]``.
-
-  ``coefficients @ dct_basis(K, F)`` is a curve over F bins that is smooth
-  (no detail finer than about ``2 F / K`` bins); it equals
-  ``scipy.fft.idct(padded coefficients, norm="ortho")``.
-  """
-  k = np.arange(num_coefficients)[:, None]
-  m = np.arange(size)[None, :]
-  basis = np.sqrt(2.0 / size) * np.cos(np.pi * k * (m + 0.5) / size)
-  basis[0] /= np.sqrt(2.0)
-  return basis.astype(np.float32)
 
 
 def attend(weights, values):
@@ -431,33 +417,16 @@ class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
   """
 
   MAX_GAIN_OCTAVES = 2.0
-  # The prior on the fundamental's band: a comb an octave or a twelfth below
-  # the note fits the source's harmonics too, but puts its fundamental where
-  # the source has no peak. 0.5, chosen on gm_notes' *training* notes (comb
-  # within 50 cents of the note: 81% without, 88% with; 0.5-1 within a point
-  # of each other). Every bank comb from MIDI 36 up is still chosen within 50
-  # cents of itself (tests/test_harmonic_combs.py): docs/results.md, "Notes
-  # that take on the target".
-  FUNDAMENTAL_WEIGHT = 0.5
+  FUNDAMENTAL_WEIGHT = harmonic_combs.FUNDAMENTAL_WEIGHT  # the choice's prior (harmonic_combs)
 
   def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
                time_reduction=1, kernel_initializer="zeros", audio_config=None, **kwargs):
     super().__init__(num_mel_bins, reduction_factor, envelope_coefficients, time_reduction,
                      kernel_initializer, audio_config, **kwargs)
-    audio_config = self.audio_config
     self.bank_midi = harmonic_combs.bank_midi()                              # [P]
-    combs = harmonic_combs.bank_log_mel(audio_config)                       # [P, F]
-    fine = combs @ self.fine_projection.numpy()
+    fine, scorer = harmonic_combs.comb_scorer(self.audio_config, envelope_coefficients)
     self.bank = tf.constant(fine)                                             # [P, F]
-    unit = fine / np.maximum(np.linalg.norm(fine, axis=1, keepdims=True), 1e-6)
-    # The band each comb's fundamental falls in (the mel filter weighting
-    # its FFT bin most): the source's fine structure there is the prior.
-    fft_bins = np.round(harmonic_combs.midi_to_hz(self.bank_midi) * audio_config.fft_length /
-                        audio_config.sample_rate).astype(int)
-    fundamental = np.argmax(audio.mel_weight_matrix(audio_config)[fft_bins], axis=1)  # [P]
-    scorer = self.fine_projection.numpy() @ (
-        unit.T + self.FUNDAMENTAL_WEIGHT * np.eye(num_mel_bins)[:, fundamental])
-    self.scorer = tf.constant(scorer.astype(np.float32))                       # [F, P]
+    self.scorer = tf.constant(scorer)                                         # [F, P]
 
   def choose_combs(self, source, source_length):
     """Per clip, the bank's index ``[B]`` (int32) of the comb that best
@@ -469,9 +438,7 @@ class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
 
   def _choose(self, frames):
     """``choose_combs`` for the valid source frames [B, T, F] (padding zeroed)."""
-    total = tf.reduce_sum(frames, axis=1)                                     # [B, F]
-    scores = tf.matmul(total, runtime_constant(self.scorer, total))           # [B, P]
-    return tf.argmax(scores, axis=-1, output_type=tf.int32)
+    return harmonic_combs.choose(frames, self.scorer)
 
   def prepare(self, source, source_length, num_frames):
     """``blocks`` as ``SourceFilterHead``; ``comb`` [B, F]: the chosen comb's
