@@ -661,7 +661,8 @@ def log_mel_to_audio(log_mel, config: AudioConfig, *,
   log_mel = tf.convert_to_tensor(log_mel, tf.float32)
   prior = None
   if config.mel_inverse_prior == "harmonic":
-    from tf_transforms import harmonic_combs  # pylint: disable=import-outside-toplevel (it imports this module)
+    # (imported here: harmonic_combs renders its bank through this module)
+    from tf_transforms import harmonic_combs  # pylint: disable=import-outside-toplevel
     prior = harmonic_combs.harmonic_prior(log_mel, config)
   power = mel_to_linear(tf.exp(log_mel), config, unroll, prior)
   return linear_power_to_audio(power, config, iterations=iterations, seed=seed,

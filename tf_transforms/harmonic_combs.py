@@ -182,7 +182,8 @@ def hann_response(offset_bins):
   x = tf.abs(offset_bins)
   near_one = tf.abs(1.0 - x * x) < 1e-4
   safe = tf.where(near_one, 0.5 * tf.ones_like(x), x)
-  sinc = tf.where(x < 1e-6, tf.ones_like(x), tf.sin(np.pi * safe) / (np.pi * tf.maximum(safe, 1e-6)))
+  sinc = tf.where(x < 1e-6, tf.ones_like(x),
+                  tf.sin(np.pi * safe) / (np.pi * tf.maximum(safe, 1e-6)))
   response = tf.where(near_one, 0.5 * tf.ones_like(x), sinc / (1.0 - safe * safe))
   return tf.where(x < 2.0, tf.abs(response), tf.zeros_like(x))
 
