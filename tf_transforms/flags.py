@@ -94,7 +94,8 @@ def define_train_flags():
                     "What the vocoder's mel inverse starts from: none (a smooth spectrum), or "
                     "harmonic (notes only: the harmonics of the note's pitch, chosen from the "
                     "log-mel; low notes keep their pitch, the target's style is recognised "
-                    "less often: docs/results.md). Only evaluation and export use it.")
+                    "less often: docs/results.md). It changes no weights, only the vocoding "
+                    "(evaluation, export, TensorBoard's audio samples).")
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3); default: "
                      "configs.SPEECH_CONTEXT_MS (12.5) for words, the preset's (25) for notes.")
   flags.register_validator("context_ms", _positive_or_unset,
