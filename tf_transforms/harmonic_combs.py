@@ -209,6 +209,5 @@ def harmonic_prior(log_mel, config: AudioConfig):
   bank comb ``choose`` picks from the clip itself, ``[..., 1, bins]``."""
   _, scorer = comb_scorer(config, PRIOR_COEFFICIENTS)
   chosen = choose(audio.normalize_log_spectrogram(log_mel, config), scorer)   # [...]
-  midi = tf.gather(tf.constant(bank_midi().astype(np.float32)), chosen)
-  f0 = 440.0 * tf.pow(2.0, (midi - 69.0) / 12.0)
+  f0 = tf.gather(tf.constant(midi_to_hz(bank_midi()).astype(np.float32)), chosen)
   return tf.expand_dims(harmonic_pattern(f0, config), -2)

@@ -238,8 +238,8 @@ class SourceFilterHead(OutputHead):
     basis = dct_basis(envelope_coefficients, num_mel_bins)
     self.basis = tf.constant(basis)                                          # [K, F]
     self.smooth_projection = tf.constant(basis.T @ basis)                    # [F, F]
-    self.fine_projection = tf.constant(np.eye(num_mel_bins, dtype=np.float32) -
-                                       basis.T @ basis)                       # [F, F]
+    self.fine_projection = tf.constant(
+        harmonic_combs.fine_projection(envelope_coefficients, num_mel_bins))  # [F, F]
 
   @classmethod
   def check(cls, config):
