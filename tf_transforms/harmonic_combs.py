@@ -209,5 +209,10 @@ def harmonic_prior(log_mel, config: AudioConfig):
   bank comb ``choose`` picks from the clip itself, ``[..., 1, bins]``."""
   _, scorer = comb_scorer(config, PRIOR_COEFFICIENTS)
   chosen = choose(audio.normalize_log_spectrogram(log_mel, config), scorer)   # [...]
-  f0 = tf.gather(tf.constant(midi_to_hz(bank_midi()).astype(np.float32)), chosen)
+  # A table of MIDI numbers, not of Hz: TFLite's float16 variant stores it in
+  # float16, which is 3 cents off at worst in MIDI numbers but up to 1 Hz at
+  # the top of a table in Hz, times every harmonic (with a table in Hz the
+  # export test's float16 vocoding error exceeded its bound).
+  midi = tf.gather(tf.constant(bank_midi().astype(np.float32)), chosen)
+  f0 = 440.0 * tf.pow(2.0, (midi - 69.0) / 12.0)
   return tf.expand_dims(harmonic_pattern(f0, config), -2)
