@@ -37,6 +37,8 @@ def choices(index, split, head, config):
     chosen = head.choose_combs(batch["source"], batch["source_length"]).numpy()
     for i, j in enumerate(chosen):
       row = int(batch["source_row"][i])
+      if index.training_only[row]:  # a detuned training variant: its note is counted once
+        continue
       seen[row] = (index.content[row].item(), int(batch["source_style"][i]),
                    head.bank_midi[j])
   return list(seen.values())

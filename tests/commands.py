@@ -10,10 +10,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def tiny_notes_command(model_dir, data_dir, *extra):
   """``train.py`` on gm_notes/small, tiny preset, 30 steps in two checkpointed
   chunks: the shared run (conftest.tiny_notes_run), and the kill-and-resume test's runs.
-  Its vocoder starts from the note's harmonics (--mel_inverse_prior=harmonic), so
-  the evaluation and export tests run that path (TFLite included)."""
+  Its vocoder starts from the note's harmonics (--mel_inverse_prior's default for
+  notes), so the evaluation and export tests run that path (TFLite included)."""
   return [sys.executable, "train.py", "--dataset=gm_notes", "--dataset_config=small",
-          "--preset=tiny", "--steps=30", "--checkpoint_every=15", "--mel_inverse_prior=harmonic",
+          "--preset=tiny", "--steps=30", "--checkpoint_every=15",
           f"--model_dir={model_dir}",
           f"--data_dir={data_dir}", *extra]
 

@@ -262,3 +262,63 @@ def test_sorting_leaves_fixed_length_notes_unchanged(notes):
     return np.concatenate([b["source_row"].numpy() for b in dataset])
 
   np.testing.assert_array_equal(rows(4), rows(0))
+
+
+@pytest.fixture(scope="module")
+def detuned(tmp_path_factory):
+  """gm_notes with detuned training notes: 2 instruments, MIDI 55-67, bent by
+  -+30 cents (built here: the shared small config has no detuned split)."""
+  from tf_transforms.datasets import DATASETS
+  from tfds_builders.gm_notes import gm_notes
+  config = gm_notes.GmNotesConfig(name="detuned_test", programs=(0, 40), min_pitch=55,
+                                  max_pitch=67, detune_cents=(-30.0, 30.0))
+  builder = gm_notes.GmNotes(config=config, data_dir=str(tmp_path_factory.mktemp("tfds")),
+                             file_format="array_record")
+  builder.download_and_prepare()
+  return data._index(builder, DATASETS["gm_notes"])
+
+
+def test_detuned_notes_are_training_only_and_pair_with_the_same_bend(detuned):
+  from tf_transforms import judges
+  index = detuned
+  recordings = index.recordings
+  # 2 instruments x 13 pitches as played; the 8 training pitches of 55-67
+  # (valid: 55, 61, 67; test: 58, 64) again at -30 and +30 cents.
+  assert len(recordings) == 26 and int(index.training_only.sum()) == 2 * 8 * 2
+  assert set(index.variant[recordings].tolist()) == {0.0}
+  assert set(index.variant[index.training_only].tolist()) == {-30.0, 30.0}
+  assignment = data.split_content(index.content[recordings])
+  assert {assignment[c] for c in index.content[index.training_only].tolist()} == {"train"}
+  # Held-out splits, and the style judge, see recordings only; training pairs see both.
+  for split in ("valid", "test"):
+    assert not index.training_only[data.split_rows(index, split, variants=True)].any()
+  assert not index.training_only[data.split_rows(index, "train")].any()
+  assert not index.training_only[judges.classifier_rows(index)].any()
+  assert data.count_pairs(index, "train", variants=False) == 16
+  pairs = data.sample_pairs(index, "train", seed=0)
+  assert len(pairs) == data.count_pairs(index, "train") == 16 + 32
+  np.testing.assert_array_equal(index.content[pairs[:, 0]], index.content[pairs[:, 1]])
+  np.testing.assert_array_equal(index.variant[pairs[:, 0]], index.variant[pairs[:, 1]])
+  assert np.all(index.style[pairs[:, 0]] != index.style[pairs[:, 1]])
+  # The audio is the note bent: pyin (independent of the renderer) hears it
+  # 30 cents from the same note as played.
+  import librosa
+  def cents(row):
+    note = librosa.midi_to_hz(index.content[row])
+    f0, voiced, _ = librosa.pyin(index.audio(row)[:8000], fmin=note / 2, fmax=note * 2,
+                                 sr=16000, resolution=0.01, frame_length=2048)  # 1-cent bins
+    return float(np.median(1200 * np.log2(f0[voiced] / note)))
+  bent = next(r for r in np.flatnonzero(index.training_only)
+              if index.style[r] == 1 and index.variant[r] == 30.0)
+  played = next(r for r in recordings
+                if index.style[r] == 1 and index.content[r] == index.content[bent])
+  assert cents(bent) - cents(played) == pytest.approx(30.0, abs=3.0)
+
+
+def test_detunes_that_could_reach_a_held_out_pitch_are_refused(tmp_path):
+  from tfds_builders.gm_notes import gm_notes
+  config = gm_notes.GmNotesConfig(name="too_far", programs=(0,), min_pitch=60, max_pitch=62,
+                                  detune_cents=(60.0,))
+  builder = gm_notes.GmNotes(config=config, data_dir=str(tmp_path), file_format="array_record")
+  with pytest.raises(ValueError, match="within \\+-50"):
+    builder.download_and_prepare()

@@ -145,8 +145,11 @@ def test_frame_loss_is_l1_by_default_and_old_runs_keep_mse():
   assert RunConfig.from_json(json.dumps(stored)).training.frame_loss == "mse"
 
 
-def test_the_harmonic_prior_is_for_notes_and_old_runs_vocode_without():
-  for dataset in ("gm_notes", "nsynth", "tts_words", "timit"):
+def test_the_harmonic_prior_is_the_notes_default_and_old_runs_vocode_without():
+  for dataset in ("gm_notes", "nsynth"):
+    assert make_run_config(dataset=dataset).audio.mel_inverse_prior == "harmonic"
+    assert make_run_config(dataset=dataset, mel_inverse_prior="none").audio == AudioConfig()
+  for dataset in ("tts_words", "timit"):
     assert make_run_config(dataset=dataset).audio.mel_inverse_prior == "none"
   for dataset in ("gm_notes", "nsynth"):
     config = make_run_config(dataset=dataset, mel_inverse_prior="harmonic")

@@ -40,3 +40,22 @@ def test_bad_arguments_are_refused():
     renderer.render(128, 60)
   with pytest.raises(ValueError, match="hold_seconds <= total_seconds"):
     renderer.render(0, 60, hold_seconds=2.0, total_seconds=1.0)
+
+
+def test_a_bent_note_sounds_that_many_cents_away():
+  """Judged by librosa's pyin, not by the renderer: the same sample bent by
+  +-40 cents is 40 cents sharp / flat of the unbent note (within 3 cents)."""
+  import librosa
+  renderer = NoteRenderer(sample_rate=16000)
+
+  def cents_above_c4(note):
+    f0, voiced, _ = librosa.pyin(note[:8000], fmin=130, fmax=520, sr=16000,
+                                 resolution=0.01, frame_length=2048)  # 1-cent bins
+    return float(np.median(1200 * np.log2(f0[voiced] / librosa.midi_to_hz(60))))
+
+  played = cents_above_c4(renderer.render(40, 60))
+  for cents in (40.0, -40.0):
+    bent = cents_above_c4(renderer.render(40, 60, cents=cents))
+    assert bent - played == pytest.approx(cents, abs=3.0)
+  with pytest.raises(ValueError, match="pitch-bend range"):
+    renderer.render(40, 60, cents=200.0)

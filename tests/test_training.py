@@ -103,6 +103,19 @@ def test_model_dir_lock_refuses_a_second_holder_and_names_the_first(tmp_path):
     pass
 
 
+def test_a_run_still_training_is_not_read_as_finished(tmp_path):
+  """A finished run continued to more steps holds its old model.keras until
+  the training replaces it: evaluate.py and export.py must not read it."""
+  model_dir = tmp_path / "run"
+  model_dir.mkdir()
+  for name in run_files.FINISHED_RUN_FILES:
+    (model_dir / name).write_text("{}")
+  with run_files.model_dir_lock(str(model_dir)):
+    with pytest.raises(RunError, match=r"in use by another train.py process"):
+      run_files.check_finished(str(model_dir))
+  run_files.check_finished(str(model_dir))  # released: readable
+
+
 def test_a_second_train_py_on_a_busy_model_dir_is_refused_in_one_line(tmp_path):
   model_dir = str(tmp_path / "run")
   with run_files.model_dir_lock(model_dir):
@@ -185,8 +198,7 @@ def test_killed_run_resumes_where_it_stopped_and_matches_an_uninterrupted_run(
   # or the directory would refuse it).
   capsys.readouterr()
   training.train(runs.make_run_config(dataset="gm_notes", dataset_config="small",
-                                      preset="tiny", steps=30, checkpoint_every=15,
-                                      mel_inverse_prior="harmonic"),
+                                      preset="tiny", steps=30, checkpoint_every=15),
                  resumed_dir, data_dir=data_dir, verbose=0)
   assert "resuming at step 30" in capsys.readouterr().out
   # (Another configuration in this directory is refused: in-process, in

@@ -29,10 +29,10 @@ Decisions the paper leaves open, and why:
   note, ``mel_inverse_prior="harmonic"`` starts that fit from the harmonics of
   the pitch the log-mel itself shows (``harmonic_combs.harmonic_prior``):
   80 mel bands do not resolve a low note's upper harmonics, and a fit started
-  from a smooth spectrum renders them as noise (``train.py
-  --mel_inverse_prior=harmonic``; not the default: it lifts low notes' pitch
-  and costs target style, docs/results.md, "A harmonic prior in the mel
-  inverse").
+  from a smooth spectrum renders them as noise (``train.py``'s default for
+  notes since 0.7; ``AudioConfig``'s own default stays ``"none"``, which is
+  what runs written before the field vocode with: docs/results.md,
+  "Detuned training notes").
 """
 
 import dataclasses

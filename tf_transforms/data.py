@@ -79,6 +79,11 @@ class Index:
     style: int [N] style ids.
     vocabulary: the StyleVocabulary.
     data_dir: the prepared dataset's directory (its version folder), or None.
+    variant: float [N]: the pairing key of a training-only variant
+      (``DatasetSpec.variant``: gm_notes' detune in cents), 0 for recordings;
+      None: all 0.
+    training_only: bool [N]: rows from the ``DatasetSpec.variant_splits``
+      (read by training's pairs only); None: none.
   """
 
   sources: list
@@ -87,7 +92,20 @@ class Index:
   style: np.ndarray
   vocabulary: StyleVocabulary
   data_dir: str | None = None
+  variant: np.ndarray | None = None
+  training_only: np.ndarray | None = None
   _features: dict = dataclasses.field(default_factory=dict, repr=False)
+
+  def __post_init__(self):
+    if self.variant is None:
+      self.variant = np.zeros(len(self.content), np.float32)
+    if self.training_only is None:
+      self.training_only = np.zeros(len(self.content), bool)
+
+  @property
+  def recordings(self) -> np.ndarray:
+    """int64 rows of the recordings (not training-only variants)."""
+    return np.flatnonzero(~self.training_only)
 
   def audio(self, row) -> np.ndarray:
     """Waveform of example ``row``: float32 [samples]."""
@@ -209,22 +227,28 @@ def _no_empty_folder_on_failure(version_dir):
 
 
 def _index(builder, spec) -> Index:
-  """Reads every example's content and style (not its audio) into an Index."""
-  sources, location, content, styles = [], [], [], []
+  """Reads every example's content and style (not its audio) into an Index:
+  the recordings' splits, then the variant splits the prepared dataset has."""
+  sources, location, content, styles, variant, training_only = [], [], [], [], [], []
   skip_audio = {"audio": tfds.decode.SkipDecoding()}
-  for number, split in enumerate(spec.splits):
+  variant_splits = [s for s in spec.variant_splits if s in builder.info.splits]
+  for number, split in enumerate(list(spec.splits) + variant_splits):
     source = builder.as_data_source(split=split)
     metadata = builder.as_data_source(split=split, decoders=skip_audio)
     sources.append(source)
+    is_variant = split in variant_splits
     for index in range(len(metadata)):
       example = metadata[index]
       location.append((number, index))
       content.append(_feature(example, spec.content))
       styles.append(_feature(example, spec.style))
+      variant.append(float(_feature(example, spec.variant)) if spec.variant else 0.0)
+      training_only.append(is_variant)
   vocabulary = StyleVocabulary(tuple(sorted(set(styles))))
   style_ids = np.array([vocabulary.id(s) for s in styles], np.int32)
   return Index(sources, np.array(location, np.int64).reshape(-1, 2), np.array(content),
-               style_ids, vocabulary, data_dir=builder.data_dir)
+               style_ids, vocabulary, data_dir=builder.data_dir,
+               variant=np.array(variant, np.float32), training_only=np.array(training_only, bool))
 
 
 def split_content(keys, every: int = 6) -> dict:
@@ -248,26 +272,37 @@ def split_content(keys, every: int = 6) -> dict:
   return assignment
 
 
-def split_rows(index: Index, split: str, every: int = 6) -> np.ndarray:
-  """int64 rows of the examples whose content ``split_content`` puts in ``split``."""
-  assignment = split_content(index.content, every)
+def split_rows(index: Index, split: str, every: int = 6, variants=False) -> np.ndarray:
+  """int64 rows of the recordings whose content ``split_content`` puts in
+  ``split`` (the split is decided by the recordings' content alone); with
+  ``variants``, for the training split, its training-only variants too (a
+  variant of held-out content is never read)."""
+  assignment = split_content(index.content[index.recordings], every)
   return np.array([r for r in range(len(index.content))
-                   if assignment[index.content[r].item()] == split], np.int64)
+                   if assignment.get(index.content[r].item()) == split
+                   and (not index.training_only[r] or (variants and split == "train"))],
+                  np.int64)
+
+
+def _pairing_key(index: Index, row):
+  """What a pair shares: the content, and for a variant its variant key."""
+  return index.content[row].item(), index.variant[row].item()
 
 
 def _groups_with_several_styles(index: Index, rows) -> dict:
-  """{content key: its rows} for the keys of ``rows`` spoken / played in more than one style."""
+  """{pairing key: its rows} for the keys of ``rows`` spoken / played in more than one style."""
   by_content = {}
   for row in rows:
-    by_content.setdefault(index.content[row].item(), []).append(row)
+    by_content.setdefault(_pairing_key(index, row), []).append(row)
   return {key: group for key, group in by_content.items()
           if len(set(index.style[group].tolist())) > 1}
 
 
-def count_pairs(index: Index, split: str, *, autoencoder=False, every=6) -> int:
+def count_pairs(index: Index, split: str, *, autoencoder=False, every=6, variants=True) -> int:
   """How many pairs ``sample_pairs`` draws for ``split`` (the same for every
-  seed: one per example whose content has another style), without drawing them."""
-  rows = split_rows(index, split, every)
+  seed: one per example whose content has another style), without drawing
+  them; ``variants=False``: as if the dataset had no training-only variants."""
+  rows = split_rows(index, split, every, variants)
   if autoencoder:
     return len(rows)
   groups = _groups_with_several_styles(index, rows)
@@ -278,20 +313,22 @@ def sample_pairs(index: Index, split: str, *, seed: int, autoencoder=False, ever
   """(source row, target row) pairs for one pass over ``split``'s examples.
 
   Each example of the split is a source once; its target is a random example
-  with the same content and a different style (examples whose content has a
-  single style are skipped), or itself in autoencoder mode.
+  with the same content (and variant key: a note detuned by the same cents)
+  and a different style (examples whose content has a single style are
+  skipped), or itself in autoencoder mode. The training split includes its
+  training-only variants.
 
   Returns:
     int64 array [pairs, 2], deterministic for a given seed.
   """
-  rows = split_rows(index, split, every)
+  rows = split_rows(index, split, every, variants=True)
   if autoencoder:
     return np.stack([rows, rows], axis=1)
   rng = np.random.default_rng(seed)
   groups = _groups_with_several_styles(index, rows)
   pairs = []
   for row in rows:  # rejection sampling: O(1) expected per example, any group size
-    group = groups.get(index.content[row].item())
+    group = groups.get(_pairing_key(index, row))
     if group is None:
       continue
     while True:

@@ -23,6 +23,12 @@ class DatasetSpec:
     default_steps: training steps when neither ``--steps`` nor ``--epochs``
       is given; None: the preset's epochs. Sized so that the default preset
       trains in about 20 minutes on 2 CPU cores.
+    variant_splits: TFDS splits of training-only *variants* of the
+      recordings (gm_notes: ``detuned``), read when the prepared dataset has
+      them. A variant is paired only with variants of the same content and
+      ``variant`` key, joins the training split only, and is never evaluated.
+    variant: feature path of a variant's pairing key beside its content
+      (gm_notes: ``detune_cents``).
   """
 
   builder: str
@@ -32,6 +38,8 @@ class DatasetSpec:
   style: str
   description: str = ""
   default_steps: int | None = None
+  variant_splits: tuple = ()
+  variant: str = ""
 
   @property
   def pitched(self) -> bool:
@@ -53,7 +61,8 @@ class DatasetSpec:
 DATASETS = {
     "gm_notes": DatasetSpec("tfds_builders.gm_notes:GmNotes", "default", ("train",),
                             "pitch", "instrument/name",
-                            "notes of 16 GM instruments, rendered locally (default)"),
+                            "notes of 22 GM instruments, rendered locally (default)",
+                            variant_splits=("detuned",), variant="detune_cents"),
     "nsynth": DatasetSpec("tfds_builders.nsynth:NsynthJsonWav", "full",
                           ("train", "valid", "test"), "pitch", "instrument/name",
                           "NSynth from --manual_dir"),

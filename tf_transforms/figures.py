@@ -97,17 +97,18 @@ def figure_3(model, index: data.Index, path, audio_config, title, seed=0):
   """
   import sklearn.manifold
   import sklearn.neighbors
-  rows = np.arange(len(index.content))
+  rows = index.recordings  # not the training-only detuned variants
   embeddings = encoder_embeddings(model, index, rows, audio_config)
-  pitches = index.content.astype(int)
-  assignment = data.split_content(index.content)
+  pitches = index.content[rows].astype(int)
+  styles = index.style[rows]
+  assignment = data.split_content(pitches)
   split = np.array([assignment[p] for p in pitches.tolist()])
   points = sklearn.manifold.TSNE(n_components=2, perplexity=min(30, len(rows) - 1),
                                  random_state=seed, init="pca").fit_transform(embeddings)
   neighbours = sklearn.neighbors.NearestNeighbors(n_neighbors=2).fit(embeddings)
   nearest = neighbours.kneighbors(embeddings, return_distance=False)[:, 1]
   purity = float(np.mean(pitches[nearest] % 12 == pitches % 12))
-  style_purity = float(np.mean(index.style[nearest] == index.style))
+  style_purity = float(np.mean(styles[nearest] == styles))
   semitones = float(np.median(np.abs(pitches[nearest] - pitches)))
 
   figure = _figure(figsize=(8, 7))

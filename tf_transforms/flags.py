@@ -90,12 +90,12 @@ def define_train_flags():
                        "batches are sorted by length, then the batches shuffled; 0: random "
                        "batches. Default: the preset's (32). No effect on fixed-length notes.",
                        lower_bound=0)
-  flags.DEFINE_enum("mel_inverse_prior", "none", list(MEL_INVERSE_PRIORS),
+  flags.DEFINE_enum("mel_inverse_prior", None, list(MEL_INVERSE_PRIORS),
                     "What the vocoder's mel inverse starts from: none (a smooth spectrum), or "
                     "harmonic (notes only: the harmonics of the note's pitch, chosen from the "
-                    "log-mel; low notes keep their pitch, the target's style is recognised "
-                    "less often: docs/results.md). It changes no weights, only the vocoding "
-                    "(evaluation, export, TensorBoard's audio samples).")
+                    "log-mel, so low notes keep their pitch: docs/results.md). Default: "
+                    "harmonic for notes, none for words. It changes no weights, only the "
+                    "vocoding (evaluation, export, TensorBoard's audio samples).")
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3); default: "
                      "configs.SPEECH_CONTEXT_MS (12.5) for words, the preset's (25) for notes.")
   flags.register_validator("context_ms", _positive_or_unset,

@@ -152,7 +152,8 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
 
   The model's feature sizes are taken from ``audio`` (default: the paper's
   front-end, ``AudioConfig()``); ``mel_inverse_prior`` replaces its
-  vocoder's (``"harmonic"``: pitched datasets only). ``epochs``
+  vocoder's (``"harmonic"``: pitched datasets only; None with the default
+  front-end: ``"harmonic"`` for notes, ``"none"`` for words). ``epochs``
   are converted to steps later, once the dataset size is known; exactly one
   of ``steps`` / ``epochs`` may be given (neither: the dataset's
   ``default_steps``, else the preset's epochs).
@@ -163,6 +164,10 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     RunError: flags that contradict each other or a bad --context_ms.
   """
   audio = AudioConfig() if audio is None else audio
+  if mel_inverse_prior is None and audio == AudioConfig() and dataset in DATASETS:
+    # Notes vocode with the harmonic prior by default (docs/results.md,
+    # "Detuned training notes"); words cannot (several pitches per clip).
+    mel_inverse_prior = "harmonic" if DATASETS[dataset].pitched else None
   if mel_inverse_prior is not None:
     if mel_inverse_prior == "harmonic" and not (dataset in DATASETS and
                                                 DATASETS[dataset].pitched):

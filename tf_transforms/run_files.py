@@ -39,12 +39,15 @@ def check_finished(model_dir: str, exists=None) -> None:
       (remote ones, ``gs://...``, are then left to ``run.load_run``).
 
   Raises:
-    RunError: files of ``FINISHED_RUN_FILES`` are missing.
+    RunError: files of ``FINISHED_RUN_FILES`` are missing, or a train.py
+      process holds the run (continuing it to more steps: its model.keras
+      is about to be replaced).
   """
   missing = _missing(model_dir, FINISHED_RUN_FILES, exists)
   if missing:
     raise RunError(f"--model_dir={model_dir}: missing {', '.join(missing)} -- is it a "
                    "finished train.py run? (rerun train.py with the same flags to finish it)")
+  check_not_busy(model_dir)
 
 
 def check_started(model_dir: str, exists=None) -> None:

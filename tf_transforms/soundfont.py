@@ -72,8 +72,12 @@ class NoteRenderer:
       synth.control_change(channel, 121, 0)  # reset all controllers
     return synth
 
+  # Pitch-bend range set before every note: semitones either way of the
+  # 14-bit wheel's centre (the General MIDI default).
+  BEND_RANGE_SEMITONES = 2.0
+
   def render(self, program, pitch, velocity=100, hold_seconds=0.75,
-             total_seconds=1.0, bank=0) -> np.ndarray:
+             total_seconds=1.0, bank=0, cents=0.0) -> np.ndarray:
     """One note as mono float32 ``[round(total_seconds * sample_rate)]``.
 
     Args:
@@ -82,10 +86,15 @@ class NoteRenderer:
       velocity: 1-127.
       hold_seconds: time between note-on and note-off.
       total_seconds: clip length; the release rings until then.
+      cents: pitch bend applied before note-on, within +-200 (the bend
+        range): the same sample played that many cents sharp (+) or flat.
     """
     if not (0 <= program <= 127 and 0 <= pitch <= 127 and 1 <= velocity <= 127):
       raise ValueError(f"program, pitch must be in 0..127 and velocity in 1..127. "
                        f"Received program={program}, pitch={pitch}, velocity={velocity}")
+    if not abs(cents) < 100 * self.BEND_RANGE_SEMITONES:
+      raise ValueError(f"cents must be within +-{100 * self.BEND_RANGE_SEMITONES:g} (the "
+                       f"pitch-bend range). Received cents={cents}")
     if not 0 < hold_seconds <= total_seconds:
       raise ValueError(f"need 0 < hold_seconds <= total_seconds. Received "
                        f"hold_seconds={hold_seconds}, total_seconds={total_seconds}")
@@ -93,6 +102,8 @@ class NoteRenderer:
     total = int(round(total_seconds * self.sample_rate))
     synth = self._reset()
     synth.program_select(0, self._soundfont, bank, program)
+    synth.pitchbend_range(0, self.BEND_RANGE_SEMITONES)
+    synth.pitchbend(0, int(round(8192 + 8192 * cents / (100 * self.BEND_RANGE_SEMITONES))))
     synth.noteon(0, pitch, velocity)
     held = np.frombuffer(synth.generate(hold), np.float32)
     synth.noteoff(0, pitch)

@@ -249,7 +249,11 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
   model_config = dataclasses.replace(run.model, num_styles=len(index.vocabulary))
   batch_size = run.training.batch_size
   pairs_per_epoch = data.count_pairs(index, "train", autoencoder=run.autoencoder)
-  steps_per_epoch = max(1, pairs_per_epoch // batch_size)
+  # An epoch, for the step count and the learning rate's decay, is a pass over
+  # the recordings: training-only variants (gm_notes' detuned notes) are more
+  # draws in the same schedule, not a slower one.
+  steps_per_epoch = max(1, data.count_pairs(index, "train", autoencoder=run.autoencoder,
+                                            variants=False) // batch_size)
   steps = run.steps or run.training.epochs * steps_per_epoch
   chunk = min(run.checkpoint_every, steps)
   chunks = math.ceil(steps / chunk)
@@ -293,8 +297,11 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
     log_dir = os.path.join(model_dir, "logs")
     callbacks += [keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch"),
                   SpectrogramSummary(sample_pair, log_dir, run.audio)]
-  print(f"{run.dataset}: {len(index.content)} examples, {len(index.vocabulary)} styles, "
-        f"{pairs_per_epoch} training pairs per epoch; global batch {batch_size} over "
+  variants = int(index.training_only.sum())
+  print(f"{run.dataset}: {len(index.recordings)} examples"
+        + (f" (+{variants} training-only variants)" if variants else "")
+        + f", {len(index.vocabulary)} styles, {pairs_per_epoch} training pairs per pass; "
+        f"global batch {batch_size} over "
         f"{strategy.num_replicas_in_sync} replica(s); {run.steps} steps "
         f"({run.steps / steps_per_epoch:.1f} epochs) in {chunks} checkpointed chunks of {chunk}"
         + (f"; resuming at step {start_chunk * chunk}" if start_chunk else ""))

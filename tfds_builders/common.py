@@ -29,9 +29,13 @@ NSYNTH_QUALITIES = ["bright", "dark", "distortion", "fast_decay", "long_release"
                     "multiphonic", "nonlinear_env", "percussive", "reverb", "tempo-synced"]
 
 
-def nsynth_features() -> tfds.features.FeaturesDict:
-  """The NSynth note schema, shared by nsynth_jsonwav and gm_notes."""
+def nsynth_features(detune_cents=False) -> tfds.features.FeaturesDict:
+  """The NSynth note schema, shared by nsynth_jsonwav and gm_notes; with
+  ``detune_cents``, gm_notes' pitch bend of the note (cents, 0 as played)."""
+  extra = {"detune_cents": tfds.features.Scalar(
+      np.float32, doc="pitch bend in cents; 0: the note as played")} if detune_cents else {}
   return tfds.features.FeaturesDict({
+      **extra,
       "id": tfds.features.Text(doc="note_str, e.g. guitar_acoustic_000-060-100"),
       "audio": tfds.features.Audio(shape=(None,), dtype=np.float32,
                                    sample_rate=SAMPLE_RATE, doc="mono, 16 kHz, [-1, 1]"),

@@ -12,6 +12,14 @@ range unused). Pitches are the config's range intersected with a range the
 instrument's family plays; a pitch the SoundFont has no sample for renders
 silent and is left out (counted in the log). Qualities are unknown and all
 False. Deterministic: every note is rendered by a fresh synthesizer.
+
+Splits: ``train`` holds every note as played (``detune_cents`` 0); the
+evaluation's held-out pitches are taken from it (``tf_transforms.data``).
+``detuned`` (1.1.0; absent when the config's ``detune_cents`` is empty)
+holds the *training* pitches' notes again, bent by each of
+``detune_cents`` (pitch-wheel, within +-50 cents): training-only variants,
+so that pitch is a continuous quantity in training. No detuned note comes
+within 50 cents of a held-out pitch, whose neighbours are a semitone away.
 """
 
 import dataclasses
@@ -20,6 +28,7 @@ import logging
 import numpy as np
 import tensorflow_datasets as tfds
 
+from tf_transforms import data
 from tf_transforms.soundfont import NoteRenderer
 from tfds_builders import common
 
@@ -59,6 +68,9 @@ class GmNotesConfig(tfds.core.BuilderConfig):
     hold_seconds: time the key is held.
     total_seconds: clip length (the release rings until then).
     soundfont_path: an .sf2 file; None means TimGM6mb.sf2 from pretty_midi.
+    detune_cents: pitch bends, in cents, each training pitch's notes are
+      rendered with again (the ``detuned`` split); each within (-50, 50) and
+      not 0. Empty: no ``detuned`` split.
   """
 
   programs: tuple = tuple(program for program, _, _ in INSTRUMENTS)
@@ -68,61 +80,102 @@ class GmNotesConfig(tfds.core.BuilderConfig):
   hold_seconds: float = 0.75
   total_seconds: float = 1.0
   soundfont_path: str | None = None
+  detune_cents: tuple = (-40.0, -20.0, 20.0, 40.0)
+
+
+# Detuned renders stay this far from the pitch they bend (cents, exclusive):
+# half-way to the next semitone, where a held-out pitch may be.
+MAX_DETUNE_CENTS = 50.0
 
 
 class GmNotes(tfds.core.GeneratorBasedBuilder):
   """NSynth-schema notes rendered from a General MIDI SoundFont."""
 
-  VERSION = tfds.core.Version("1.0.0")
-  RELEASE_NOTES = {"1.0.0": "Initial release: 22 GM programs, 11 families."}
+  VERSION = tfds.core.Version("1.1.0")
+  RELEASE_NOTES = {
+      "1.0.0": "Initial release: 22 GM programs, 11 families.",
+      "1.1.0": "The `detuned` split (training pitches bent by -40, -20, +20, +40 cents) "
+               "and the `detune_cents` feature.",
+  }
   BUILDER_CONFIGS = [
       GmNotesConfig(name="default", description="22 instruments, MIDI 36-84, 1 s notes."),
       GmNotesConfig(name="small", description="4 instruments, MIDI 55-67 (tests, demos).",
-                    programs=(0, 24, 40, 73), min_pitch=55, max_pitch=67),
+                    programs=(0, 24, 40, 73), min_pitch=55, max_pitch=67, detune_cents=()),
   ]
   DEFAULT_CONFIG_NAME = "default"
 
   def _info(self):
     return self.dataset_info_from_configs(
-        features=common.nsynth_features(),
+        features=common.nsynth_features(detune_cents=True),
         supervised_keys=None,
         homepage="https://github.com/craffel/pretty-midi (TimGM6mb.sf2)",
     )
 
   def _split_generators(self, dl_manager):
     del dl_manager  # nothing to download
-    return {"train": self._generate_examples()}
+    config = self.builder_config
+    bad = [c for c in config.detune_cents if not 0 < abs(c) < MAX_DETUNE_CENTS]
+    if bad:
+      raise ValueError(f"gm_notes: detune_cents must be non-zero and within "
+                       f"+-{MAX_DETUNE_CENTS:g}. Received {bad}")
+    renderer = NoteRenderer(config.soundfont_path, common.SAMPLE_RATE)
+    notes = list(self._notes(renderer))
+    splits = {"train": self._generate_examples(renderer, notes, 0.0)}
+    if config.detune_cents:
+      # The training pitches as the data pipeline will split them: the same
+      # rule over the same distinct pitches.
+      assignment = data.split_content([pitch for _, _, pitch in notes])
+      training = [note for note in notes if assignment[note[2]] == "train"]
+      splits["detuned"] = (example for cents in config.detune_cents
+                           for example in self._generate_examples(renderer, training, cents))
+    return splits
 
-  def _generate_examples(self):
+  def _notes(self, renderer):
+    """(program, name, pitch) of every note the SoundFont sounds."""
     config = self.builder_config
     by_program = {program: (family, source) for program, family, source in INSTRUMENTS}
     unknown = sorted(set(config.programs) - set(by_program))
     if unknown:
       raise ValueError(f"gm_notes: programs {unknown} are not in INSTRUMENTS "
                        f"({sorted(by_program)})")
-    renderer = NoteRenderer(config.soundfont_path, common.SAMPLE_RATE)
     silent = []
     for program in config.programs:
       family, source = by_program[program]
       low, high = FAMILY_RANGES[family]
       name = f"{family}_{source}_{program:03d}"
       for pitch in range(max(low, config.min_pitch), min(high, config.max_pitch) + 1):
-        clip = renderer.render(program, pitch, config.velocity, config.hold_seconds,
-                               config.total_seconds)
-        peak = float(np.abs(clip).max())
-        if peak < SILENCE_PEAK:
+        if self._render(renderer, program, pitch, 0.0) is None:
           silent.append(f"{name}-{pitch:03d}")
-          continue
-        key = f"{name}-{pitch:03d}-{config.velocity:03d}"
-        yield key, {
-            "id": key,
-            "audio": (PEAK / peak * clip).astype(np.float32),
-            "pitch": pitch,
-            "velocity": config.velocity,
-            "instrument": {"label": program, "name": name, "family": family,
-                           "source": source},
-            "qualities": {quality: False for quality in common.NSYNTH_QUALITIES},
-        }
+        else:
+          yield program, name, pitch
     if silent:
       logging.info("gm_notes: %d pitches have no sample in the SoundFont: %s",
                    len(silent), ", ".join(silent))
+
+  def _render(self, renderer, program, pitch, cents):
+    """The note peak-normalised to ``PEAK``, or None if it is silent."""
+    config = self.builder_config
+    clip = renderer.render(program, pitch, config.velocity, config.hold_seconds,
+                           config.total_seconds, cents=cents)
+    peak = float(np.abs(clip).max())
+    return None if peak < SILENCE_PEAK else (PEAK / peak * clip).astype(np.float32)
+
+  def _generate_examples(self, renderer, notes, cents):
+    config = self.builder_config
+    by_program = {program: (family, source) for program, family, source in INSTRUMENTS}
+    for program, name, pitch in notes:
+      clip = self._render(renderer, program, pitch, cents)
+      if clip is None:  # a bend that silences a note: left out
+        continue
+      family, source = by_program[program]
+      key = f"{name}-{pitch:03d}-{config.velocity:03d}" + (f"{cents:+.0f}c" if cents else "")
+      yield key, {
+          "id": key,
+          "audio": clip,
+          "pitch": pitch,
+          "detune_cents": cents,
+          "velocity": config.velocity,
+          "instrument": {"label": program, "name": name, "family": family,
+                         "source": source},
+          "qualities": {quality: False for quality in common.NSYNTH_QUALITIES},
+      }
