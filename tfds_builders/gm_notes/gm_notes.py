@@ -99,6 +99,9 @@ class GmNotes(tfds.core.GeneratorBasedBuilder):
   }
   BUILDER_CONFIGS = [
       GmNotesConfig(name="default", description="22 instruments, MIDI 36-84, 1 s notes."),
+      GmNotesConfig(name="as_played", detune_cents=(),
+                    description="The default's notes without the detuned training notes "
+                                "(the paper's data: scripts/paper_tables.sh)."),
       GmNotesConfig(name="small", description="4 instruments, MIDI 55-67 (tests, demos).",
                     programs=(0, 24, 40, 73), min_pitch=55, max_pitch=67, detune_cents=()),
   ]
