@@ -165,8 +165,8 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
   """
   audio = AudioConfig() if audio is None else audio
   if mel_inverse_prior is None and audio == AudioConfig() and dataset in DATASETS:
-    # Notes vocode with the harmonic prior by default (docs/results.md,
-    # "Detuned training notes"); words cannot (several pitches per clip).
+    # Notes vocode with the harmonic prior by default since 0.7 (docs/results.md,
+    # "0.7: detuned training notes"); words cannot (several pitches per clip).
     mel_inverse_prior = "harmonic" if DATASETS[dataset].pitched else None
   if mel_inverse_prior is not None:
     if mel_inverse_prior == "harmonic" and not (dataset in DATASETS and

@@ -11,7 +11,9 @@ the deterministic pair stream at exactly the next step
 steps since its last checkpoint; a completed run reruns as a no-op.
 
 The learning rate decays by ``decay_per_epoch`` after every *data* epoch (a
-pass over the training pairs), as the paper, independent of the chunks.
+pass over the recordings' training pairs; training-only variants such as
+gm_notes' detuned notes are drawn besides, without slowing it), as the paper,
+independent of the chunks.
 """
 
 import dataclasses
