@@ -160,7 +160,7 @@ def test_custom_soundfont_gets_its_own_config(tmp_path):
   with pytest.raises(ValueError, match="gm_notes only"):
     data.make_builder("timit", str(tmp_path), soundfont=copy)
   with pytest.raises(RunError, match="--dataset_config=bogus: gm_notes has the configs "
-                     "default, small"):
+                     "default, as_played, small"):
     data.make_builder("gm_notes", str(tmp_path), "bogus")
   with pytest.raises(RunError, match="--dataset_config=full: timit has no configs"):
     data.make_builder("timit", str(tmp_path), "full")
