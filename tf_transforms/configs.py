@@ -32,7 +32,7 @@ Decisions the paper leaves open, and why:
   from a smooth spectrum renders them as noise (``train.py``'s default for
   notes since 0.7; ``AudioConfig``'s own default stays ``"none"``, which is
   what runs written before the field vocode with: docs/results.md,
-  "Detuned training notes").
+  "0.7: detuned training notes, and the harmonic prior by default").
 """
 
 import dataclasses

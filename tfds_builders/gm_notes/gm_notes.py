@@ -24,6 +24,7 @@ within 50 cents of a held-out pitch, whose neighbours are a semitone away.
 
 import dataclasses
 import logging
+import typing
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -83,6 +84,16 @@ class GmNotesConfig(tfds.core.BuilderConfig):
   detune_cents: tuple = (-40.0, -20.0, 20.0, 40.0)
 
 
+class _Note(typing.NamedTuple):
+  """One note a config renders: its GM program, instrument name, NSynth
+  family and source, and MIDI pitch."""
+  program: int
+  name: str
+  family: str
+  source: str
+  pitch: int
+
+
 # Detuned renders stay this far from the pitch they bend (cents, exclusive):
 # half-way to the next semitone, where a held-out pitch may be.
 MAX_DETUNE_CENTS = 50.0
@@ -127,14 +138,14 @@ class GmNotes(tfds.core.GeneratorBasedBuilder):
     if config.detune_cents:
       # The training pitches as the data pipeline will split them: the same
       # rule over the same distinct pitches.
-      assignment = data.split_content([pitch for _, _, pitch in notes])
-      training = [note for note in notes if assignment[note[2]] == "train"]
+      assignment = data.split_content([note.pitch for note in notes])
+      training = [note for note in notes if assignment[note.pitch] == "train"]
       splits["detuned"] = (example for cents in config.detune_cents
                            for example in self._generate_examples(renderer, training, cents))
     return splits
 
   def _notes(self, renderer):
-    """(program, name, pitch) of every note the SoundFont sounds."""
+    """A ``_Note`` for every note the SoundFont sounds."""
     config = self.builder_config
     by_program = {program: (family, source) for program, family, source in INSTRUMENTS}
     unknown = sorted(set(config.programs) - set(by_program))
@@ -150,7 +161,7 @@ class GmNotes(tfds.core.GeneratorBasedBuilder):
         if self._render(renderer, program, pitch, 0.0) is None:
           silent.append(f"{name}-{pitch:03d}")
         else:
-          yield program, name, pitch
+          yield _Note(program, name, family, source, pitch)
     if silent:
       logging.info("gm_notes: %d pitches have no sample in the SoundFont: %s",
                    len(silent), ", ".join(silent))
@@ -165,20 +176,19 @@ class GmNotes(tfds.core.GeneratorBasedBuilder):
 
   def _generate_examples(self, renderer, notes, cents):
     config = self.builder_config
-    by_program = {program: (family, source) for program, family, source in INSTRUMENTS}
-    for program, name, pitch in notes:
-      clip = self._render(renderer, program, pitch, cents)
+    for note in notes:
+      clip = self._render(renderer, note.program, note.pitch, cents)
       if clip is None:  # a bend that silences a note: left out
         continue
-      family, source = by_program[program]
-      key = f"{name}-{pitch:03d}-{config.velocity:03d}" + (f"{cents:+.0f}c" if cents else "")
+      key = (f"{note.name}-{note.pitch:03d}-{config.velocity:03d}"
+             + (f"{cents:+.0f}c" if cents else ""))
       yield key, {
           "id": key,
           "audio": clip,
-          "pitch": pitch,
+          "pitch": note.pitch,
           "detune_cents": cents,
           "velocity": config.velocity,
-          "instrument": {"label": program, "name": name, "family": family,
-                         "source": source},
+          "instrument": {"label": note.program, "name": note.name, "family": note.family,
+                         "source": note.source},
           "qualities": {quality: False for quality in common.NSYNTH_QUALITIES},
       }
