@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from tf_transforms import audio, harmonic_combs, models
 from tf_transforms.configs import AudioConfig, ModelConfig
-from tf_transforms.layers.heads import HarmonicCombHead, make_head
+from tf_transforms.layers.heads import HarmonicCombHead, HarmonicLevelsHead, make_head
 from tests import signals
 from tests.head_reference import dct_curve, dct_smooth, project_random
 
@@ -149,9 +149,10 @@ def test_harmonic_comb_head_needs_the_runs_audio_config():
     HarmonicCombHead(12, 2)
 
 
-def test_a_harmonic_comb_model_saves_and_loads_with_its_front_end(rng, tmp_path):
+@pytest.mark.parametrize("head", ["harmonic_comb", "harmonic_levels"])
+def test_a_harmonic_comb_model_saves_and_loads_with_its_front_end(rng, tmp_path, head):
   audio_config = AudioConfig(num_mel_bins=12, fft_length=1024)
-  config = ModelConfig(output_head="harmonic_comb", num_mel_bins=12, num_styles=4,
+  config = ModelConfig(output_head=head, num_mel_bins=12, num_styles=4,
                        conv_filters=16, encoder_units=16, decoder_units=32,
                        attention_units=16, prenet_units=16, max_decoder_steps=10)
   model = models.build_model(config, audio_config)
@@ -167,6 +168,81 @@ def test_a_harmonic_comb_model_saves_and_loads_with_its_front_end(rng, tmp_path)
   np.testing.assert_allclose(loaded.generate(*args, num_frames=8)["frames"], expected, atol=1e-6)
   np.testing.assert_allclose(loaded.decoder.head.bank, model.decoder.head.bank)
   assert np.abs(expected).max() > 0 and tf.reduce_all(tf.math.is_finite(expected))
+
+
+# ---------------------------------------------------------------- per-harmonic levels
+
+
+@pytest.mark.parametrize("midi", [42.0, 57.3, 70.0])
+def test_band_shares_split_each_bands_power_among_the_harmonics(midi):
+  """harmonic_band_shares against each harmonic rendered alone (a sinusoid),
+  pre-emphasised, Hann-windowed and through librosa's mel filters: the share
+  of every band holding at least 1% of the loudest band's power within 0.006
+  (the shares keep each harmonic's main lobe only)."""
+  config, harmonics = CONFIG, 16
+  f0 = float(harmonic_combs.midi_to_hz(midi))
+  t = np.arange(config.frame_length + 1) / config.sample_rate
+  window = scipy.signal.get_window("hann", config.frame_length, fftbins=True)
+  filters = librosa.filters.mel(sr=config.sample_rate, n_fft=config.fft_length,
+                                n_mels=config.num_mel_bins)                # [F, bins]
+  rows = np.zeros((harmonics + 1, config.num_mel_bins))
+  for k in range(1, int(config.sample_rate / 2 / f0) + 1):
+    tone = np.sin(2 * np.pi * k * f0 * t + 0.7 * k)
+    frame = (tone[1:] - config.pre_emphasis * tone[:-1]) * window
+    rows[min(k, harmonics + 1) - 1] += filters @ np.abs(np.fft.rfft(frame, config.fft_length)) ** 2
+  total = rows.sum(0)
+  loud = total > 0.01 * total.max()
+  shares = harmonic_combs.harmonic_band_shares(config, harmonics)
+  ours = shares[np.argmin(np.abs(harmonic_combs.bank_midi() - midi))]
+  assert ours.shape == (harmonics + 1, config.num_mel_bins)
+  np.testing.assert_allclose(ours.sum(0), 1.0, atol=1e-5)
+  np.testing.assert_allclose(ours[:, loud], (rows / total)[:, loud], atol=0.006)
+  assert loud.sum() >= 20 and (ours[0] > 0.9).sum() >= 2   # the fundamental fills bands of its own
+
+
+def test_harmonic_levels_head_puts_each_harmonics_level_on_its_bands(rng):
+  """Against NumPy and scipy's DCT: harmonic_comb's output plus
+  λ log([e^l, 1] @ shares[chosen]) before the floor, l = L tanh(.), with the
+  chosen comb's harmonic_band_shares; with the level weights at zero it is
+  harmonic_comb's output exactly."""
+  bins, r, k = 12, 2, 4
+  audio_config = AudioConfig(num_mel_bins=bins)
+  head = HarmonicLevelsHead(bins, r, k, time_reduction=2, audio_config=audio_config)
+  comb = HarmonicCombHead(bins, r, k, time_reduction=2, audio_config=audio_config)
+  frames = rng.standard_normal((2, 8, bins)).astype(np.float32)
+  lengths = np.array([8, 5])
+  out, features, weights, kernel, bias = project_random(head, rng, frames, lengths)
+  h = HarmonicLevelsHead.NUM_HARMONICS
+  assert kernel.shape[-1] == r * (2 * k + h)
+  low, high = audio_config.log_range
+  shares = harmonic_combs.harmonic_band_shares(audio_config, h)
+  chosen = head.choose_combs(frames, lengths).numpy()
+  prepared = comb.prepare(frames, lengths, num_frames=8)
+  comb.build(features.shape)
+  per_step = np.reshape(np.arange(r * (2 * k + h)), (r, 2 * k + h))
+  curves = per_step[:, :2 * k].ravel()
+  comb.kernel.assign(kernel[:, curves])
+  comb.bias.assign(bias[curves])
+  comb_out = np.asarray(comb.project(features, weights, prepared)).reshape(2, 4, r, bins)
+  levels = []
+  for b in range(2):
+    params = (features[b] @ kernel + bias).reshape(4, r, 2 * k + h)
+    for i in range(4):
+      for j in range(r):
+        level = HarmonicLevelsHead.MAX_LEVEL_NATS * np.tanh(params[i, j, 2 * k:])
+        levels.append(level)
+        band = np.log(np.append(np.exp(level), 1.0) @ shares[chosen[b]]) * 2 / (high - low)
+        floored = comb_out[b, i, j] <= -1.0 + 1e-6
+        # harmonic_comb's output before its floor, where it is not floored
+        expected = np.maximum(comb_out[b, i, j] + band, -1.0)
+        np.testing.assert_allclose(out[b, i, j][~floored], expected[~floored], atol=1e-4)
+  assert np.ptp(np.concatenate(levels)) > 5.0       # the weights above use the range
+  head.kernel.assign(np.zeros_like(kernel))
+  head.bias.assign(np.zeros_like(bias))
+  comb.kernel.assign(np.zeros_like(kernel[:, curves]))
+  comb.bias.assign(np.zeros_like(bias[curves]))
+  np.testing.assert_array_equal(head.project(features, weights, head.prepare(frames, lengths, 8)),
+                                comb.project(features, weights, prepared))
 
 
 # ---------------------------------------------------------------- the vocoder's harmonic prior

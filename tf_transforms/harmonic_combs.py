@@ -166,6 +166,43 @@ def comb_scorer(config: AudioConfig, num_coefficients: int) -> tuple:
   return fine, scorer
 
 
+@functools.lru_cache(maxsize=8)
+def harmonic_band_shares(config: AudioConfig, num_harmonics: int) -> np.ndarray:
+  """How each mel band of each bank comb splits among its harmonics.
+
+  For bank pitch q, float32 ``[P, H + 1, F]``: the share of band m's power
+  that harmonic k (1..H, row k - 1) contributes, the last row for every
+  harmonic above H together. A harmonic's power per FFT bin is the Hann main
+  lobe's (``harmonic_pattern`` without floor) times the pre-emphasis' gain
+  there; each band sums it through the mel filters. Shares sum to 1 per band;
+  a band no harmonic reaches belongs to the last row. So with per-harmonic
+  power gains ``g`` ``[H]``, ``log([g, 1] @ shares[q])`` is what they do to
+  the comb's log-mel band by band (exactly, where one harmonic fills a band),
+  and ``g = 1`` changes nothing (``layers.heads.HarmonicLevelsHead``).
+  """
+  bins_hz = (np.arange(config.num_spectrogram_bins) * config.sample_rate /
+             config.fft_length)                                             # [K]
+  f0 = midi_to_hz(bank_midi())[:, None]                                      # [P, 1]
+  harmonic = np.maximum(np.round(bins_hz / f0), 1.0)                         # [P, K]
+  offset = (bins_hz - harmonic * f0) * (config.frame_length / config.sample_rate)
+  lobe = np.square(hann_response(tf.constant(offset, tf.float32)).numpy().astype(np.float64))
+  omega = 2.0 * np.pi * bins_hz / config.sample_rate
+  a = config.pre_emphasis
+  power = lobe * (1.0 + a * a - 2.0 * a * np.cos(omega))                     # [P, K]
+  row = np.minimum(harmonic, num_harmonics + 1).astype(int) - 1              # [P, K]
+  matrix = audio.mel_weight_matrix(config).astype(np.float64)                 # [K, F]
+  bands = np.stack([(power * (row == k)) @ matrix
+                    for k in range(num_harmonics + 1)], axis=1)              # [P, H+1, F]
+  total = bands.sum(axis=1, keepdims=True)
+  empty = total[:, 0] <= 1e-12 * total.max()                                 # [P, F]
+  shares = bands / np.maximum(total, 1e-30)
+  shares[:, :, :][np.broadcast_to(empty[:, None, :], shares.shape)] = 0.0
+  shares[:, -1][empty] = 1.0
+  shares = shares.astype(np.float32)
+  shares.setflags(write=False)
+  return shares
+
+
 def choose(frames, scorer):
   """Per clip, the bank index (int32 ``[...]``) of the comb that best matches
   normalised log-mel ``frames`` ``[..., T, F]`` (frames that should not count

@@ -453,6 +453,79 @@ class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
     return comb if step is not None else tf.expand_dims(comb, 1)             # [B, 1, 1, F]
 
 
+@register_head("harmonic_levels")
+class HarmonicLevelsHead(HarmonicCombHead):
+  """``harmonic_comb`` plus a level for each of the note's first harmonics.
+
+  ``harmonic_comb``'s curves are smooth over the mel bands (K DCT
+  coefficients: no detail finer than ~``2 F / K`` bands), so they cannot set
+  one resolved harmonic's level apart from its neighbour's: a low clarinet's
+  missing even harmonics, a bass's strong fundamental. At 80 bands the first
+  ~10 harmonics of a low note are resolved, and what they do not show the
+  output renders as equal-level harmonics, which Griffin-Lim turns into
+  wavering partials that a pitch tracker calls unvoiced (docs/results.md,
+  "Harmonic levels"). This head also predicts, per frame, a power gain for
+  each of the first H harmonics, in harmonic-number coordinates (so the same
+  gains mean the same timbre at any pitch, as a DDSP harmonic distribution),
+  and puts it on the bands each harmonic fills::
+
+    y_t = max(x_i BᵀB + o_t B + 2^(2 tanh(g_t B)) ⊙ c_p + λ log([e^l_t, 1] S_p), -1)
+    [o_t, g_t, l_t] = Dense([s_i, c_i]),   l_t = L tanh(.) ∈ [-L, L]^H
+
+  (notation of ``HarmonicCombHead``): ``S_p`` ``[H + 1, F]`` is the chosen
+  comb's ``harmonic_combs.harmonic_band_shares`` (each band's power split
+  among harmonics 1..H and the rest), ``λ`` converts natural-log power to
+  normalised units and L = ``MAX_LEVEL_NATS``. Zero-initialised, ``l = 0``
+  and it starts as ``harmonic_comb``. In TFLite: a gather, exp, a matmul and
+  a log.
+  """
+
+  NUM_HARMONICS = 16          # H: harmonics with their own level
+  MAX_LEVEL_NATS = 9.21       # L: ±40 dB of power per harmonic
+
+  def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
+               time_reduction=1, kernel_initializer="zeros", audio_config=None, **kwargs):
+    super().__init__(num_mel_bins, reduction_factor, envelope_coefficients, time_reduction,
+                     kernel_initializer, audio_config, **kwargs)
+    self.shares = tf.constant(harmonic_combs.harmonic_band_shares(
+        self.audio_config, self.NUM_HARMONICS))                               # [P, H+1, F]
+    low, high = self.audio_config.log_range
+    self.nats_to_normalised = 2.0 / (high - low)
+
+  @property
+  def projection_size(self) -> int:
+    return (2 * self.envelope_coefficients + self.NUM_HARMONICS) * self.reduction_factor
+
+  def prepare(self, source, source_length, num_frames):
+    """``harmonic_comb``'s, and ``shares`` [B, H + 1, F]: the chosen comb's
+    band shares."""
+    del num_frames
+    frames, blocks = self._source_blocks(source, source_length)
+    chosen = self._choose(frames)
+    comb = tf.gather(runtime_constant(self.bank, blocks), chosen)
+    shares = tf.gather(runtime_constant(self.shares, blocks), chosen)
+    return {"blocks": blocks, "comb": comb, "shares": shares}
+
+  def project(self, features, weights, prepared, step=None):
+    r, k, f, h = (self.reduction_factor, self.envelope_coefficients, self.num_mel_bins,
+                  self.NUM_HARMONICS)
+    envelope = tf.expand_dims(attend(weights, prepared["blocks"]), -2)      # [..., 1, F]
+    lead = tf.shape(features)[:-1]
+    params = tf.reshape(self._dense(features), tf.concat([lead, [r, 2 * k + h]], 0))
+    offset = tf.tensordot(params[..., :k], self.basis, 1)                   # [..., r, F]
+    gain = tf.tensordot(params[..., k:2 * k], self.basis, 1)
+    levels = tf.exp(self.MAX_LEVEL_NATS * tf.tanh(params[..., 2 * k:]))     # [..., r, H]
+    levels = tf.concat([levels, tf.ones_like(levels[..., :1])], -1)         # [..., r, H+1]
+    batch = tf.shape(features)[0]
+    band_power = tf.matmul(tf.reshape(levels, [batch, -1, h + 1]), prepared["shares"])
+    band_levels = tf.reshape(tf.math.log(tf.maximum(band_power, 1e-30)),
+                             tf.concat([lead, [r, f]], 0)) * self.nats_to_normalised
+    scale = tf.exp(self.MAX_GAIN_OCTAVES * np.log(2.0) * tf.tanh(gain))
+    frames = tf.maximum(envelope + offset + scale * self._fine(prepared, step) + band_levels,
+                        self.FLOOR)
+    return tf.reshape(frames, tf.concat([lead, [r * f]], 0))
+
+
 @register_head("source_envelope")
 class SourceEnvelopeHead(SourceFilterHead):
   """The source's words, the target's voice: the attended source's smooth
