@@ -474,7 +474,7 @@ def test_partial_levels_head_scales_the_source_comb_by_a_bounded_smooth_gain(rng
   assert (out >= -1.0).all() and (out == -1.0).any()
 
 
-@pytest.mark.parametrize("output_head", SOURCE_HEADS + ("harmonic_comb", "source_warp"))
+@pytest.mark.parametrize("output_head", SOURCE_HEADS + ("harmonic_comb", "harmonic_levels", "source_warp"))
 def test_source_heads_teacher_forcing_reproduces_inference(rng, output_head):
   decoder = make_decoder(num_mel_bins=12, output_head=output_head, envelope_coefficients=4,
                          time_reduction=2)
@@ -572,7 +572,7 @@ def test_a_new_head_is_one_registered_class(rng):
   finally:
     heads.HEADS.pop("test_constant")
   with pytest.raises(ValueError, match=r"output_head must be one of \('auto', 'direct', "
-                     r"'source_filter', 'partial_levels', 'harmonic_comb', "
+                     r"'source_filter', 'partial_levels', 'harmonic_comb', 'harmonic_levels', "
                      r"'source_envelope', 'source_warp'\)"):
     ModelConfig(output_head="test_constant")
 

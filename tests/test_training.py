@@ -44,7 +44,7 @@ def test_auto_head_is_direct_for_words_and_the_method_default_for_notes(tmp_path
   assert runs.RunConfig.from_json(words.to_json()) == words
   assert runs.make_run_config(dataset="timit", model="las").model.output_head == "direct"
   notes = runs.make_run_config(dataset="gm_notes", preset="tiny")
-  assert notes.model.output_head == "harmonic_comb"
+  assert notes.model.output_head == "harmonic_levels"
   chosen = runs.make_run_config(dataset="tts_words", output_head="partial_levels")
   assert chosen.model.output_head == "partial_levels"
 
