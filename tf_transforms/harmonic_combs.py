@@ -183,21 +183,20 @@ def harmonic_band_shares(config: AudioConfig, num_harmonics: int) -> np.ndarray:
   bins_hz = (np.arange(config.num_spectrogram_bins) * config.sample_rate /
              config.fft_length)                                             # [K]
   f0 = midi_to_hz(bank_midi())[:, None]                                      # [P, 1]
+  # harmonic_pattern's lobes (floor 0), in float64 up to the window's response
   harmonic = np.maximum(np.round(bins_hz / f0), 1.0)                         # [P, K]
   offset = (bins_hz - harmonic * f0) * (config.frame_length / config.sample_rate)
   lobe = np.square(hann_response(tf.constant(offset, tf.float32)).numpy().astype(np.float64))
-  omega = 2.0 * np.pi * bins_hz / config.sample_rate
   a = config.pre_emphasis
-  power = lobe * (1.0 + a * a - 2.0 * a * np.cos(omega))                     # [P, K]
+  power = lobe * (1.0 + a * a - 2.0 * a * np.cos(2.0 * np.pi * bins_hz / config.sample_rate))
   row = np.minimum(harmonic, num_harmonics + 1).astype(int) - 1              # [P, K]
   matrix = audio.mel_weight_matrix(config).astype(np.float64)                 # [K, F]
   bands = np.stack([(power * (row == k)) @ matrix
                     for k in range(num_harmonics + 1)], axis=1)              # [P, H+1, F]
-  total = bands.sum(axis=1, keepdims=True)
-  empty = total[:, 0] <= 1e-12 * total.max()                                 # [P, F]
-  shares = bands / np.maximum(total, 1e-30)
-  shares[:, :, :][np.broadcast_to(empty[:, None, :], shares.shape)] = 0.0
-  shares[:, -1][empty] = 1.0
+  total = bands.sum(axis=1, keepdims=True)                                   # [P, 1, F]
+  empty = total <= 1e-12 * total.max()
+  shares = np.where(empty, 0.0, bands / np.maximum(total, 1e-30))
+  shares[:, -1:][empty] = 1.0
   shares = shares.astype(np.float32)
   shares.setflags(write=False)
   return shares

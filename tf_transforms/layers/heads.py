@@ -226,6 +226,7 @@ class SourceFilterHead(OutputHead):
 
   requires_attention = True
   curves_per_frame = 1  # smooth curves (K DCT coefficients each) predicted per frame
+  extras_per_frame = 0  # further outputs per frame, after the curves (``_extra``)
 
   def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
                time_reduction=1, kernel_initializer="zeros", **kwargs):
@@ -255,7 +256,8 @@ class SourceFilterHead(OutputHead):
 
   @property
   def projection_size(self) -> int:
-    return self.curves_per_frame * self.envelope_coefficients * self.reduction_factor
+    return ((self.curves_per_frame * self.envelope_coefficients + self.extras_per_frame) *
+            self.reduction_factor)
 
   def prepare(self, source, source_length, num_frames):
     """``blocks`` [B, T_enc, F]: each encoder step's mean source frame,
@@ -295,11 +297,14 @@ class SourceFilterHead(OutputHead):
     envelope = attend(weights, prepared["blocks"])
     fine = self._fine(prepared, step)
     lead = tf.shape(features)[:-1]
+    curve_size = self.curves_per_frame * k
     params = tf.reshape(self._dense(features),
-                        tf.concat([lead, [r, self.curves_per_frame * k]], 0))
+                        tf.concat([lead, [r, curve_size + self.extras_per_frame]], 0))
     curves = [tf.tensordot(params[..., i * k:(i + 1) * k], self.basis, 1)
               for i in range(self.curves_per_frame)]                        # [..., r, F] each
-    frames = self._frames(tf.expand_dims(envelope, -2), curves, fine)
+    extra = (self._extra(params[..., curve_size:], prepared, lead)
+             if self.extras_per_frame else None)
+    frames = self._frames(tf.expand_dims(envelope, -2), curves, fine, extra)
     return tf.reshape(frames, tf.concat([lead, [r * f]], 0))
 
   def _fine(self, prepared, step):
@@ -307,9 +312,16 @@ class SourceFilterHead(OutputHead):
     steps, ``[B, r, F]`` for one (the source frames' here)."""
     return prepared["fine"] if step is None else prepared["fine"][:, step]
 
-  def _frames(self, envelope, curves, fine):
+  def _extra(self, params, prepared, lead):
+    """A head's further term ``[..., r, F]`` from its ``extras_per_frame``
+    outputs ``params`` ``[..., r, extras_per_frame]`` (leading shape ``lead``)."""
+    raise NotImplementedError(f"{type(self).__name__} has extras_per_frame outputs; "
+                              "define _extra")
+
+  def _frames(self, envelope, curves, fine, extra=None):
     """Output frames [..., r, F] from the attended envelope, the predicted
-    curves and the source frames' fine structure."""
+    curves and the source frames' fine structure (and ``_extra``'s term)."""
+    del extra  # (none here)
     offset, = curves
     return envelope + offset + fine
 
@@ -346,10 +358,11 @@ class PartialLevelsHead(SourceFilterHead):
   MAX_GAIN_OCTAVES = 1.0  # the comb's gain is within 2^±1
   curves_per_frame = 2    # the envelope's offset and the comb's gain
 
-  def _frames(self, envelope, curves, fine):
+  def _frames(self, envelope, curves, fine, extra=None):
     offset, gain = curves
     scale = tf.exp(self.MAX_GAIN_OCTAVES * np.log(2.0) * tf.tanh(gain))
-    return tf.maximum(envelope + offset + scale * fine, self.FLOOR)
+    frames = envelope + offset + scale * fine
+    return tf.maximum(frames if extra is None else frames + extra, self.FLOOR)
 
 
 class FrontEndHead:
@@ -445,8 +458,11 @@ class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
     fine structure."""
     del num_frames
     frames, blocks = self._source_blocks(source, source_length)
-    comb = tf.gather(runtime_constant(self.bank, blocks), self._choose(frames))
-    return {"blocks": blocks, "comb": comb}
+    return self._prepared(blocks, self._choose(frames))
+
+  def _prepared(self, blocks, chosen):
+    """``prepare``'s dict for the blocks and the chosen bank indices [B]."""
+    return {"blocks": blocks, "comb": tf.gather(runtime_constant(self.bank, blocks), chosen)}
 
   def _fine(self, prepared, step):
     comb = tf.expand_dims(prepared["comb"], 1)                                # [B, 1, F]
@@ -464,7 +480,7 @@ class HarmonicLevelsHead(HarmonicCombHead):
   ~10 harmonics of a low note are resolved, and what they do not show the
   output renders as equal-level harmonics, which Griffin-Lim turns into
   wavering partials that a pitch tracker calls unvoiced (docs/results.md,
-  "Harmonic levels"). This head also predicts, per frame, a power gain for
+  "0.8: a level for each harmonic"). This head also predicts, per frame, a power gain for
   each of the first H harmonics, in harmonic-number coordinates (so the same
   gains mean the same timbre at any pitch, as a DDSP harmonic distribution),
   and puts it on the bands each harmonic fills::
@@ -482,6 +498,7 @@ class HarmonicLevelsHead(HarmonicCombHead):
 
   NUM_HARMONICS = 16          # H: harmonics with their own level
   MAX_LEVEL_NATS = 9.21       # L: ±40 dB of power per harmonic
+  extras_per_frame = NUM_HARMONICS
 
   def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
                time_reduction=1, kernel_initializer="zeros", audio_config=None, **kwargs):
@@ -492,38 +509,21 @@ class HarmonicLevelsHead(HarmonicCombHead):
     low, high = self.audio_config.log_range
     self.nats_to_normalised = 2.0 / (high - low)
 
-  @property
-  def projection_size(self) -> int:
-    return (2 * self.envelope_coefficients + self.NUM_HARMONICS) * self.reduction_factor
-
-  def prepare(self, source, source_length, num_frames):
+  def _prepared(self, blocks, chosen):
     """``harmonic_comb``'s, and ``shares`` [B, H + 1, F]: the chosen comb's
     band shares."""
-    del num_frames
-    frames, blocks = self._source_blocks(source, source_length)
-    chosen = self._choose(frames)
-    comb = tf.gather(runtime_constant(self.bank, blocks), chosen)
-    shares = tf.gather(runtime_constant(self.shares, blocks), chosen)
-    return {"blocks": blocks, "comb": comb, "shares": shares}
+    return {**super()._prepared(blocks, chosen),
+            "shares": tf.gather(runtime_constant(self.shares, blocks), chosen)}
 
-  def project(self, features, weights, prepared, step=None):
-    r, k, f, h = (self.reduction_factor, self.envelope_coefficients, self.num_mel_bins,
-                  self.NUM_HARMONICS)
-    envelope = tf.expand_dims(attend(weights, prepared["blocks"]), -2)      # [..., 1, F]
-    lead = tf.shape(features)[:-1]
-    params = tf.reshape(self._dense(features), tf.concat([lead, [r, 2 * k + h]], 0))
-    offset = tf.tensordot(params[..., :k], self.basis, 1)                   # [..., r, F]
-    gain = tf.tensordot(params[..., k:2 * k], self.basis, 1)
-    levels = tf.exp(self.MAX_LEVEL_NATS * tf.tanh(params[..., 2 * k:]))     # [..., r, H]
+  def _extra(self, params, prepared, lead):
+    """λ log([e^l, 1] S_p) [..., r, F] from the level outputs [..., r, H]."""
+    levels = tf.exp(self.MAX_LEVEL_NATS * tf.tanh(params))                    # [..., r, H]
     levels = tf.concat([levels, tf.ones_like(levels[..., :1])], -1)         # [..., r, H+1]
-    batch = tf.shape(features)[0]
-    band_power = tf.matmul(tf.reshape(levels, [batch, -1, h + 1]), prepared["shares"])
-    band_levels = tf.reshape(tf.math.log(tf.maximum(band_power, 1e-30)),
-                             tf.concat([lead, [r, f]], 0)) * self.nats_to_normalised
-    scale = tf.exp(self.MAX_GAIN_OCTAVES * np.log(2.0) * tf.tanh(gain))
-    frames = tf.maximum(envelope + offset + scale * self._fine(prepared, step) + band_levels,
-                        self.FLOOR)
-    return tf.reshape(frames, tf.concat([lead, [r * f]], 0))
+    batch = tf.shape(params)[0]
+    band_power = tf.matmul(tf.reshape(levels, [batch, -1, self.NUM_HARMONICS + 1]),
+                           prepared["shares"])                              # [B, ... r, F]
+    shape = tf.concat([lead, [self.reduction_factor, self.num_mel_bins]], 0)
+    return tf.reshape(tf.math.log(tf.maximum(band_power, 1e-30)), shape) * self.nats_to_normalised
 
 
 @register_head("source_envelope")
