@@ -183,6 +183,15 @@ SPEECH_CONTEXT_MS = 12.5
 # style 82% against 76% (docs/results.md). Applied by RunConfig.
 FRAME_LOSSES = ("mse", "l1")
 DEFAULT_FRAME_LOSS = "l1"
+# The post-filters of generated frames (ModelConfig.postfilter): none, or the
+# global-variance post-filter (layers.postfilter.GlobalVariancePostFilter,
+# calibrated after training by postfilter.calibrate). "auto" is
+# global_variance for ours on notes since 0.9 (main job, validation split, two
+# seeds: target style 84/85% against 80/80%, ceiling 85%; docs/results.md,
+# "0.9"), none otherwise: unmeasured on words, and Table 2's paper methods have
+# none. Applied by RunConfig, which knows the dataset; a ModelConfig on its own
+# resolves "auto" to none.
+POSTFILTERS = ("none", "global_variance")
 # What "auto" meant in files written by tf_transforms 0.1-0.2 (ModelConfig.from_stored).
 STORED_AUTO_HEADS = {"ours": "source_filter", "las": "source_filter",
                      "seq2seq": "direct", "cseq2seq": "direct"}
@@ -272,6 +281,9 @@ class ModelConfig:
       and offset curves over the mel bins (``--envelope_coefficients``;
       smoothness: no detail finer than about 2 * num_mel_bins /
       envelope_coefficients bins).
+    postfilter: "auto" or one of POSTFILTERS: what ``generate`` applies to the
+      decoder's frames (``global_variance``: the requested style's spread
+      over time, calibrated after training; see POSTFILTERS).
   """
 
   method: str = "ours"
@@ -293,6 +305,7 @@ class ModelConfig:
   postnet_layers: int = 3
   output_head: str = "auto"
   envelope_coefficients: int = 12
+  postfilter: str = "auto"
 
   def __post_init__(self):
     if self.linear_output not in LINEAR_OUTPUTS:
@@ -308,6 +321,9 @@ class ModelConfig:
       if getattr(self, name) < 1:
         raise ValueError(f"ModelConfig: {name} must be >= 1. "
                          f"Received {name}={getattr(self, name)}")
+    if self.postfilter not in POSTFILTERS + ("auto",):
+      raise ValueError(f"ModelConfig: postfilter must be auto or one of {POSTFILTERS}. "
+                       f"Received postfilter={self.postfilter!r}")
     if self.pyramid_layers < 0 or self.prenet_units < 0:
       raise ValueError("ModelConfig: pyramid_layers and prenet_units must be >= 0. "
                        f"Received pyramid_layers={self.pyramid_layers}, "
@@ -344,13 +360,17 @@ class ModelConfig:
     ``STORED_AUTO_HEADS``; they load as that.
     """
     stored = dict(stored)
+    stored.setdefault("postfilter", "none")  # files before 0.9 had none
     if stored.get("output_head", "auto") == "auto":
       stored["output_head"] = STORED_AUTO_HEADS[stored.get("method", "ours")]
     return cls(**stored)
 
   def resolved(self) -> "ModelConfig":
-    """This config with ``output_head`` named (what is stored)."""
-    return dataclasses.replace(self, output_head=self.resolved_output_head)
+    """This config with ``output_head`` and ``postfilter`` named (what is
+    stored; ``postfilter`` "auto" is none here: RunConfig resolves it first)."""
+    return dataclasses.replace(
+        self, output_head=self.resolved_output_head,
+        postfilter="none" if self.postfilter == "auto" else self.postfilter)
 
   @property
   def uses_conditioning(self) -> bool:

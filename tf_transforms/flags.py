@@ -11,7 +11,7 @@ given: parsing flags (and ``--help``) stays fast.
 from absl import flags
 
 from tf_transforms.configs import (EVALUATION_SPLITS, FRAME_LOSSES, MEL_INVERSE_PRIORS, METHODS,
-                                   PRESETS, STRATEGIES)
+                                   POSTFILTERS, PRESETS, STRATEGIES)
 from tf_transforms.datasets import DATASETS
 
 
@@ -91,6 +91,12 @@ def define_train_flags():
                        "batches are sorted by length, then the batches shuffled; 0: random "
                        "batches. Default: the preset's (32). No effect on fixed-length notes.",
                        lower_bound=0)
+  flags.DEFINE_enum("postfilter", None, ["auto", *POSTFILTERS],
+                    "What generation applies to the decoder's frames: none, or "
+                    "global_variance (the requested style's spread over time in each mel band, "
+                    "restored by a gain and offset per style calibrated on training pairs "
+                    "after training: layers/postfilter.py). Default (auto): global_variance "
+                    "for ours on notes, none otherwise (configs.POSTFILTERS).")
   flags.DEFINE_enum("mel_inverse_prior", None, list(MEL_INVERSE_PRIORS),
                     "What the vocoder's mel inverse starts from: none (a smooth spectrum), or "
                     "harmonic (notes only: the harmonics of the note's pitch, chosen from the "

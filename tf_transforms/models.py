@@ -25,6 +25,7 @@ from tf_transforms.configs import FRAME_LOSSES, AudioConfig, ModelConfig
 from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet, ProjectedLSTM,
                                   PyramidalLSTM, StyleConditioning)
 from tf_transforms.layers.heads import make_head
+from tf_transforms.layers.postfilter import GlobalVariancePostFilter
 
 PACKAGE = "tf_transforms"
 
@@ -76,6 +77,11 @@ class AudioTransformModel(keras.Model):
     if config.linear_output == "postnet":
       self.postnet = LinearPostNet(config.num_linear_bins, config.postnet_filters,
                                    num_layers=config.postnet_layers, name="postnet")
+    self.postfilter = None
+    if config.postfilter == "global_variance":
+      self.postfilter = GlobalVariancePostFilter(config.num_styles, config.num_mel_bins,
+                                                 name="postfilter")
+      self.postfilter.build()  # its weights exist before calibration and loading
     names = ["frame_loss", "stop_loss", "attention_loss"] + (
         ["linear_loss"] if config.linear_output == "postnet" else [])
     # Every tracker is made here (Keras adds no state to a built model);
@@ -168,12 +174,14 @@ class AudioTransformModel(keras.Model):
     return outputs
 
   def generate(self, source, source_length, source_style, target_style, num_frames=None,
-               return_alignments=True):
+               return_alignments=True, postfilter=True):
     """Autoregressive inference.
 
     Args:
       num_frames: run until this many frames (rounded up to a multiple of r)
         instead of the stop token, e.g. for fixed-length notes.
+      postfilter: apply the model's post-filter (``config.postfilter``) to
+        the frames; False: the decoder's own (what calibration measures).
 
     Returns:
       dict of ``frames`` [B, T, F], ``lengths`` [B] (frames up to and
@@ -195,6 +203,8 @@ class AudioTransformModel(keras.Model):
       first_stop = tf.fill(tf.shape(first_stop), steps)
       outputs["frames"] = outputs["frames"][:, :num_frames]
     lengths = first_stop * r if num_frames is None else tf.fill(tf.shape(first_stop), num_frames)
+    if postfilter and self.postfilter is not None:
+      outputs["frames"] = self.postfilter(outputs["frames"], lengths, target_style)
     return self._add_linear({**outputs, "lengths": lengths}, lengths)
 
   def to_audio(self, outputs, audio_config: AudioConfig, iterations=None,

@@ -90,6 +90,10 @@ class RunConfig:
     model = self.model
     if model.output_head == "auto" and DATASETS[self.dataset].spoken:
       model = dataclasses.replace(model, output_head=SPEECH_OUTPUT_HEAD)
+    if model.postfilter == "auto":  # configs.POSTFILTERS: ours on notes
+      model = dataclasses.replace(model, postfilter=(
+          "global_variance" if model.method == "ours" and DATASETS[self.dataset].pitched
+          else "none"))
     object.__setattr__(self, "model", model.resolved())
     if self.training.guided_attention is None:  # "auto", stored resolved
       weight = SPEECH_GUIDED_ATTENTION if DATASETS[self.dataset].spoken else 0.0
@@ -146,7 +150,7 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
                     batch_size=None, learning_rate=None, context_ms=None, model=None,
                     output_head=None, envelope_coefficients=None, guided_attention=None,
                     frame_loss=None, sort_window=None, mel_inverse_prior=None,
-                    audio: AudioConfig | None = None,
+                    postfilter=None, audio: AudioConfig | None = None,
                     **kwargs) -> RunConfig:
   """A RunConfig from a preset plus overrides (what train.py's flags set).
 
@@ -186,6 +190,8 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     changes["output_head"] = output_head
   if envelope_coefficients is not None:
     changes["envelope_coefficients"] = envelope_coefficients
+  if postfilter is not None:
+    changes["postfilter"] = postfilter
   if context_ms is None and dataset in DATASETS and DATASETS[dataset].spoken:
     context_ms = SPEECH_CONTEXT_MS
   if context_ms is not None:

@@ -25,8 +25,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms import data, models
+from tf_transforms import calibration, data, models
 from tf_transforms.configs import STRATEGIES, AudioConfig
+from tf_transforms.datasets import DATASETS
 from tf_transforms.errors import DivergedError, RunError
 from tf_transforms.files import atomic_output, write_text
 from tf_transforms.run import RunConfig, check_model_dir, cleaned_up_on_failure, worker_dir
@@ -310,6 +311,11 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
   with strategy.scope():  # Keras 3 takes the strategy from the scope fit runs in
     model.fit(dataset, epochs=chunks, steps_per_epoch=chunk, validation_data=valid,
               callbacks=callbacks, verbose=verbose)
+  counts = calibration.calibrate_postfilter(model, index, run.audio,
+                                            fixed_length=DATASETS[run.dataset].fixed_length)
+  if counts is not None:
+    print(f"post-filter calibrated on {counts.sum()} training pairs "
+          f"({counts.min()} to {counts.max()} per style)")
   final = os.path.join(own_dir, "model.keras")
   with atomic_output(final) as temporary:
     model.save(temporary)
