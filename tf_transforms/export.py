@@ -170,8 +170,9 @@ class TransformModule:
             f"waveform longer than this export's maximum of {self._max_seconds:g} s")),
         tf.debugging.assert_all_finite(waveform, "waveform contains NaN or Inf"),
     ] + self._check_styles(tf.shape(waveform)[0], source_style, target_style)
-    with tf.control_dependencies(checks):
-      waveform = tf.identity(waveform)
+    with tf.control_dependencies(checks):  # every input: no op may read one unchecked
+      waveform, source_style, target_style = (
+          tf.identity(waveform), tf.identity(source_style), tf.identity(target_style))
     return self.audio_transform(waveform, source_style, target_style)
 
   def _transform_log_mel(self, log_mel, lengths, source_style, target_style):
@@ -201,8 +202,10 @@ class TransformModule:
             "lengths must not exceed the frames given in log_mel")),
     ]
     checks += self._check_styles(batch, source_style, target_style)
-    with tf.control_dependencies(checks):
-      log_mel = tf.identity(log_mel)
+    with tf.control_dependencies(checks):  # every input: no op may read one unchecked
+      log_mel, lengths, source_style, target_style = (
+          tf.identity(log_mel), tf.identity(lengths), tf.identity(source_style),
+          tf.identity(target_style))
     outputs = self._generate(log_mel, lengths, source_style, target_style)
     return {"log_mel": outputs["frames"], "lengths": outputs["lengths"]}
 

@@ -20,6 +20,7 @@ import dataclasses
 import json
 import math
 import os
+import time
 
 import keras
 import numpy as np
@@ -311,11 +312,12 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
   with strategy.scope():  # Keras 3 takes the strategy from the scope fit runs in
     model.fit(dataset, epochs=chunks, steps_per_epoch=chunk, validation_data=valid,
               callbacks=callbacks, verbose=verbose)
+  started = time.monotonic()
   counts = calibration.calibrate_postfilter(model, index, run.audio,
                                             fixed_length=DATASETS[run.dataset].fixed_length)
   if counts is not None:
     print(f"post-filter calibrated on {counts.sum()} training pairs "
-          f"({counts.min()} to {counts.max()} per style)")
+          f"({counts.min()} to {counts.max()} per style) in {time.monotonic() - started:.0f} s")
   final = os.path.join(own_dir, "model.keras")
   with atomic_output(final) as temporary:
     model.save(temporary)
