@@ -185,7 +185,7 @@ FRAME_LOSSES = ("mse", "l1")
 DEFAULT_FRAME_LOSS = "l1"
 # The post-filters of generated frames (ModelConfig.postfilter): none, or the
 # global-variance post-filter (layers.postfilter.GlobalVariancePostFilter,
-# calibrated after training by postfilter.calibrate). "auto" is
+# calibrated after training by calibration.calibrate_postfilter). "auto" is
 # global_variance for ours on notes since 0.9 (main job, validation split, two
 # seeds: target style 84/85% against 80/80%, ceiling 85%; docs/results.md,
 # "0.9"), none otherwise: unmeasured on words, and Table 2's paper methods have
