@@ -82,7 +82,8 @@ def calibrate_postfilter(model, index: data.Index, audio_config, *, num_pairs=CA
                          tf.reduce_max(batch["target_length"]) if fixed_length else None)
     frames, lengths = generated["frames"].numpy(), generated["lengths"].numpy()
     for i, target_length in enumerate(batch["target_length"].numpy()):
-      outputs.append(frames[i, :lengths[i] if not fixed_length else target_length])
+      length = target_length if fixed_length else lengths[i]  # words: to their stop token
+      outputs.append(frames[i, :length])
       targets.append(batch["target"][i, :target_length].numpy())
       styles.append(int(batch["target_style"][i]))
   gain, bias, count = postfilter_statistics(outputs[:num_pairs], targets[:num_pairs],

@@ -22,10 +22,9 @@ import tensorflow as tf
 
 from tf_transforms import audio
 from tf_transforms.configs import FRAME_LOSSES, AudioConfig, ModelConfig
-from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet, ProjectedLSTM,
-                                  PyramidalLSTM, StyleConditioning)
+from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, GlobalVariancePostFilter,
+                                  LinearPostNet, ProjectedLSTM, PyramidalLSTM, StyleConditioning)
 from tf_transforms.layers.heads import make_head
-from tf_transforms.layers.postfilter import GlobalVariancePostFilter
 
 PACKAGE = "tf_transforms"
 

@@ -10,8 +10,9 @@ from tf_transforms.layers.heads import (HEADS, DirectHead, OutputHead, SourceFil
                                         register_head)
 from tf_transforms.layers.encoder import (ConvFrontEnd, ProjectedLSTM, PyramidalLSTM,
                                           StyleConditioning)
+from tf_transforms.layers.postfilter import GlobalVariancePostFilter
 from tf_transforms.layers.postnet import LinearPostNet
 
-__all__ = ["AttentionDecoder", "ConvFrontEnd", "DirectHead", "HEADS", "LinearPostNet",
-           "OutputHead", "ProjectedLSTM", "PyramidalLSTM", "SourceFilterHead", "StyleConditioning",
-           "register_head"]
+__all__ = ["AttentionDecoder", "ConvFrontEnd", "DirectHead", "GlobalVariancePostFilter", "HEADS",
+           "LinearPostNet", "OutputHead", "ProjectedLSTM", "PyramidalLSTM", "SourceFilterHead",
+           "StyleConditioning", "register_head"]

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from tf_transforms.layers.heads import PartialLevelsHead
+
 PACKAGE = "tf_transforms"
 
 
@@ -29,7 +31,7 @@ class GlobalVariancePostFilter(keras.layers.Layer):
   Output shape: ``[batch, time, num_bins]``.
   """
 
-  FLOOR = -1.0  # normalised log floor (AudioConfig: log(log_floor) -> -1)
+  FLOOR = PartialLevelsHead.FLOOR  # the heads' floor: the normalised log floor
 
   def __init__(self, num_styles, num_bins, **kwargs):
     super().__init__(**kwargs)
