@@ -40,7 +40,7 @@ def main(argv):
       output_head=FLAGS.output_head, envelope_coefficients=FLAGS.envelope_coefficients,
       guided_attention=FLAGS.guided_attention, frame_loss=FLAGS.frame_loss,
       sort_window=FLAGS.sort_window, mel_inverse_prior=FLAGS.mel_inverse_prior,
-      postfilter=FLAGS.postfilter,
+      postfilter=FLAGS.postfilter, comb_chooser=FLAGS.comb_chooser,
       autoencoder=FLAGS.autoencoder,
       init_from=FLAGS.init_from, seed=FLAGS.seed, strategy=FLAGS.strategy,
       soundfont=FLAGS.soundfont, checkpoint_every=FLAGS.checkpoint_every)

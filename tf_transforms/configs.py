@@ -192,6 +192,16 @@ DEFAULT_FRAME_LOSS = "l1"
 # 7.91 -> 7.76 dB, words 89 -> 93 of 200), and Table 2's paper methods have none. Applied by RunConfig, which knows the dataset; a ModelConfig on its own
 # resolves "auto" to none.
 POSTFILTERS = ("none", "global_variance")
+# How the harmonic_comb / harmonic_levels heads choose their comb per clip
+# (ModelConfig.comb_chooser): "template", the fixed score of
+# harmonic_combs.comb_scorer, or "learned", that score plus a small network
+# fitted before training on the training notes' known pitches
+# (calibration.fit_comb_chooser). "auto" is learned for those heads on notes
+# since 0.10 (gm_notes' validation notes: comb within 50 cents 95% against 84%;
+# docs/results.md, "0.10"), template otherwise. Applied by RunConfig, which
+# knows the dataset; a ModelConfig on its own resolves "auto" to template.
+COMB_CHOOSERS = ("template", "learned")
+COMB_HEADS = ("harmonic_comb", "harmonic_levels")  # the heads that choose a comb
 # What "auto" meant in files written by tf_transforms 0.1-0.2 (ModelConfig.from_stored).
 STORED_AUTO_HEADS = {"ours": "source_filter", "las": "source_filter",
                      "seq2seq": "direct", "cseq2seq": "direct"}
@@ -284,6 +294,8 @@ class ModelConfig:
     postfilter: "auto" or one of POSTFILTERS: what ``generate`` applies to the
       decoder's frames (``global_variance``: the requested style's spread
       over time, calibrated after training; see POSTFILTERS).
+    comb_chooser: "auto" or one of COMB_CHOOSERS: how the comb heads
+      (COMB_HEADS) choose a clip's comb (see COMB_CHOOSERS).
   """
 
   method: str = "ours"
@@ -306,6 +318,7 @@ class ModelConfig:
   output_head: str = "auto"
   envelope_coefficients: int = 12
   postfilter: str = "auto"
+  comb_chooser: str = "auto"
 
   def __post_init__(self):
     if self.linear_output not in LINEAR_OUTPUTS:
@@ -324,6 +337,13 @@ class ModelConfig:
     if self.postfilter not in POSTFILTERS + ("auto",):
       raise ValueError(f"ModelConfig: postfilter must be auto or one of {POSTFILTERS}. "
                        f"Received postfilter={self.postfilter!r}")
+    if self.comb_chooser not in COMB_CHOOSERS + ("auto",):
+      raise ValueError(f"ModelConfig: comb_chooser must be auto or one of {COMB_CHOOSERS}. "
+                       f"Received comb_chooser={self.comb_chooser!r}")
+    if self.comb_chooser == "learned" and self.resolved_output_head not in COMB_HEADS:
+      raise ValueError(f"ModelConfig: comb_chooser='learned' needs a head that chooses a "
+                       f"comb {COMB_HEADS}. Received output_head={self.output_head!r} "
+                       f"(method={self.method!r})")
     if self.pyramid_layers < 0 or self.prenet_units < 0:
       raise ValueError("ModelConfig: pyramid_layers and prenet_units must be >= 0. "
                        f"Received pyramid_layers={self.pyramid_layers}, "
@@ -361,16 +381,19 @@ class ModelConfig:
     """
     stored = dict(stored)
     stored.setdefault("postfilter", "none")  # files before 0.9 had none
+    stored.setdefault("comb_chooser", "template")  # files before 0.10 chose by template
     if stored.get("output_head", "auto") == "auto":
       stored["output_head"] = STORED_AUTO_HEADS[stored.get("method", "ours")]
     return cls(**stored)
 
   def resolved(self) -> "ModelConfig":
-    """This config with ``output_head`` and ``postfilter`` named (what is
-    stored; ``postfilter`` "auto" is none here: RunConfig resolves it first)."""
+    """This config with ``output_head``, ``postfilter`` and ``comb_chooser``
+    named (what is stored; "auto" is none and template here: RunConfig
+    resolves them first)."""
     return dataclasses.replace(
         self, output_head=self.resolved_output_head,
-        postfilter="none" if self.postfilter == "auto" else self.postfilter)
+        postfilter="none" if self.postfilter == "auto" else self.postfilter,
+        comb_chooser="template" if self.comb_chooser == "auto" else self.comb_chooser)
 
   @property
   def uses_conditioning(self) -> bool:

@@ -10,8 +10,9 @@ given: parsing flags (and ``--help``) stays fast.
 
 from absl import flags
 
-from tf_transforms.configs import (EVALUATION_SPLITS, FRAME_LOSSES, MEL_INVERSE_PRIORS, METHODS,
-                                   POSTFILTERS, PRESETS, STRATEGIES)
+from tf_transforms.configs import (COMB_CHOOSERS, EVALUATION_SPLITS, FRAME_LOSSES,
+                                   MEL_INVERSE_PRIORS, METHODS, POSTFILTERS, PRESETS,
+                                   STRATEGIES)
 from tf_transforms.datasets import DATASETS
 
 
@@ -97,6 +98,12 @@ def define_train_flags():
                     "restored by a gain and offset per style calibrated on training pairs "
                     "after training: layers/postfilter.py). Default (auto): global_variance "
                     "for ours on notes, none otherwise (configs.POSTFILTERS).")
+  flags.DEFINE_enum("comb_chooser", None, ["auto", *COMB_CHOOSERS],
+                    "How the harmonic_comb / harmonic_levels heads choose a note's comb: "
+                    "template (a fixed score of the source's harmonics against the bank's) "
+                    "or learned (that score plus a small network fitted on the training "
+                    "notes' pitches before training: calibration.py). Default (auto): learned "
+                    "for those heads on notes (configs.COMB_CHOOSERS).")
   flags.DEFINE_enum("mel_inverse_prior", None, list(MEL_INVERSE_PRIORS),
                     "What the vocoder's mel inverse starts from: none (a smooth spectrum), or "
                     "harmonic (notes only: the harmonics of the note's pitch, chosen from the "

@@ -27,7 +27,7 @@ import keras
 import tensorflow as tf
 
 from tf_transforms import models  # noqa: F401  (registers the classes model.keras holds)
-from tf_transforms.configs import (AudioConfig, ModelConfig, SPEECH_CONTEXT_MS,
+from tf_transforms.configs import (AudioConfig, COMB_HEADS, ModelConfig, SPEECH_CONTEXT_MS,
                                    DEFAULT_FRAME_LOSS, SPEECH_GUIDED_ATTENTION,
                                    SPEECH_OUTPUT_HEAD, STRATEGIES,
                                    TrainingConfig, get_preset)
@@ -94,6 +94,10 @@ class RunConfig:
       model = dataclasses.replace(model, postfilter=(
           "global_variance" if model.method == "ours" and DATASETS[self.dataset].pitched
           else "none"))
+    if model.comb_chooser == "auto":  # configs.COMB_CHOOSERS: the comb heads on notes
+      model = dataclasses.replace(model, comb_chooser=(
+          "learned" if model.resolved_output_head in COMB_HEADS and DATASETS[self.dataset].pitched
+          else "template"))
     object.__setattr__(self, "model", model.resolved())
     if self.training.guided_attention is None:  # "auto", stored resolved
       weight = SPEECH_GUIDED_ATTENTION if DATASETS[self.dataset].spoken else 0.0
@@ -150,7 +154,7 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
                     batch_size=None, learning_rate=None, context_ms=None, model=None,
                     output_head=None, envelope_coefficients=None, guided_attention=None,
                     frame_loss=None, sort_window=None, mel_inverse_prior=None,
-                    postfilter=None, audio: AudioConfig | None = None,
+                    postfilter=None, comb_chooser=None, audio: AudioConfig | None = None,
                     **kwargs) -> RunConfig:
   """A RunConfig from a preset plus overrides (what train.py's flags set).
 
@@ -192,6 +196,8 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     changes["envelope_coefficients"] = envelope_coefficients
   if postfilter is not None:
     changes["postfilter"] = postfilter
+  if comb_chooser is not None:
+    changes["comb_chooser"] = comb_chooser
   if context_ms is None and dataset in DATASETS and DATASETS[dataset].spoken:
     context_ms = SPEECH_CONTEXT_MS
   if context_ms is not None:

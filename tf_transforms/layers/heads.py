@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_transforms import audio, harmonic_combs
-from tf_transforms.configs import AudioConfig
+from tf_transforms.configs import COMB_CHOOSERS, AudioConfig
 from tf_transforms.ops import dct_basis, runtime_constant
 
 PACKAGE = "tf_transforms"
@@ -263,7 +263,7 @@ class SourceFilterHead(OutputHead):
     """``blocks`` [B, T_enc, F]: each encoder step's mean source frame,
     smoothed; ``fine`` [B, num_frames / r, r, F]: the fine structure of
     source frames 0 .. num_frames - 1 (zeros past the source's end)."""
-    frames, blocks = self._source_blocks(source, source_length)
+    frames, _, blocks = self._source_blocks(source, source_length)
     fine = tf.einsum("btf,fg->btg", frames, runtime_constant(self.fine_projection, frames))
     extra = tf.maximum(num_frames - tf.shape(fine)[1], 0)
     fine = tf.pad(fine, [[0, 0], [0, extra], [0, 0]])[:, :num_frames]
@@ -282,15 +282,15 @@ class SourceFilterHead(OutputHead):
     return source * tf.expand_dims(tf.cast(mask, source.dtype), -1), mask
 
   def _source_blocks(self, source, source_length):
-    """The valid source frames [B, T, F] (padding zeroed) and each encoder
-    step's mean frame, smoothed, [B, T_enc, F]."""
+    """The valid source frames [B, T, F] (padding zeroed), their mask [B, T]
+    and each encoder step's mean frame, smoothed, [B, T_enc, F]."""
     frames, mask = self._valid_frames(source, source_length)
     # The projections stay float32 in TFLite's dynamic-range quantisation
     # (runtime_constant): int8 would put noise into the copied fine structure.
     # Smoothing each block once equals smoothing the attended mix (linear).
     blocks = tf.einsum("btf,fg->btg", pool_source_frames(frames, mask, self.time_reduction),
                        runtime_constant(self.smooth_projection, frames))
-    return frames, blocks
+    return frames, mask, blocks
 
   def project(self, features, weights, prepared, step=None):
     r, k, f = self.reduction_factor, self.envelope_coefficients, self.num_mel_bins
@@ -424,41 +424,130 @@ class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
   with the chosen comb. Needs the run's ``AudioConfig`` (``make_head``).
   Measured: docs/results.md, "Notes that take on the target".
 
+  With ``comb_chooser="learned"`` (the default for notes since 0.10) the
+  choice is the template score above, standardised over the bank (``z``),
+  plus a learned correction that reads, for every candidate comb q, the
+  source's mean fine structure ``f`` and mean frame ``m`` in the bands each
+  of q's first H harmonics fills::
+
+    x_q = [f W_q^T, m W_q^T, z_q]       (W_q [H + 1, F]: q's band shares,
+                                         ``harmonic_band_shares``, each row
+                                         normalised to sum 1)
+    p = argmax_q  z_q + v · relu(U x_q + c)
+
+  The same small network scores every candidate, so the choice is relative
+  to the candidate's pitch and carries over to pitches never trained on. Its
+  weights (U, c, v) are not trained with the model: ``calibration.
+  fit_comb_chooser`` fits them before training on the training notes, whose
+  pitches the dataset knows (softmax over the bank). As built (v = 0) it
+  chooses as the template. Measured: docs/results.md, "0.10".
+
   Args:
     audio_config: the run's ``AudioConfig`` (or its dict), whose front-end
       renders the bank.
+    comb_chooser: "template" or "learned" (``configs.COMB_CHOOSERS``).
   """
 
   MAX_GAIN_OCTAVES = 2.0
   FUNDAMENTAL_WEIGHT = harmonic_combs.FUNDAMENTAL_WEIGHT  # the choice's prior (harmonic_combs)
+  NUM_HARMONICS = 16     # H: harmonics with their own band shares (the learned chooser reads them)
+  CHOOSER_UNITS = 64     # hidden units of the learned chooser
+  uses_band_shares = False  # harmonic_levels puts levels on the shares whatever the chooser
 
   def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
-               time_reduction=1, kernel_initializer="zeros", audio_config=None, **kwargs):
+               time_reduction=1, kernel_initializer="zeros", audio_config=None,
+               comb_chooser="template", **kwargs):
     super().__init__(num_mel_bins, reduction_factor, envelope_coefficients, time_reduction,
                      kernel_initializer, audio_config, **kwargs)
+    if comb_chooser not in COMB_CHOOSERS:
+      raise ValueError(f"{type(self).__name__}: comb_chooser must be one of {COMB_CHOOSERS}. "
+                       f"Received {comb_chooser!r}")
+    self.comb_chooser = comb_chooser
     self.bank_midi = harmonic_combs.bank_midi()                              # [P]
     fine, scorer = harmonic_combs.comb_scorer(self.audio_config, envelope_coefficients)
     self.bank = tf.constant(fine)                                             # [P, F]
     self.scorer = tf.constant(scorer)                                         # [F, P]
+    if self.uses_band_shares or comb_chooser == "learned":
+      self.shares = tf.constant(harmonic_combs.harmonic_band_shares(
+          self.audio_config, self.NUM_HARMONICS))                             # [P, H+1, F]
+    if comb_chooser == "learned":
+      # Not trained with the model (calibration.fit_comb_chooser sets them);
+      # created here so that they exist before fitting and loading.
+      width = 2 * (self.NUM_HARMONICS + 1) + 1
+      self.chooser_hidden_kernel = self.add_weight(
+          shape=(width, self.CHOOSER_UNITS), initializer="zeros", trainable=False,
+          name="chooser_hidden_kernel")
+      self.chooser_hidden_bias = self.add_weight(
+          shape=(self.CHOOSER_UNITS,), initializer="zeros", trainable=False,
+          name="chooser_hidden_bias")
+      self.chooser_output_kernel = self.add_weight(
+          shape=(self.CHOOSER_UNITS,), initializer="zeros", trainable=False,
+          name="chooser_output_kernel")
+
+  @classmethod
+  def from_model_config(cls, config, audio_config=None, **kwargs):
+    return super().from_model_config(config, audio_config=audio_config,
+                                     comb_chooser=config.resolved().comb_chooser, **kwargs)
+
+  @property
+  def chooser_weights(self) -> list:
+    """The learned chooser's variables ``[U, c, v]`` (``comb_chooser="learned"``)."""
+    return [self.chooser_hidden_kernel, self.chooser_hidden_bias, self.chooser_output_kernel]
 
   def choose_combs(self, source, source_length):
     """Per clip, the bank's index ``[B]`` (int32) of the comb that best
     matches the source summed over its valid frames: the cosine of the fine
     structures plus ``FUNDAMENTAL_WEIGHT`` times the source's fine structure
     in the band of the comb's fundamental. Both are linear in the summed
-    frames, so the score is one matmul (a TFLite builtin)."""
-    return self._choose(self._valid_frames(source, source_length)[0])
+    frames, so the score is one matmul (a TFLite builtin). With the learned
+    chooser, the class docstring's ``argmax``."""
+    return self._choose(*self._valid_frames(source, source_length))
 
-  def _choose(self, frames):
-    """``choose_combs`` for the valid source frames [B, T, F] (padding zeroed)."""
-    return harmonic_combs.choose(frames, self.scorer)
+  def _choose(self, frames, mask):
+    """``choose_combs`` for the valid source frames [B, T, F] (padding
+    zeroed) and their mask [B, T]."""
+    if self.comb_chooser == "template":
+      return harmonic_combs.choose(frames, self.scorer)
+    logits = self.chooser_logits(*self.chooser_summaries(frames, mask))
+    return tf.argmax(logits, axis=-1, output_type=tf.int32)
+
+  def chooser_summaries(self, frames, mask):
+    """What the learned chooser reads of a clip: its mean fine structure
+    ``f`` [B, F], mean frame ``m`` [B, F] (normalised log-mel, over the valid
+    frames) and the template scores standardised over the bank ``z`` [B, P].
+
+    Args:
+      frames: [B, T, F] normalised log-mel, padding zeroed; mask: [B, T] valid frames.
+    """
+    count = tf.maximum(tf.reduce_sum(tf.cast(mask, frames.dtype), 1, keepdims=True), 1.0)
+    mean = tf.reduce_sum(frames, 1) / count                                  # [B, F]
+    fine = tf.matmul(mean, runtime_constant(self.fine_projection, mean))
+    scores = tf.matmul(mean, runtime_constant(self.scorer, mean))             # [B, P]
+    centred = scores - tf.reduce_mean(scores, -1, keepdims=True)
+    spread = tf.sqrt(tf.reduce_mean(tf.square(centred), -1, keepdims=True))
+    return fine, mean, centred / (spread + 1e-6)
+
+  def chooser_logits(self, fine, mean, standardised, weights=None):
+    """The learned chooser's score of every bank comb [B, P] from
+    ``chooser_summaries``' outputs, with ``weights`` ``[U, c, v]`` (default:
+    the head's ``chooser_weights``)."""
+    hidden_kernel, hidden_bias, output_kernel = weights or self.chooser_weights
+    shares = runtime_constant(self.shares, mean)                              # [P, H+1, F]
+    means = shares / tf.maximum(tf.reduce_sum(shares, -1, keepdims=True), 1e-12)
+    means = tf.reshape(means, [-1, self.num_mel_bins])                        # [P (H+1), F]
+    batch = tf.shape(mean)[0]
+    read = [tf.reshape(tf.matmul(v, means, transpose_b=True),
+                       [batch, -1, self.NUM_HARMONICS + 1]) for v in (fine, mean)]
+    features = tf.concat(read + [tf.expand_dims(standardised, -1)], -1)      # [B, P, 2H+3]
+    hidden = tf.nn.relu(tf.tensordot(features, hidden_kernel, 1) + hidden_bias)
+    return standardised + tf.tensordot(hidden, output_kernel, 1)
 
   def prepare(self, source, source_length, num_frames):
     """``blocks`` as ``SourceFilterHead``; ``comb`` [B, F]: the chosen comb's
     fine structure."""
     del num_frames
-    frames, blocks = self._source_blocks(source, source_length)
-    return self._prepared(blocks, self._choose(frames))
+    frames, mask, blocks = self._source_blocks(source, source_length)
+    return self._prepared(blocks, self._choose(frames, mask))
 
   def _prepared(self, blocks, chosen):
     """``prepare``'s dict for the blocks and the chosen bank indices [B]."""
@@ -467,6 +556,9 @@ class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
   def _fine(self, prepared, step):
     comb = tf.expand_dims(prepared["comb"], 1)                                # [B, 1, F]
     return comb if step is not None else tf.expand_dims(comb, 1)             # [B, 1, 1, F]
+
+  def get_config(self):
+    return {**super().get_config(), "comb_chooser": self.comb_chooser}
 
 
 @register_head("harmonic_levels")
@@ -496,16 +588,15 @@ class HarmonicLevelsHead(HarmonicCombHead):
   a log.
   """
 
-  NUM_HARMONICS = 16          # H: harmonics with their own level
   MAX_LEVEL_NATS = 9.21       # L: ±40 dB of power per harmonic
-  extras_per_frame = NUM_HARMONICS
+  extras_per_frame = HarmonicCombHead.NUM_HARMONICS  # H: harmonics with their own level
+  uses_band_shares = True
 
   def __init__(self, num_mel_bins, reduction_factor, envelope_coefficients=12,
-               time_reduction=1, kernel_initializer="zeros", audio_config=None, **kwargs):
+               time_reduction=1, kernel_initializer="zeros", audio_config=None,
+               comb_chooser="template", **kwargs):
     super().__init__(num_mel_bins, reduction_factor, envelope_coefficients, time_reduction,
-                     kernel_initializer, audio_config, **kwargs)
-    self.shares = tf.constant(harmonic_combs.harmonic_band_shares(
-        self.audio_config, self.NUM_HARMONICS))                               # [P, H+1, F]
+                     kernel_initializer, audio_config, comb_chooser, **kwargs)
     low, high = self.audio_config.log_range
     self.nats_to_normalised = 2.0 / (high - low)
 
@@ -550,7 +641,7 @@ class SourceEnvelopeHead(SourceFilterHead):
   def prepare(self, source, source_length, num_frames):
     """``blocks`` [B, T_enc, F]: each encoder step's mean source frame, smoothed."""
     del num_frames
-    return {"blocks": self._source_blocks(source, source_length)[1]}
+    return {"blocks": self._source_blocks(source, source_length)[2]}
 
   def project(self, features, weights, prepared, step=None):
     envelope = attend(weights, prepared["blocks"])                          # [..., F]
