@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from tf_transforms import audio, calibration, data, harmonic_combs
 from tf_transforms.configs import AudioConfig, ModelConfig
+from tf_transforms.errors import RunError
 from tf_transforms.layers.heads import make_head
 from tf_transforms.run import RunConfig, load_run, make_run_config
 
@@ -129,6 +130,11 @@ def test_comb_chooser_configuration():
   assert ModelConfig().resolved().comb_chooser == "template"
   stored = {key: value for key, value in notes.model.__dict__.items() if key != "comb_chooser"}
   assert ModelConfig.from_stored(stored).comb_chooser == "template"
+  with pytest.raises(RunError, match="--comb_chooser=learned: .* --dataset=tts_words is not"):
+    make_run_config(dataset="tts_words", preset="tiny", comb_chooser="learned")
+  with pytest.raises(RunError, match="comb_chooser='learned' needs a head"):
+    make_run_config(dataset="gm_notes", preset="tiny", output_head="direct",
+                    comb_chooser="learned")
   with pytest.raises(ValueError, match="comb_chooser='learned' needs a head"):
     ModelConfig(output_head="source_filter", comb_chooser="learned")
   with pytest.raises(ValueError, match="comb_chooser must be"):

@@ -12,4 +12,4 @@ Where each concern lives: docs/architecture.md. In short:
                                a file through an export
 """
 
-__version__ = "0.9.0"
+__version__ = "0.10.0"

@@ -197,6 +197,9 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
   if postfilter is not None:
     changes["postfilter"] = postfilter
   if comb_chooser is not None:
+    if comb_chooser == "learned" and not (dataset in DATASETS and DATASETS[dataset].pitched):
+      raise RunError(f"--comb_chooser=learned: it is fitted on the training notes' pitches, "
+                     f"and --dataset={dataset} is not a dataset of notes")
     changes["comb_chooser"] = comb_chooser
   if context_ms is None and dataset in DATASETS and DATASETS[dataset].spoken:
     context_ms = SPEECH_CONTEXT_MS

@@ -468,8 +468,13 @@ class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
     self.bank = tf.constant(fine)                                             # [P, F]
     self.scorer = tf.constant(scorer)                                         # [F, P]
     if self.uses_band_shares or comb_chooser == "learned":
-      self.shares = tf.constant(harmonic_combs.harmonic_band_shares(
-          self.audio_config, self.NUM_HARMONICS))                             # [P, H+1, F]
+      # One constant in the layout both readers take without reshaping it (a
+      # reshaped or rescaled constant is folded into a second 3.9 MB one in TFLite).
+      shares = harmonic_combs.harmonic_band_shares(self.audio_config, self.NUM_HARMONICS)
+      self.shares = tf.constant(shares.reshape(-1, num_mel_bins))            # [P (H+1), F]
+      totals = shares.sum(-1).reshape(-1)
+      self.inverse_share_totals = tf.constant(
+          np.where(totals > 1e-12, 1.0 / np.maximum(totals, 1e-12), 0.0).astype(np.float32))
     if comb_chooser == "learned":
       # Not trained with the model (calibration.fit_comb_chooser sets them);
       # created here so that they exist before fitting and loading.
@@ -532,13 +537,14 @@ class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
     ``chooser_summaries``' outputs, with ``weights`` ``[U, c, v]`` (default:
     the head's ``chooser_weights``)."""
     hidden_kernel, hidden_bias, output_kernel = weights or self.chooser_weights
-    shares = runtime_constant(self.shares, mean)                              # [P, H+1, F]
-    means = shares / tf.maximum(tf.reduce_sum(shares, -1, keepdims=True), 1e-12)
-    means = tf.reshape(means, [-1, self.num_mel_bins])                        # [P (H+1), F]
+    shares = runtime_constant(self.shares, mean)                              # [P (H+1), F]
     batch = tf.shape(mean)[0]
-    read = [tf.reshape(tf.matmul(v, means, transpose_b=True),
+    # each harmonic's bands averaged with its shares as weights: [B, P, H+1] each
+    read = [tf.reshape(tf.matmul(v, shares, transpose_b=True) * self.inverse_share_totals,
                        [batch, -1, self.NUM_HARMONICS + 1]) for v in (fine, mean)]
     features = tf.concat(read + [tf.expand_dims(standardised, -1)], -1)      # [B, P, 2H+3]
+    # (float32 in TFLite's dynamic-range file too: int8 weights changed the argmax)
+    hidden_kernel = runtime_constant(hidden_kernel, mean)
     hidden = tf.nn.relu(tf.tensordot(features, hidden_kernel, 1) + hidden_bias)
     return standardised + tf.tensordot(hidden, output_kernel, 1)
 
@@ -602,9 +608,11 @@ class HarmonicLevelsHead(HarmonicCombHead):
 
   def _prepared(self, blocks, chosen):
     """``harmonic_comb``'s, and ``shares`` [B, H + 1, F]: the chosen comb's
-    band shares."""
+    band shares (rows ``chosen (H + 1) ... chosen (H + 1) + H`` of the flat table)."""
+    rows = (tf.expand_dims(chosen, -1) * (self.NUM_HARMONICS + 1)
+            + tf.range(self.NUM_HARMONICS + 1))                              # [B, H+1]
     return {**super()._prepared(blocks, chosen),
-            "shares": tf.gather(runtime_constant(self.shares, blocks), chosen)}
+            "shares": tf.gather(runtime_constant(self.shares, blocks), rows)}
 
   def _extra(self, params, prepared, lead):
     """λ log([e^l, 1] S_p) [..., r, F] from the level outputs [..., r, H]."""
