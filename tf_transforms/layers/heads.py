@@ -513,7 +513,7 @@ class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
     zeroed) and their mask [B, T]."""
     if self.comb_chooser == "template":
       return harmonic_combs.choose(frames, self.scorer)
-    logits = self.chooser_logits(*self.chooser_summaries(frames, mask))
+    logits = self.chooser_logits(*self.chooser_summaries(frames, mask), anchor=frames)
     return tf.argmax(logits, axis=-1, output_type=tf.int32)
 
   def chooser_summaries(self, frames, mask):
@@ -526,25 +526,29 @@ class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
     """
     count = tf.maximum(tf.reduce_sum(tf.cast(mask, frames.dtype), 1, keepdims=True), 1.0)
     mean = tf.reduce_sum(frames, 1) / count                                  # [B, F]
-    fine = tf.matmul(mean, runtime_constant(self.fine_projection, mean))
-    scores = tf.matmul(mean, runtime_constant(self.scorer, mean))             # [B, P]
+    # (runtime_constant from the frames, whose length TFLite cannot fold)
+    fine = tf.matmul(mean, runtime_constant(self.fine_projection, frames))
+    scores = tf.matmul(mean, runtime_constant(self.scorer, frames))           # [B, P]
     centred = scores - tf.reduce_mean(scores, -1, keepdims=True)
     spread = tf.sqrt(tf.reduce_mean(tf.square(centred), -1, keepdims=True))
     return fine, mean, centred / (spread + 1e-6)
 
-  def chooser_logits(self, fine, mean, standardised, weights=None):
+  def chooser_logits(self, fine, mean, standardised, weights=None, anchor=None):
     """The learned chooser's score of every bank comb [B, P] from
     ``chooser_summaries``' outputs, with ``weights`` ``[U, c, v]`` (default:
-    the head's ``chooser_weights``)."""
+    the head's ``chooser_weights``). ``anchor``: a tensor of a shape TFLite
+    cannot fold (the source frames), so that the constants stay float32 and
+    single in its files (``ops.runtime_constant``; default ``mean``)."""
     hidden_kernel, hidden_bias, output_kernel = weights or self.chooser_weights
-    shares = runtime_constant(self.shares, mean)                              # [P (H+1), F]
+    anchor = mean if anchor is None else anchor
+    shares = runtime_constant(self.shares, anchor)                            # [P (H+1), F]
     batch = tf.shape(mean)[0]
     # each harmonic's bands averaged with its shares as weights: [B, P, H+1] each
     read = [tf.reshape(tf.matmul(v, shares, transpose_b=True) * self.inverse_share_totals,
                        [batch, -1, self.NUM_HARMONICS + 1]) for v in (fine, mean)]
     features = tf.concat(read + [tf.expand_dims(standardised, -1)], -1)      # [B, P, 2H+3]
     # (float32 in TFLite's dynamic-range file too: int8 weights changed the argmax)
-    hidden_kernel = runtime_constant(hidden_kernel, mean)
+    hidden_kernel = runtime_constant(hidden_kernel, anchor)
     hidden = tf.nn.relu(tf.tensordot(features, hidden_kernel, 1) + hidden_bias)
     return standardised + tf.tensordot(hidden, output_kernel, 1)
 
