@@ -101,7 +101,7 @@ def test_fitted_chooser_finds_the_pitch_the_template_misses_at_unseen_pitches(
   held_out = np.concatenate([data.split_rows(index, "valid"), data.split_rows(index, "test")])
   pitches = calibration.note_pitches(index, held_out)
   summaries = calibration._chooser_summaries(head, index, held_out, CONFIG)
-  assert calibration.choice_accuracy(head, summaries, pitches, "template") <= 0.5
+  assert calibration.choice_accuracy(head, summaries, pitches, template=True) <= 0.5
   assert calibration.choice_accuracy(head, summaries, pitches) == 1.0
   frames = data.pad_rows([index.features(CONFIG)[r] for r in held_out])
   lengths = [len(index.features(CONFIG)[r]) for r in held_out]

@@ -67,12 +67,12 @@ def _chooser_summaries(head, index, rows, audio_config, batch_size=64):
   return [np.concatenate(column) for column in zip(*parts)]
 
 
-def choice_accuracy(head, summaries, pitches, weights=None) -> float:
+def choice_accuracy(head, summaries, pitches, weights=None, template=False) -> float:
   """Share of clips whose chosen comb is within ``CHOOSER_TOLERANCE_CENTS`` of
   ``pitches``: the learned chooser's with ``weights`` (default: the head's),
-  or with ``weights="template"`` the template score's."""
+  or with ``template`` the template score's."""
   fine, mean, standardised = summaries
-  if isinstance(weights, str):
+  if template:
     chosen = np.argmax(standardised, -1)
   else:
     chosen = np.argmax(head.chooser_logits(fine, mean, standardised, weights).numpy(), -1)
@@ -130,7 +130,7 @@ def fit_comb_chooser(head, index: data.Index, audio_config, *, seed=0) -> dict:
   recordings = [part[played] for part in summaries]
   return {"notes": len(rows), "recordings": int(played.sum()),
           "learned": choice_accuracy(head, recordings, pitches[played]),
-          "template": choice_accuracy(head, recordings, pitches[played], "template")}
+          "template": choice_accuracy(head, recordings, pitches[played], template=True)}
 
 
 def postfilter_statistics(outputs, targets, styles, num_styles):

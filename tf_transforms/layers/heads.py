@@ -468,8 +468,8 @@ class HarmonicCombHead(FrontEndHead, PartialLevelsHead):
     self.bank = tf.constant(fine)                                             # [P, F]
     self.scorer = tf.constant(scorer)                                         # [F, P]
     if self.uses_band_shares or comb_chooser == "learned":
-      # One constant in the layout both readers take without reshaping it (a
-      # reshaped or rescaled constant is folded into a second 3.9 MB one in TFLite).
+      # One flat table (3.9 MB) that both readers use as it is: harmonic_levels
+      # gathers a comb's H + 1 rows, the learned chooser multiplies by all of it.
       shares = harmonic_combs.harmonic_band_shares(self.audio_config, self.NUM_HARMONICS)
       self.shares = tf.constant(shares.reshape(-1, num_mel_bins))            # [P (H+1), F]
       totals = shares.sum(-1).reshape(-1)
