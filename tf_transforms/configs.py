@@ -188,9 +188,11 @@ DEFAULT_FRAME_LOSS = "l1"
 # calibrated after training by calibration.calibrate_postfilter). "auto" is
 # global_variance for ours on notes since 0.9 (main job, validation split, two
 # seeds: target style 84/85% against 80/80%, ceiling 85%; docs/results.md,
-# "0.9"), none otherwise: on words one training moved within the spread (MCD
-# 7.91 -> 7.76 dB, words 89 -> 93 of 200), and Table 2's paper methods have none. Applied by RunConfig, which knows the dataset; a ModelConfig on its own
-# resolves "auto" to none.
+# "0.9"), none otherwise: on words two trainings moved within the spread
+# between them (words +4 / +2 of 200, F0 toward the target speaker -3 / -2;
+# docs/results.md, "0.10"), and Table 2's paper methods have none. Applied by
+# RunConfig, which knows the dataset; a ModelConfig on its own resolves "auto"
+# to none.
 POSTFILTERS = ("none", "global_variance")
 # How the harmonic_comb / harmonic_levels heads choose their comb per clip
 # (ModelConfig.comb_chooser): "template", the fixed score of
