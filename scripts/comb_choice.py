@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app, flags  # noqa: E402
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from tf_transforms import calibration, data  # noqa: E402
 from tf_transforms.configs import AudioConfig, ModelConfig  # noqa: E402
@@ -52,6 +53,7 @@ def choices(index, split, head, config):
 def main(argv):
   del argv
   config = AudioConfig()
+  tf.config.experimental.enable_op_determinism()  # as train.py fits it (its default)
   index = data.load_index("gm_notes", soundfont=FLAGS.soundfont)
   for chooser in FLAGS.choosers:
     head = make_head(ModelConfig(output_head="harmonic_comb", comb_chooser=chooser), config)

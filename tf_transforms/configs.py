@@ -199,7 +199,7 @@ POSTFILTERS = ("none", "global_variance")
 # harmonic_combs.comb_scorer, or "learned", that score plus a small network
 # fitted before training on the training notes' known pitches
 # (calibration.fit_comb_chooser). "auto" is learned for those heads on notes
-# since 0.10 (gm_notes' validation notes: comb within 50 cents 94% against 84%;
+# since 0.10 (gm_notes' validation notes: comb within 50 cents 95% against 84%;
 # docs/results.md, "0.10"), template otherwise. Applied by RunConfig, which
 # knows the dataset; a ModelConfig on its own resolves "auto" to template.
 COMB_CHOOSERS = ("template", "learned")
