@@ -56,14 +56,13 @@ def _chooser_summaries(head, index, rows, audio_config, batch_size=64):
   """``head.chooser_summaries`` of every clip of ``rows``, as NumPy arrays
   (fine [N, F], mean [N, F], standardised scores [N, P])."""
   features = index.features(audio_config)
-  summarise = tf.function(head.chooser_summaries, reduce_retracing=True)
+  summarise = tf.function(lambda frames, lengths: head.chooser_summaries(
+      *head._valid_frames(frames, lengths)), reduce_retracing=True)
   parts = []
   for start in range(0, len(rows), batch_size):
     clips = [features[row] for row in rows[start:start + batch_size]]
-    lengths = [len(clip) for clip in clips]
-    mask = np.arange(max(lengths))[None, :] < np.array(lengths)[:, None]
     parts.append([v.numpy() for v in summarise(tf.constant(data.pad_rows(clips)),
-                                                tf.constant(mask))])
+                                                tf.constant([len(c) for c in clips]))])
   return [np.concatenate(column) for column in zip(*parts)]
 
 

@@ -281,11 +281,10 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
 
   backup_dir = os.path.join(own_dir, "backup")
   start_chunk = _read_chunk(backup_dir)
-  head = model.decoder.head
-  if getattr(head, "comb_chooser", None) == "learned" and start_chunk == 0:
+  if run.model.comb_chooser == "learned" and start_chunk == 0:
     # (resumed runs restore it from the backup with the other weights)
     started = time.monotonic()
-    fit = calibration.fit_comb_chooser(head, index, run.audio, seed=run.seed)
+    fit = calibration.fit_comb_chooser(model.decoder.head, index, run.audio, seed=run.seed)
     print(f"comb chooser fitted on {fit['notes']} training notes in "
           f"{time.monotonic() - started:.0f} s; comb within "
           f"{calibration.CHOOSER_TOLERANCE_CENTS:g} cents of the pitch for {fit['learned']:.0%} "
