@@ -18,11 +18,11 @@ each column measures (docs/evaluation.md for the conventions).
 
 from absl import app, flags
 
-from tf_transforms import flags as tft_flags
-from tf_transforms.errors import reported_in_one_line
+from tf_transforms.cli import flag_defs
+from tf_transforms.core.errors import reported_in_one_line
 
-tft_flags.define_evaluate_flags()
-flags.adopt_module_key_flags(tft_flags)
+flag_defs.define_evaluate_flags()
+flags.adopt_module_key_flags(flag_defs)
 FLAGS = flags.FLAGS
 
 
@@ -31,9 +31,9 @@ def main(argv):
   del argv
   if FLAGS.warm_cache:
     return _warm_cache()
-  from tf_transforms.run_files import check_model_dirs
+  from tf_transforms.training.run_files import check_model_dirs
   check_model_dirs(FLAGS.model_dir)  # before TensorFlow and the judges start up
-  from tf_transforms import report
+  from tf_transforms.evaluation import report
   report.evaluate(FLAGS.model_dir, FLAGS.output_dir, data_dir=FLAGS.data_dir,
                   manual_dir=FLAGS.manual_dir, sweep=FLAGS.sweep, max_pairs=FLAGS.max_pairs,
                   seed=FLAGS.seed, overwrite=FLAGS.overwrite,
@@ -43,12 +43,12 @@ def main(argv):
 
 
 def _warm_cache():
-  from tf_transforms.errors import RunError
-  from tf_transforms.run_files import check_started
+  from tf_transforms.core.errors import RunError
+  from tf_transforms.training.run_files import check_started
   if len(FLAGS.model_dir or []) != 1:
     raise RunError("--warm_cache: give exactly one --model_dir (a run train.py has started)")
   check_started(FLAGS.model_dir[0])  # before TensorFlow starts up
-  from tf_transforms import report
+  from tf_transforms.evaluation import report
   pairs = report.warm_cache(FLAGS.model_dir[0], data_dir=FLAGS.data_dir,
                             manual_dir=FLAGS.manual_dir, max_pairs=FLAGS.max_pairs,
                             seed=FLAGS.seed, processes=FLAGS.processes, split=FLAGS.split,

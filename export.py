@@ -11,7 +11,7 @@ Usage:
 
 from absl import app, flags
 
-from tf_transforms.errors import reported_in_one_line
+from tf_transforms.core.errors import reported_in_one_line
 
 flags.DEFINE_string("model_dir", None, "A finished train.py run.", required=True)
 flags.DEFINE_string("export_dir", "exports", "TF Serving base directory.")
@@ -38,18 +38,18 @@ FLAGS = flags.FLAGS
 @reported_in_one_line  # user errors: one line, no traceback (TF_TRANSFORMS_TRACEBACK=1 shows it)
 def main(argv):
   del argv
-  from tf_transforms.run_files import check_finished, check_writable_directory
+  from tf_transforms.training.run_files import check_finished, check_writable_directory
   check_writable_directory(FLAGS.export_dir, "--export_dir")  # before TensorFlow starts up
   check_finished(FLAGS.model_dir)
-  from tf_transforms import export  # TF starts up here
+  from tf_transforms.export import saved_model# TF starts up here
   vocoder = dict(griffin_lim_iters=FLAGS.griffin_lim_iters,
                  griffin_lim_coarse_iters=FLAGS.griffin_lim_coarse_iters)
-  path = export.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
+  path = saved_model.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
                                    FLAGS.version, FLAGS.max_seconds, **vocoder)
   print(f"exported {path}")
   if FLAGS.tflite:
     paths = {variant: f"{path}.{variant}.tflite" for variant in FLAGS.tflite}
-    sizes = export.export_tflite_variants(FLAGS.model_dir, paths, **vocoder)
+    sizes = saved_model.export_tflite_variants(FLAGS.model_dir, paths, **vocoder)
     for variant, tflite_path in paths.items():
       print(f"exported {tflite_path} ({sizes[variant] / 1e6:.2f} MB)")
 

@@ -16,11 +16,11 @@ import os
 
 from absl import app, flags
 
-from tf_transforms import flags as tft_flags
-from tf_transforms.errors import reported_in_one_line
+from tf_transforms.cli import flag_defs
+from tf_transforms.core.errors import reported_in_one_line
 
-tft_flags.define_train_flags()
-flags.adopt_module_key_flags(tft_flags)
+flag_defs.define_train_flags()
+flags.adopt_module_key_flags(flag_defs)
 FLAGS = flags.FLAGS
 
 
@@ -28,11 +28,12 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   model_dir = FLAGS.model_dir or os.path.join("runs", f"{FLAGS.dataset}_{FLAGS.model}")
-  from tf_transforms.run_files import check_not_busy, check_writable_directory
+  from tf_transforms.training.run_files import check_not_busy, check_writable_directory
   check_writable_directory(model_dir, "--model_dir")  # before TensorFlow starts up
   if FLAGS.strategy != "multi_worker":  # a cluster's chief takes the lock as the others start
     check_not_busy(model_dir)
-  from tf_transforms import run as runs, training
+  from tf_transforms.training import run as runs
+  from tf_transforms.training import loop
   run = runs.make_run_config(
       dataset=FLAGS.dataset, dataset_config=FLAGS.dataset_config, preset=FLAGS.preset,
       model=FLAGS.model, steps=FLAGS.steps, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
@@ -44,7 +45,7 @@ def main(argv):
       autoencoder=FLAGS.autoencoder,
       init_from=FLAGS.init_from, seed=FLAGS.seed, strategy=FLAGS.strategy,
       soundfont=FLAGS.soundfont, checkpoint_every=FLAGS.checkpoint_every)
-  training.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
+  loop.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
                  deterministic=FLAGS.deterministic)
 
 

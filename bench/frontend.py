@@ -27,8 +27,9 @@ import tensorflow as tf  # noqa: E402
 
 from bench.common import best_time  # noqa: E402
 from tests import signals  # noqa: E402
-from tf_transforms import audio  # noqa: E402
-from tf_transforms.configs import AudioConfig  # noqa: E402
+# noqa: E402
+from tf_transforms.signal import melspec, vocoding
+from tf_transforms.core.configs import AudioConfig  # noqa: E402
 
 PAPER = AudioConfig()  # the paper's front-end
 
@@ -67,7 +68,7 @@ def main(argv):
         f"TF {tf.__version__}, librosa {librosa.__version__}, best of {FLAGS.repeats}\n")
 
   # ---- log-mel
-  tf_log_mel = tf.function(lambda x: audio.log_mel_spectrogram(x, PAPER))
+  tf_log_mel = tf.function(lambda x: melspec.log_mel_spectrogram(x, PAPER))
   batch = tf.constant(clips)
   tf_log_mel(batch)  # trace
   librosa_log_mel(clips[0])  # warm caches
@@ -84,7 +85,7 @@ def main(argv):
   n = FLAGS.iterations
 
   def convergence(outputs):
-    return float(np.mean(audio.spectral_convergence(magnitudes, np.stack(outputs), PAPER)))
+    return float(np.mean(vocoding.spectral_convergence(magnitudes, np.stack(outputs), PAPER)))
 
   def run_librosa():
     return [librosa.griffinlim(m.T, n_iter=n, momentum=0.99, random_state=0,
@@ -98,7 +99,7 @@ def main(argv):
   for name, jit, batched in [("tf graph, one clip at a time", False, False),
                              ("tf graph, batched", False, True),
                              ("tf XLA, one clip at a time", True, False)]:
-    fn = tf.function(lambda m: audio.griffin_lim(m, PAPER, iterations=n), jit_compile=jit)
+    fn = tf.function(lambda m: vocoding.griffin_lim(m, PAPER, iterations=n), jit_compile=jit)
     if batched:
       run = lambda fn=fn: list(fn(tf.constant(magnitudes)).numpy())
     else:

@@ -2,10 +2,10 @@ r"""Griffin-Lim on two FFT grids: spectral convergence and LiteRT time, one run.
 
 Frames are 800 samples and the FFT 2048 points, so the 1024-point grid
 (every second bin) describes a frame exactly, at about half the cost per
-iteration. ``audio.griffin_lim(coarse_iterations=C, iterations=F)`` runs C
+iteration. ``vocoding.griffin_lim(coarse_iterations=C, iterations=F)`` runs C
 iterations there, then F on the full grid. This prints, for several (C, F):
 
-  * spectral convergence (``audio.spectral_convergence``: ||S - |STFT(y)||| /
+  * spectral convergence (``vocoding.spectral_convergence``: ||S - |STFT(y)||| /
     ||S||, lower is better) against the magnitude the vocoder is given --
     the mel inverse of real clips' log-mel, as for a model's output -- for
     ``--clips`` training clips of gm_notes and of tts_words (``--seconds``
@@ -29,9 +29,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench.common import best_time  # noqa: E402
-from tf_transforms import audio, data  # noqa: E402
-from tf_transforms.configs import AudioConfig  # noqa: E402
-from tf_transforms.export import Vocoder  # noqa: E402
+from tf_transforms.signal import melspec, vocoding
+from tf_transforms.data import pipeline# noqa: E402
+from tf_transforms.core.configs import AudioConfig  # noqa: E402
+from tf_transforms.export.saved_model import Vocoder  # noqa: E402
 
 flags.DEFINE_integer("clips", 24, "Clips per dataset.")
 flags.DEFINE_float("seconds", 2.0, "Longest clip length used (clips are cut to the shortest).")
@@ -51,7 +52,7 @@ SCHEDULES = [  # (coarse, full, label)
 
 
 def clips(name, config):
-  index = data.load_index(name)
+  index = pipeline.load_index(name)
   rows = np.random.default_rng(0).choice(len(index.content), FLAGS.clips, replace=False)
   waves = [index.audio(r)[:int(FLAGS.seconds * config.sample_rate)] for r in rows]
   length = min(len(w) for w in waves)
@@ -61,7 +62,7 @@ def clips(name, config):
 def lite_time(coarse, full, config):
   from ai_edge_litert.interpreter import Interpreter
   module = tf.Module()
-  module.vocode = tf.function(lambda magnitude: {"waveform": audio.griffin_lim(
+  module.vocode = tf.function(lambda magnitude: {"waveform": vocoding.griffin_lim(
       magnitude, config, iterations=full, coarse_iterations=coarse, unroll=True)})
   function = module.vocode.get_concrete_function(
       tf.TensorSpec([1, None, config.fft_length // 2 + 1], tf.float32, name="magnitude"))
@@ -80,7 +81,7 @@ def main(argv):
   magnitudes = {}
   for name in ("gm_notes", "tts_words"):
     waves = clips(name, config)
-    power = audio.mel_to_linear(tf.exp(audio.log_mel_spectrogram(waves, config)), config)
+    power = vocoding.mel_to_linear(tf.exp(melspec.log_mel_spectrogram(waves, config)), config)
     magnitudes[name] = tf.sqrt(power)
   print(f"{FLAGS.clips} training clips per dataset ({magnitudes['gm_notes'].shape[1]} and "
         f"{magnitudes['tts_words'].shape[1]} frames), {os.cpu_count()} CPU cores, "
@@ -92,9 +93,9 @@ def main(argv):
   for coarse, full, label in SCHEDULES:
     scores = []
     for magnitude in magnitudes.values():
-      vocode = tf.function(lambda m: audio.griffin_lim(m, config, iterations=full,
+      vocode = tf.function(lambda m: vocoding.griffin_lim(m, config, iterations=full,
                                                        coarse_iterations=coarse))
-      scores.append(float(np.mean(audio.spectral_convergence(
+      scores.append(float(np.mean(vocoding.spectral_convergence(
           magnitude, vocode(magnitude), config))))
     seconds = lite_time(coarse, full, config)
     reference = reference or seconds

@@ -4,7 +4,7 @@ A step's recurrent loops run to the longest pair of its batch (the encoder over
 the longest source, the decoder over the longest target), so a random batch of
 variable-length words pays for padding. ``--sort_window`` (``TrainingConfig``)
 sorts windows of that many batches by length before batching
-(``data.sorted_in_windows``). Both streams are measured in the same run, on
+(``pipeline.sorted_in_windows``). Both streams are measured in the same run, on
 the same model and weights, through Keras ``fit`` as train.py runs it
 (its callbacks aside), in alternating rounds; the best round of each is kept.
 
@@ -29,7 +29,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_transforms import data, models, run as runs  # noqa: E402
+from tf_transforms.data import pipeline
+from tf_transforms.model import transform_model
+from tf_transforms.training import run as runs# noqa: E402
 
 flags.DEFINE_string("dataset", "tts_words", "A prepared dataset with variable lengths.")
 flags.DEFINE_integer("steps", 25, "Training steps per timed round.")
@@ -41,18 +43,18 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   run = runs.make_run_config(dataset=FLAGS.dataset)
-  index = data.load_index(FLAGS.dataset)
+  index = pipeline.load_index(FLAGS.dataset)
   config = dataclasses.replace(run.model, num_styles=len(index.vocabulary))
   batch_size = run.training.batch_size
   keras.utils.set_random_seed(0)
-  model = models.build_model(config, run.audio)
-  model.compile(optimizer=models.make_optimizer(run.training, 500),
+  model = transform_model.build_model(config, run.audio)
+  model.compile(optimizer=transform_model.make_optimizer(run.training, 500),
                 guided_attention=run.training.guided_attention,
                 guided_attention_sigma=run.training.guided_attention_sigma,
                 frame_loss=run.training.frame_loss)
   streams = {}
   for window in (0, FLAGS.sort_window):
-    dataset = data.pair_dataset(index, "train", batch_size, seed=0, epochs=None, shuffle=True,
+    dataset = pipeline.pair_dataset(index, "train", batch_size, seed=0, epochs=None, shuffle=True,
                                 drop_remainder=True, cache_features=True, sort_window=window,
                                 audio_config=run.audio)
     batches = list(dataset.take(FLAGS.steps * FLAGS.rounds))

@@ -24,9 +24,10 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
-  from tf_transforms import data, metrics
-  index = data.load_index(FLAGS.dataset, data_dir=FLAGS.data_dir, config=FLAGS.dataset_config)
-  pairs = data.sample_pairs(index, "test", seed=0)[:FLAGS.pairs]
+  from tf_transforms.data import pipeline
+  from tf_transforms.evaluation import metrics
+  index = pipeline.load_index(FLAGS.dataset, data_dir=FLAGS.data_dir, config=FLAGS.dataset_config)
+  pairs = pipeline.sample_pairs(index, "test", seed=0)[:FLAGS.pairs]
   rows = sorted({int(r) for pair in pairs for r in pair})
   seconds = sum(len(index.audio(r)) for r in rows) / 16000
   analyses, timing = {}, {}

@@ -1,6 +1,6 @@
 r"""Input pipeline throughput against the training step's consumption, one run.
 
-Prints pairs per second delivered by ``data.pair_dataset`` (features
+Prints pairs per second delivered by ``pipeline.pair_dataset`` (features
 included) and pairs per second consumed by a training step of ``ours`` at
 the default preset on the same batches, and their ratio. Goal: >= 10x, so
 training is never input-bound on 2 cores.
@@ -21,8 +21,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from absl import app, flags  # noqa: E402
 
 from bench.common import best_step_time, make_train_step  # noqa: E402
-from tf_transforms import data, models  # noqa: E402
-from tf_transforms.configs import PRESETS, AudioConfig  # noqa: E402
+from tf_transforms.data import pipeline
+from tf_transforms.model import transform_model# noqa: E402
+from tf_transforms.core.configs import PRESETS, AudioConfig  # noqa: E402
 
 flags.DEFINE_string("dataset", "gm_notes", "Dataset name (tf_transforms.datasets.DATASETS).")
 flags.DEFINE_string("config", None, "Builder config; default the dataset's.")
@@ -45,7 +46,7 @@ def pipeline_rate(dataset, batches):
 
 def training_rate(index, batch):
   config = dataclasses.replace(PRESETS["default"].model, num_styles=len(index.vocabulary))
-  step = make_train_step(models.build_model(config, AudioConfig()), config, "graph")
+  step = make_train_step(transform_model.build_model(config, AudioConfig()), config, "graph")
   return int(batch["source"].shape[0]) / best_step_time(step, batch, FLAGS.steps)[0]
 
 
@@ -53,7 +54,7 @@ def main(argv):
   del argv
   data_dir = FLAGS.data_dir or tempfile.mkdtemp(prefix="tfds-bench-")
   start = time.perf_counter()
-  index = data.load_index(FLAGS.dataset, data_dir=data_dir, config=FLAGS.config)
+  index = pipeline.load_index(FLAGS.dataset, data_dir=data_dir, config=FLAGS.config)
   print(f"{FLAGS.dataset}: {len(index.content)} examples, {len(index.vocabulary)} styles, "
         f"prepared + indexed in {time.perf_counter() - start:.1f} s; batch {FLAGS.batch_size}, "
         f"{os.cpu_count()} CPU cores\n")
@@ -62,7 +63,7 @@ def main(argv):
   consumed = None
   for label, cache in [("features computed per pair (tf.signal in tf.data)", False),
                        ("features cached per example", True)]:
-    dataset = data.pair_dataset(index, "train", FLAGS.batch_size, epochs=None, shuffle=True,
+    dataset = pipeline.pair_dataset(index, "train", FLAGS.batch_size, epochs=None, shuffle=True,
                                 drop_remainder=True, cache_features=cache,
                                 audio_config=AudioConfig())
     delivered = pipeline_rate(dataset, FLAGS.batches)

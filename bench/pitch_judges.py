@@ -27,9 +27,13 @@ from absl import app, flags  # noqa: E402
 import librosa  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tf_transforms import data, metrics, pitch, sparse_viterbi  # noqa: E402
-from tf_transforms.configs import AudioConfig  # noqa: E402
-from tf_transforms.clip_analysis import at_least  # noqa: E402
+from tf_transforms.signal import melspec, vocoding
+from tf_transforms.data import pipeline
+from tf_transforms.evaluation import metrics
+from tf_transforms.evaluation import pitch
+from tf_transforms.evaluation import sparse_viterbi# noqa: E402
+from tf_transforms.core.configs import AudioConfig  # noqa: E402
+from tf_transforms.evaluation.clip_analysis import at_least  # noqa: E402
 
 flags.DEFINE_integer("clips", 48, "Test-split notes to judge (each also vocoded).")
 FLAGS = flags.FLAGS
@@ -63,17 +67,17 @@ def world_cents(waveform, midi):
 
 def main(argv):
   del argv
-  index = data.load_index("gm_notes")
-  rows = data.split_rows(index, "test")[::3][:FLAGS.clips]
+  index = pipeline.load_index("gm_notes")
+  rows = pipeline.split_rows(index, "test")[::3][:FLAGS.clips]
   config = AudioConfig()
   import tensorflow as tf
-  from tf_transforms import audio
-  vocode = tf.function(lambda m: audio.log_mel_to_audio(m, config))
+
+  vocode = tf.function(lambda m: vocoding.log_mel_to_audio(m, config))
   features = index.features(config)
   clips = []
   for row in rows:
     real = index.audio(row)
-    log_mel = audio.denormalize_log_spectrogram(features[row][np.newaxis], config)
+    log_mel = melspec.denormalize_log_spectrogram(features[row][np.newaxis], config)
     clips.append(("real", real, int(index.content[row])))
     clips.append(("vocoded", vocode(log_mel).numpy()[0], int(index.content[row])))
   judges = {"pyin, 5-cent grid (the evaluation's)": lambda w, m: pyin_cents(w, m, 0.05),

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from absl import app, flags  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tf_transforms.soundfont import NoteRenderer, default_soundfont_path  # noqa: E402
+from tf_transforms.data.soundfont import NoteRenderer, default_soundfont_path  # noqa: E402
 
 flags.DEFINE_string("soundfont", None, "A .sf2 file (default: the bundled TimGM6mb).")
 flags.DEFINE_integer("sample_notes", 5, "Notes timed with a fresh synthesiser each.")

@@ -23,8 +23,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from absl import app, flags  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tf_transforms import audio, data, export, metrics  # noqa: E402
-from tf_transforms.run import load_run  # noqa: E402
+from tf_transforms.signal import melspec
+from tf_transforms.data import pipeline
+from tf_transforms.export import saved_model
+from tf_transforms.evaluation import metrics# noqa: E402
+from tf_transforms.training.run import load_run  # noqa: E402
 
 flags.DEFINE_string("model_dir", None, "A finished train.py run.", required=True)
 flags.DEFINE_string("data_dir", None, "TFDS data dir.")
@@ -37,9 +40,9 @@ def main(argv):
   from ai_edge_litert.interpreter import Interpreter
   run = load_run(FLAGS.model_dir)
   config = run.config
-  index = data.load_index(config.dataset, data_dir=FLAGS.data_dir, config=config.dataset_config,
+  index = pipeline.load_index(config.dataset, data_dir=FLAGS.data_dir, config=config.dataset_config,
                           soundfont=config.soundfont)
-  pairs = data.sample_pairs(index, "test", seed=0)[:FLAGS.pairs]
+  pairs = pipeline.sample_pairs(index, "test", seed=0)[:FLAGS.pairs]
   features = index.features(config.audio)
 
   def score(transform):
@@ -49,7 +52,7 @@ def main(argv):
       predicted = transform(features[source][np.newaxis], index.style[source],
                             index.style[target])
       seconds += time.perf_counter() - start
-      to_log_mel = lambda f: audio.denormalize_log_spectrogram(f, config.audio).numpy()
+      to_log_mel = lambda f: melspec.denormalize_log_spectrogram(f, config.audio).numpy()
       mcds.append(metrics.log_mel_cepstral_distance(
           to_log_mel(features[target]), to_log_mel(predicted[0, :len(features[target])])))
     audio_seconds = sum(len(features[s]) for s, _ in pairs) * config.audio.frame_step / 16000
@@ -66,8 +69,8 @@ def main(argv):
   print("| --- | ---: | ---: | ---: | ---: |")
   print(f"| Keras (eager) | — | {keras_speed:.3f} | {keras_mcd:.2f} | — |")
   with tempfile.TemporaryDirectory() as directory:
-    paths = {v: os.path.join(directory, f"{v}.tflite") for v in export.TFLITE_VARIANTS}
-    sizes = export.export_tflite_variants(FLAGS.model_dir, paths)
+    paths = {v: os.path.join(directory, f"{v}.tflite") for v in saved_model.TFLITE_VARIANTS}
+    sizes = saved_model.export_tflite_variants(FLAGS.model_dir, paths)
     for variant, path in paths.items():
       size = sizes[variant]
       runner = Interpreter(model_path=path).get_signature_runner("transform_log_mel")

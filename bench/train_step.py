@@ -42,9 +42,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench.common import best_step_time, best_time_and_cpu, make_train_step  # noqa: E402
-from tf_transforms import models  # noqa: E402
-from tf_transforms.layers import decoder, recurrences, encoder, heads  # noqa: E402
-from tf_transforms.configs import PRESETS, AudioConfig  # noqa: E402
+from tf_transforms.model import transform_model# noqa: E402
+from tf_transforms.model import decoder, recurrences, encoder, heads
+from tf_transforms.core.configs import PRESETS, AudioConfig  # noqa: E402
 
 flags.DEFINE_integer("batch_size", 16, "Batch size for both.")
 flags.DEFINE_integer("frames", 80, "Source and target frames (a 1 s note = 81).")
@@ -161,7 +161,7 @@ def fit_step_time(config, batch):
   """Seconds per step of ``model.fit`` (train.py's loop, its callbacks aside) on
   the batch repeated, and its CPU utilisation: ``--repeats`` epochs of 5 steps
   after one that traces, the best epoch kept."""
-  model = models.build_model(config, AudioConfig())
+  model = transform_model.build_model(config, AudioConfig())
   # jit_compile=False as in train.py, whose op determinism turns Keras'
   # "auto" XLA off (here "auto" would compile the step with XLA).
   model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
@@ -190,17 +190,17 @@ def main(argv):
     rows = [("reference (plain Keras, Python loop, eager)", reference)]
     if FLAGS.previous:
       with previous_implementation():
-        model = models.build_model(config, AudioConfig())
+        model = transform_model.build_model(config, AudioConfig())
         step = make_train_step(model, config, "graph")
         rows.append(("tf_transforms at 4f9e1ed (einsum, Keras LSTM), tf.function",
                      best_step_time(step, batch, FLAGS.repeats)))
     with autodiff_recurrences():
-      model = models.build_model(config, AudioConfig())
+      model = transform_model.build_model(config, AudioConfig())
       rows.append(("tf_transforms, recurrences by autodiff (0.5), tf.function",
                    best_step_time(make_train_step(model, config, "graph"), batch, FLAGS.repeats)))
     for mode, label in [("graph", "tf_transforms, tf.function"),
                         ("xla", "tf_transforms, tf.function + XLA")]:
-      model = models.build_model(config, AudioConfig())
+      model = transform_model.build_model(config, AudioConfig())
       rows.append((label, best_step_time(make_train_step(model, config, mode), batch, FLAGS.repeats)))
     rows.append(("tf_transforms, Keras fit (as train.py)", fit_step_time(config, batch)))
     previous = rows[1][1][0] if FLAGS.previous else float("nan")

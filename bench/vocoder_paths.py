@@ -9,7 +9,7 @@ alone to map the true normalised log-mel to the true normalised linear
 log-power; then each held-out note is vocoded three ways with the same
 Griffin-Lim (32 iterations, same seed):
 
-  * mel inverse : log-mel -> ``audio.mel_to_linear`` -> Griffin-Lim
+  * mel inverse : log-mel -> ``vocoding.mel_to_linear`` -> Griffin-Lim
   * post-net    : log-mel -> post-net -> Griffin-Lim
   * oracle      : the true linear spectrogram -> Griffin-Lim (the ceiling)
 
@@ -35,10 +35,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_transforms import audio, metrics  # noqa: E402
-from tf_transforms.configs import AudioConfig, ModelConfig  # noqa: E402
-from tf_transforms.layers import LinearPostNet  # noqa: E402
-from tf_transforms.soundfont import NoteRenderer  # noqa: E402
+from tf_transforms.signal import melspec, vocoding
+from tf_transforms.evaluation import metrics# noqa: E402
+from tf_transforms.core.configs import AudioConfig, ModelConfig  # noqa: E402
+from tf_transforms.model.postnet import LinearPostNet
+from tf_transforms.data.soundfont import NoteRenderer  # noqa: E402
 
 PAPER = AudioConfig()  # the paper's front-end
 
@@ -82,8 +83,8 @@ def main(argv):
   keras.utils.set_random_seed(FLAGS.seed)
   notes, train, test = render_set()
   waveforms = np.stack([notes[k] for k in train + test])
-  mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(waveforms, PAPER), PAPER).numpy()
-  linear = audio.normalize_log_spectrogram(audio.log_linear_spectrogram(waveforms, PAPER), PAPER).numpy()
+  mel = melspec.normalize_log_spectrogram(melspec.log_mel_spectrogram(waveforms, PAPER), PAPER).numpy()
+  linear = melspec.normalize_log_spectrogram(melspec.log_linear_spectrogram(waveforms, PAPER), PAPER).numpy()
   n_train = len(train)
   print(f"{len(PROGRAMS)} instruments, {n_train} training notes, {len(test)} held-out notes "
         f"(pitches {sorted({k[1] for k in test})}), {mel.shape[1]} frames each")
@@ -112,14 +113,14 @@ def main(argv):
 
   test_mel, test_linear = mel[n_train:], linear[n_train:]
   predicted_linear = postnet(test_mel, full_mask[n_train:]).numpy()
-  true_log_mel = audio.denormalize_log_spectrogram(test_mel, PAPER).numpy()
-  true_log_linear = audio.denormalize_log_spectrogram(test_linear, PAPER).numpy()
+  true_log_mel = melspec.denormalize_log_spectrogram(test_mel, PAPER).numpy()
+  true_log_linear = melspec.denormalize_log_spectrogram(test_linear, PAPER).numpy()
   length = waveforms.shape[1]
   paths = {
-      "mel inverse (Richardson-Lucy)": lambda: audio.log_mel_to_audio(true_log_mel, PAPER, length=length),
-      "post-net": lambda: audio.log_linear_to_audio(
-          audio.denormalize_log_spectrogram(predicted_linear, PAPER), PAPER, length=length),
-      "oracle (true linear)": lambda: audio.log_linear_to_audio(true_log_linear, PAPER, length=length),
+      "mel inverse (Richardson-Lucy)": lambda: vocoding.log_mel_to_audio(true_log_mel, PAPER, length=length),
+      "post-net": lambda: vocoding.log_linear_to_audio(
+          melspec.denormalize_log_spectrogram(predicted_linear, PAPER), PAPER, length=length),
+      "oracle (true linear)": lambda: vocoding.log_linear_to_audio(true_log_linear, PAPER, length=length),
   }
   print("| path to linear magnitude | log-mel cepstral dist. dB (mean ± 95% CI) | log-spectral distance dB | "
         "vocoding s/clip |")
@@ -128,8 +129,8 @@ def main(argv):
     start = time.perf_counter()
     resynthesized = vocode().numpy()
     seconds = (time.perf_counter() - start) / len(test)
-    resynth_log_mel = audio.log_mel_spectrogram(resynthesized, PAPER).numpy()
-    resynth_log_linear = audio.log_linear_spectrogram(resynthesized, PAPER).numpy()
+    resynth_log_mel = melspec.log_mel_spectrogram(resynthesized, PAPER).numpy()
+    resynth_log_linear = melspec.log_linear_spectrogram(resynthesized, PAPER).numpy()
     mcds = [metrics.log_mel_cepstral_distance(a, b) for a, b in zip(true_log_mel, resynth_log_mel)]
     mean, half = metrics.mean_confidence_interval(mcds)
     lsd = np.mean([log_spectral_distance(a, b)

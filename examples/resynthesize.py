@@ -16,9 +16,10 @@ import time
 from absl import app, flags
 import numpy as np
 
-from tf_transforms import run_files
-from tf_transforms.configs import AudioConfig
-from tf_transforms.errors import reported_in_one_line
+from tf_transforms.signal import melspec, stft, vocoding
+from tf_transforms.training import run_files
+from tf_transforms.core.configs import AudioConfig
+from tf_transforms.core.errors import reported_in_one_line
 
 flags.DEFINE_string("input", None, "Input audio file; default: a synthetic vowel.")
 flags.DEFINE_string("output", "outputs/resynthesized.wav", "Output WAV path.")
@@ -55,12 +56,13 @@ def main(argv):
   os.makedirs(directory, exist_ok=True)
   run_files.check_output_file(FLAGS.output, "--output", FLAGS.overwrite)
   import tensorflow as tf
-  from tf_transforms import audio, io, metrics
+  from tf_transforms.signal import audio_files
+  from tf_transforms.evaluation import metrics
   config = AudioConfig(griffin_lim_iters=FLAGS.iterations)
-  waveform = (io.read_audio(FLAGS.input, config.sample_rate) if FLAGS.input
+  waveform = (audio_files.read_audio(FLAGS.input, config.sample_rate) if FLAGS.input
               else synthetic_vowel(config))
-  log_mel = audio.log_mel_spectrogram(waveform, config)
-  vocode = tf.function(lambda m: audio.log_mel_to_audio(m, config, length=len(waveform)))
+  log_mel = melspec.log_mel_spectrogram(waveform, config)
+  vocode = tf.function(lambda m: vocoding.log_mel_to_audio(m, config, length=len(waveform)))
   vocode(log_mel)  # trace once so the timing below is steady state
   start = time.perf_counter()
   resynthesized = vocode(log_mel).numpy()
@@ -68,12 +70,12 @@ def main(argv):
   peak = np.abs(resynthesized).max()
   if peak > 1.0:
     resynthesized /= peak
-  resynthesized_log_mel = audio.log_mel_spectrogram(resynthesized, config).numpy()
-  emphasised_magnitude = tf.abs(audio.stft(audio.pre_emphasis(waveform, config.pre_emphasis),
+  resynthesized_log_mel = melspec.log_mel_spectrogram(resynthesized, config).numpy()
+  emphasised_magnitude = tf.abs(stft.stft(stft.pre_emphasis(waveform, config.pre_emphasis),
                                            config))
-  convergence = float(audio.spectral_convergence(
-      emphasised_magnitude, audio.pre_emphasis(resynthesized, config.pre_emphasis), config))
-  io.write_audio(FLAGS.output, resynthesized, config.sample_rate,
+  convergence = float(vocoding.spectral_convergence(
+      emphasised_magnitude, stft.pre_emphasis(resynthesized, config.pre_emphasis), config))
+  audio_files.write_audio(FLAGS.output, resynthesized, config.sample_rate,
                  overwrite=FLAGS.overwrite)
   print(f"input: {FLAGS.input or 'synthetic vowel'} "
         f"({len(waveform) / config.sample_rate:.2f} s)")

@@ -24,9 +24,10 @@ from absl import app, flags  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_transforms import calibration, data  # noqa: E402
-from tf_transforms.configs import AudioConfig, ModelConfig  # noqa: E402
-from tf_transforms.layers.heads import make_head  # noqa: E402
+from tf_transforms.training import calibration
+from tf_transforms.data import pipeline# noqa: E402
+from tf_transforms.core.configs import AudioConfig, ModelConfig  # noqa: E402
+from tf_transforms.model.heads import make_head  # noqa: E402
 
 flags.DEFINE_list("splits", ["train", "test"], "Splits whose notes are checked.")
 flags.DEFINE_list("choosers", ["template", "learned"], "Comb choosers to check "
@@ -38,7 +39,7 @@ FLAGS = flags.FLAGS
 def choices(index, split, head, config):
   """Every note of ``split`` once: (MIDI number, style id, chosen bank MIDI)."""
   seen = {}
-  for batch in data.pair_dataset(index, split, 32, seed=0, epochs=1, cache_features=True,
+  for batch in pipeline.pair_dataset(index, split, 32, seed=0, epochs=1, cache_features=True,
                                  audio_config=config):
     chosen = head.choose_combs(batch["source"], batch["source_length"]).numpy()
     for i, j in enumerate(chosen):
@@ -54,7 +55,7 @@ def main(argv):
   del argv
   config = AudioConfig()
   tf.config.experimental.enable_op_determinism()  # as train.py fits it (its default)
-  index = data.load_index("gm_notes", soundfont=FLAGS.soundfont)
+  index = pipeline.load_index("gm_notes", soundfont=FLAGS.soundfont)
   for chooser in FLAGS.choosers:
     head = make_head(ModelConfig(output_head="harmonic_comb", comb_chooser=chooser), config)
     if chooser == "learned":

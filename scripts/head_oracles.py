@@ -45,10 +45,12 @@ from absl import app, flags  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_transforms import audio, data, harmonic_combs  # noqa: E402
-from tf_transforms.configs import AudioConfig, ModelConfig  # noqa: E402
-from tf_transforms.judges import Judges, score_pair  # noqa: E402
-from tf_transforms.layers.heads import dct_basis, make_head  # noqa: E402
+from tf_transforms.signal import melspec, vocoding
+from tf_transforms.data import pipeline
+from tf_transforms.signal import harmonic_combs# noqa: E402
+from tf_transforms.core.configs import AudioConfig, ModelConfig  # noqa: E402
+from tf_transforms.evaluation.judges import Judges, score_pair  # noqa: E402
+from tf_transforms.model.heads import dct_basis, make_head  # noqa: E402
 
 flags.DEFINE_integer("max_pairs", 64, "Test pairs to score (in evaluate.py's order).")
 flags.DEFINE_list("coefficients", ["12", "24"], "DCT coefficients K of the smooth curves.")
@@ -101,13 +103,13 @@ def main(argv):
   del argv
   config = AudioConfig()
   coefficients = [int(k) for k in FLAGS.coefficients]
-  index = data.load_index("gm_notes", soundfont=FLAGS.soundfont)
+  index = pipeline.load_index("gm_notes", soundfont=FLAGS.soundfont)
   judges = Judges(index, "gm_notes", config, cache_dir=index.data_dir)  # closed at exit
-  vocode = tf.function(lambda log_mel: audio.log_mel_to_audio(log_mel, config))
+  vocode = tf.function(lambda log_mel: vocoding.log_mel_to_audio(log_mel, config))
   picker = make_head(ModelConfig(output_head="harmonic_comb"), config)
   bank = harmonic_combs.bank_log_mel(config)
   records, names, combs, pitches = [], None, {}, []
-  for batch in data.pair_dataset(index, "test", 16, seed=0, epochs=1, cache_features=True,
+  for batch in pipeline.pair_dataset(index, "test", 16, seed=0, epochs=1, cache_features=True,
                                  audio_config=config):
     for i in range(int(batch["source"].shape[0])):
       if len(records) >= FLAGS.max_pairs:
@@ -125,7 +127,7 @@ def main(argv):
       if FLAGS.only:
         built = {name: frames for name, frames in built.items() if name in FLAGS.only}
       names = list(built)
-      log_mel = audio.denormalize_log_spectrogram(np.stack(list(built.values())), config)
+      log_mel = melspec.denormalize_log_spectrogram(np.stack(list(built.values())), config)
       waveforms = vocode(log_mel).numpy()[:, :(frames - 1) * config.frame_step]
       judged = dict(zip([name + "/" for name in built], judges.judge_many(
           [(waveforms[j], log_mel[j].numpy(), content, None) for j in range(len(built))])))

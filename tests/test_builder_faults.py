@@ -9,7 +9,7 @@ import tensorflow_datasets as tfds
 from tfds_builders.nsynth import nsynth
 from tfds_builders.timit import timit
 from tfds_builders.audioset_speech import audioset_speech
-from tf_transforms.errors import DatasetError
+from tf_transforms.core.errors import DatasetError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NSYNTH_DUMMY = os.path.join(ROOT, "tfds_builders", "nsynth", "dummy_data")

@@ -7,11 +7,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_transforms import audio, calibration, data, harmonic_combs
-from tf_transforms.configs import AudioConfig, ModelConfig
-from tf_transforms.errors import RunError
-from tf_transforms.layers.heads import make_head
-from tf_transforms.run import RunConfig, load_run, make_run_config
+from tf_transforms.signal import melspec
+from tf_transforms.training import calibration
+from tf_transforms.data import pipeline
+from tf_transforms.signal import harmonic_combs
+from tf_transforms.core.configs import AudioConfig, ModelConfig
+from tf_transforms.core.errors import RunError
+from tf_transforms.model.heads import make_head
+from tf_transforms.training.run import RunConfig, load_run, make_run_config
 
 CONFIG = AudioConfig()
 
@@ -81,8 +84,8 @@ def weak_odd_notes(midi, rng, odd=0.1, seconds=0.4):
     phases = rng.uniform(0, 2 * np.pi, (len(k), 1))
     x = (amplitude[:, None] * np.cos(2 * np.pi * f0 * k[:, None] * t + phases)).sum(0)
     waveforms.append(0.1 * x / np.abs(x).max())
-  log_mel = audio.log_mel_spectrogram(tf.constant(np.stack(waveforms), tf.float32), CONFIG)
-  return list(audio.normalize_log_spectrogram(log_mel, CONFIG).numpy())
+  log_mel = melspec.log_mel_spectrogram(tf.constant(np.stack(waveforms), tf.float32), CONFIG)
+  return list(melspec.normalize_log_spectrogram(log_mel, CONFIG).numpy())
 
 
 def test_fitted_chooser_finds_the_pitch_the_template_misses_at_unseen_pitches(
@@ -91,26 +94,26 @@ def test_fitted_chooser_finds_the_pitch_the_template_misses_at_unseen_pitches(
   chooser finds the pitch of held-out notes within 50 cents; the template,
   fooled by the weak odd harmonics, does for at most half of them."""
   midi = np.arange(40, 81)
-  index = data.Index(sources=[], location=np.zeros((len(midi), 2), np.int64), content=midi,
+  index = pipeline.Index(sources=[], location=np.zeros((len(midi), 2), np.int64), content=midi,
                      style=np.zeros(len(midi), np.int64), vocabulary=None,
                      _features={CONFIG: weak_odd_notes(midi, rng)})
   monkeypatch.setattr(calibration, "CHOOSER_EPOCHS", 600)  # 27 notes: ~250 steps
   head = learned_head()
   fit = calibration.fit_comb_chooser(head, index, CONFIG, seed=0)
   assert fit["notes"] == fit["recordings"] == 27 and fit["learned"] == 1.0
-  held_out = np.concatenate([data.split_rows(index, "valid"), data.split_rows(index, "test")])
+  held_out = np.concatenate([pipeline.split_rows(index, "valid"), pipeline.split_rows(index, "test")])
   pitches = calibration.note_pitches(index, held_out)
   summaries = calibration._chooser_summaries(head, index, held_out, CONFIG)
   assert calibration.choice_accuracy(head, summaries, pitches, template=True) <= 0.5
   assert calibration.choice_accuracy(head, summaries, pitches) == 1.0
-  frames = data.pad_rows([index.features(CONFIG)[r] for r in held_out])
+  frames = pipeline.pad_rows([index.features(CONFIG)[r] for r in held_out])
   lengths = [len(index.features(CONFIG)[r]) for r in held_out]
   chosen = head.bank_midi[head.choose_combs(frames, lengths).numpy()]
   np.testing.assert_array_less(np.abs(chosen - pitches) * 100, 50)
 
 
 def test_note_pitches_add_the_detune():
-  index = data.Index(sources=[], location=np.zeros((3, 2), np.int64),
+  index = pipeline.Index(sources=[], location=np.zeros((3, 2), np.int64),
                      content=np.array([60, 60, 61]), style=np.zeros(3, np.int64),
                      vocabulary=None, variant=np.array([0.0, -40.0, 20.0]),
                      training_only=np.array([False, True, True]))
@@ -150,12 +153,12 @@ def test_train_py_fits_the_chooser_before_training(tiny_notes_run, tfds_dir):
   assert run.config.model.comb_chooser == "learned"
   stored = [w.numpy().copy() for w in head.chooser_weights]
   assert np.abs(stored[2]).max() > 0
-  index = data.load_index(run.config.dataset, data_dir=tfds_dir,
+  index = pipeline.load_index(run.config.dataset, data_dir=tfds_dir,
                           config=run.config.dataset_config, soundfont=run.config.soundfont)
   for variable in head.chooser_weights:
     variable.assign(np.zeros(variable.shape, np.float32))
   fit = calibration.fit_comb_chooser(head, index, run.config.audio, seed=run.config.seed)
-  assert fit["notes"] == len(data.split_rows(index, "train", variants=True))
+  assert fit["notes"] == len(pipeline.split_rows(index, "train", variants=True))
   for variable, expected in zip(head.chooser_weights, stored):
     # (to float rounding: the fit runs without op determinism)
     np.testing.assert_allclose(variable.numpy(), expected, rtol=1e-3, atol=1e-4)

@@ -6,23 +6,24 @@ import os
 import numpy as np
 import pytest
 
-from tf_transforms import audio, data
-from tf_transforms.configs import AudioConfig
-from tf_transforms.errors import RunError
-from tf_transforms.run import StyleVocabulary
+from tf_transforms.signal import melspec
+from tf_transforms.data import pipeline
+from tf_transforms.core.configs import AudioConfig
+from tf_transforms.core.errors import RunError
+from tf_transforms.training.run import StyleVocabulary
 
 PAPER = AudioConfig()  # the paper's front-end
 
 
 @pytest.fixture(scope="module")
 def notes(tfds_dir):
-  return data.load_index("gm_notes", data_dir=tfds_dir,
+  return pipeline.load_index("gm_notes", data_dir=tfds_dir,
                          config="small")
 
 
 @pytest.fixture(scope="module")
 def words(tfds_dir):
-  return data.load_index("tts_words", data_dir=tfds_dir,
+  return pipeline.load_index("tts_words", data_dir=tfds_dir,
                          config="small")
 
 
@@ -39,12 +40,12 @@ def test_index_records_content_and_style(notes):
 
 def test_content_split_is_deterministic_spread_and_numeric():
   keys = [100, 9, 10, 55, 56, 57, 58, 59, 60, 61, 62, 63]
-  split = data.split_content(keys, every=6)
-  assert split == data.split_content(list(reversed(keys)), every=6)
+  split = pipeline.split_content(keys, every=6)
+  assert split == pipeline.split_content(list(reversed(keys)), every=6)
   ordered = sorted(keys)  # numeric order: 9, 10, 55, ...
   assert [split[k] for k in ordered] == ["valid", "train", "train", "test", "train", "train"] * 2
   with pytest.raises(ValueError, match="every must be >= 3"):
-    data.split_content(keys, every=2)
+    pipeline.split_content(keys, every=2)
 
 
 @pytest.mark.parametrize("fixture", ["notes", "words"])
@@ -52,7 +53,7 @@ def test_pairs_share_content_differ_in_style_and_test_content_is_unseen(request,
   index = request.getfixturevalue(fixture)
   contents = {}
   for split in ("train", "valid", "test"):
-    pairs = data.sample_pairs(index, split, seed=0)
+    pairs = pipeline.sample_pairs(index, split, seed=0)
     assert len(pairs) > 0
     assert np.all(index.content[pairs[:, 0]] == index.content[pairs[:, 1]])
     assert np.all(index.style[pairs[:, 0]] != index.style[pairs[:, 1]])
@@ -63,24 +64,24 @@ def test_pairs_share_content_differ_in_style_and_test_content_is_unseen(request,
 
 
 def test_pairs_are_deterministic_per_seed_and_autoencoder_pairs_are_identity(notes):
-  first = data.sample_pairs(notes, "train", seed=3)
-  np.testing.assert_array_equal(first, data.sample_pairs(notes, "train", seed=3))
-  assert not np.array_equal(first, data.sample_pairs(notes, "train", seed=4))
-  identity = data.sample_pairs(notes, "train", seed=3, autoencoder=True)
+  first = pipeline.sample_pairs(notes, "train", seed=3)
+  np.testing.assert_array_equal(first, pipeline.sample_pairs(notes, "train", seed=3))
+  assert not np.array_equal(first, pipeline.sample_pairs(notes, "train", seed=4))
+  identity = pipeline.sample_pairs(notes, "train", seed=3, autoencoder=True)
   np.testing.assert_array_equal(identity[:, 0], identity[:, 1])
 
 
 def test_batches_hold_exactly_the_front_end_features_of_each_clip(words):
   """Variable-length words: padding must not change any valid frame."""
-  batches = list(data.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, seed=1))
+  batches = list(pipeline.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, seed=1))
   assert sum(int(b["source"].shape[0]) for b in batches) == len(
-      data.sample_pairs(words, "train", seed=1))
+      pipeline.sample_pairs(words, "train", seed=1))
   batch = batches[0]
   lengths = batch["source_length"].numpy()
   assert len(set(lengths.tolist())) > 1  # really variable length
   for i in range(len(lengths)):
     clip = words.audio(batch["source_row"][i])
-    expected = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(clip, PAPER), PAPER).numpy()
+    expected = melspec.normalize_log_spectrogram(melspec.log_mel_spectrogram(clip, PAPER), PAPER).numpy()
     assert lengths[i] == 1 + len(clip) // 200 == expected.shape[0]
     np.testing.assert_allclose(batch["source"][i, :lengths[i]], expected, atol=1e-4)
     target = words.audio(batch["target_row"][i])
@@ -91,7 +92,7 @@ def test_batches_hold_exactly_the_front_end_features_of_each_clip(words):
 
 def test_dataset_is_deterministic_and_redraws_pairs_each_epoch(notes):
   def rows(**kwargs):
-    dataset = data.pair_dataset(notes, "train", audio_config=PAPER, batch_size=8, seed=5, shuffle=True, **kwargs)
+    dataset = pipeline.pair_dataset(notes, "train", audio_config=PAPER, batch_size=8, seed=5, shuffle=True, **kwargs)
     return np.concatenate([np.stack([b["source_row"], b["target_row"]], 1) for b in dataset])
 
   np.testing.assert_array_equal(rows(epochs=1), rows(epochs=1))
@@ -102,10 +103,10 @@ def test_dataset_is_deterministic_and_redraws_pairs_each_epoch(notes):
 
 
 def test_linear_targets_for_a_postnet(notes):
-  batch = next(iter(data.pair_dataset(notes, "test", audio_config=PAPER, batch_size=2, linear=True)))
+  batch = next(iter(pipeline.pair_dataset(notes, "test", audio_config=PAPER, batch_size=2, linear=True)))
   assert batch["target_linear"].shape == (2, 81, 1025)
   clip = notes.audio(batch["target_row"][0])
-  expected = audio.normalize_log_spectrogram(audio.log_linear_spectrogram(clip, PAPER), PAPER)
+  expected = melspec.normalize_log_spectrogram(melspec.log_linear_spectrogram(clip, PAPER), PAPER)
   np.testing.assert_allclose(batch["target_linear"][0], expected, atol=1e-4)
 
 
@@ -123,17 +124,17 @@ def test_style_vocabulary_round_trip_and_refusals(tmp_path, notes):
 
 def test_unknown_dataset_and_pairless_split_are_clear_errors(notes):
   with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
-    data.make_builder("mnist")
-  single_style = data.Index(notes.sources, notes.location, notes.content,
+    pipeline.make_builder("mnist")
+  single_style = pipeline.Index(notes.sources, notes.location, notes.content,
                             np.zeros_like(notes.style), StyleVocabulary(("only",)))
   with pytest.raises(ValueError, match="has no pairs"):
-    data.pair_dataset(single_style, "train", audio_config=PAPER, batch_size=2)
-  assert len(list(data.pair_dataset(single_style, "train", audio_config=PAPER, batch_size=64, autoencoder=True))) == 1
+    pipeline.pair_dataset(single_style, "train", audio_config=PAPER, batch_size=2)
+  assert len(list(pipeline.pair_dataset(single_style, "train", audio_config=PAPER, batch_size=64, autoencoder=True))) == 1
 
 
 def test_cached_features_give_the_same_batches(words):
-  plain = list(data.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, seed=2))
-  cached = list(data.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, seed=2, cache_features=True))
+  plain = list(pipeline.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, seed=2))
+  cached = list(pipeline.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, seed=2, cache_features=True))
   assert len(plain) == len(cached)
   for a, b in zip(plain, cached):
     for key in ("source_length", "target_length", "source_style", "target_style",
@@ -143,32 +144,32 @@ def test_cached_features_give_the_same_batches(words):
       for i, length in enumerate(a[f"{key}_length"].numpy()):  # valid frames
         np.testing.assert_allclose(a[key][i, :length], b[key][i, :length], atol=1e-4)
   with pytest.raises(ValueError, match="not cached"):
-    data.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, cache_features=True, linear=True)
+    pipeline.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, cache_features=True, linear=True)
 
 
 def test_custom_soundfont_gets_its_own_config(tmp_path):
-  from tf_transforms.soundfont import default_soundfont_path
+  from tf_transforms.data.soundfont import default_soundfont_path
   import shutil
   copy = str(tmp_path / "copy.sf2")
   shutil.copy(default_soundfont_path(), copy)
-  builder = data.make_builder("gm_notes", str(tmp_path / "tfds"), "small", soundfont=copy)
+  builder = pipeline.make_builder("gm_notes", str(tmp_path / "tfds"), "small", soundfont=copy)
   assert builder.builder_config.name.startswith("small_sf2_")
   assert builder.builder_config.soundfont_path == copy
   assert builder.builder_config.programs == (0, 24, 40, 73)
   with pytest.raises(RunError, match="nope.sf2: no such SoundFont"):
-    data.make_builder("gm_notes", str(tmp_path), soundfont=str(tmp_path / "nope.sf2"))
+    pipeline.make_builder("gm_notes", str(tmp_path), soundfont=str(tmp_path / "nope.sf2"))
   with pytest.raises(ValueError, match="gm_notes only"):
-    data.make_builder("timit", str(tmp_path), soundfont=copy)
+    pipeline.make_builder("timit", str(tmp_path), soundfont=copy)
   with pytest.raises(RunError, match="--dataset_config=bogus: gm_notes has the configs "
                      "default, as_played, small"):
-    data.make_builder("gm_notes", str(tmp_path), "bogus")
+    pipeline.make_builder("gm_notes", str(tmp_path), "bogus")
   with pytest.raises(RunError, match="--dataset_config=full: timit has no configs"):
-    data.make_builder("timit", str(tmp_path), "full")
+    pipeline.make_builder("timit", str(tmp_path), "full")
 
 
 def test_start_batch_continues_the_stream_exactly(notes):
   def rows(start_batch, batches):
-    dataset = data.pair_dataset(notes, "train", audio_config=PAPER, batch_size=8, seed=9, shuffle=True,
+    dataset = pipeline.pair_dataset(notes, "train", audio_config=PAPER, batch_size=8, seed=9, shuffle=True,
                                 epochs=None, start_batch=start_batch, cache_features=True)
     return np.concatenate([b["source_row"].numpy() for b in dataset.take(batches)])
 
@@ -177,7 +178,7 @@ def test_start_batch_continues_the_stream_exactly(notes):
 
 def test_a_damaged_prepared_dataset_is_named_with_how_to_rebuild(tmp_path):
   data_dir = str(tmp_path / "tfds")
-  data.load_index("gm_notes", data_dir=data_dir, config="small")
+  pipeline.load_index("gm_notes", data_dir=data_dir, config="small")
   (shard,) = glob.glob(os.path.join(data_dir, "gm_notes", "small", "*", "*.array_record-*"))
   blob = bytearray(open(shard, "rb").read())
   blob[200:4000] = bytes(b ^ 0xFF for b in blob[200:4000])
@@ -185,7 +186,7 @@ def test_a_damaged_prepared_dataset_is_named_with_how_to_rebuild(tmp_path):
   version_dir = os.path.dirname(shard)
   with pytest.raises(RunError, match=f"{version_dir}: the prepared gm_notes dataset is damaged "
                      r".*Corrupted Riegeli.*rm -rf"):
-    data.load_index("gm_notes", data_dir=data_dir, config="small")
+    pipeline.load_index("gm_notes", data_dir=data_dir, config="small")
 
 
 @pytest.mark.parametrize("content, message", [(None, "no such SoundFont file"),
@@ -196,7 +197,7 @@ def test_a_bad_soundfont_is_refused_and_leaves_nothing(tmp_path, content, messag
     soundfont.write_bytes(content)
   data_dir = tmp_path / "tfds"
   with pytest.raises(RunError, match=f"--soundfont={soundfont}: {message}"):
-    data.load_index("gm_notes", data_dir=str(data_dir), config="small", soundfont=str(soundfont))
+    pipeline.load_index("gm_notes", data_dir=str(data_dir), config="small", soundfont=str(soundfont))
   assert not (data_dir / "gm_notes").exists() or not any(
       p.is_file() and p.name != "metadata.json" for p in (data_dir / "gm_notes").rglob("*"))
 
@@ -209,7 +210,7 @@ def test_a_failed_build_leaves_no_empty_dataset_folder(tmp_path, monkeypatch):
                       lambda self, *a, **k: (_ for _ in ()).throw(RuntimeError("synth failed")))
   data_dir = tmp_path / "tfds"
   with pytest.raises(RuntimeError, match="synth failed"):
-    data.load_index("gm_notes", data_dir=str(data_dir), config="small")
+    pipeline.load_index("gm_notes", data_dir=str(data_dir), config="small")
   assert not (data_dir / "gm_notes" / "small").exists()
 
 
@@ -217,7 +218,7 @@ def test_sorted_windows_permute_within_windows_into_non_overlapping_length_runs(
   rng = np.random.default_rng(0)
   lengths = rng.integers(20, 120, size=200)
   pairs = rng.integers(0, 200, size=(100, 2))
-  out = data.sorted_in_windows(pairs, lengths, batch_size=4, window=5, rng=rng)
+  out = pipeline.sorted_in_windows(pairs, lengths, batch_size=4, window=5, rng=rng)
   key = lambda p: np.maximum(lengths[p[:, 0]], lengths[p[:, 1]])
   for start in range(0, 100, 20):  # each window of 5 batches keeps its pairs
     assert sorted(map(tuple, out[start:start + 20])) == sorted(map(tuple, pairs[start:start + 20]))
@@ -229,12 +230,12 @@ def test_sorted_windows_permute_within_windows_into_non_overlapping_length_runs(
   firsts = [key(out[i:i + 4]).min() for i in range(0, 100, 4)]
   assert firsts != sorted(firsts)
   same = np.full(200, 81)  # fixed-length notes: left as they are
-  np.testing.assert_array_equal(data.sorted_in_windows(pairs, same, 4, 5, rng), pairs)
+  np.testing.assert_array_equal(pipeline.sorted_in_windows(pairs, same, 4, 5, rng), pairs)
 
 
 def test_sorted_batches_pad_less_and_resume_exactly(words):
   def batches(sort_window, start_batch=0, count=6):
-    dataset = data.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, seed=3,
+    dataset = pipeline.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, seed=3,
                                 shuffle=True, epochs=None, cache_features=True,
                                 start_batch=start_batch, sort_window=sort_window)
     return list(dataset.take(count))
@@ -252,12 +253,12 @@ def test_sorted_batches_pad_less_and_resume_exactly(words):
   assert padded(grouped) < padded(plain)
   np.testing.assert_array_equal(rows(batches(3, start_batch=4, count=8)), rows(grouped)[16:])
   with pytest.raises(ValueError, match="sort_window needs cache_features"):
-    data.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, sort_window=3)
+    pipeline.pair_dataset(words, "train", audio_config=PAPER, batch_size=4, sort_window=3)
 
 
 def test_sorting_leaves_fixed_length_notes_unchanged(notes):
   def rows(sort_window):
-    dataset = data.pair_dataset(notes, "train", audio_config=PAPER, batch_size=8, seed=5,
+    dataset = pipeline.pair_dataset(notes, "train", audio_config=PAPER, batch_size=8, seed=5,
                                 shuffle=True, epochs=2, cache_features=True, sort_window=sort_window)
     return np.concatenate([b["source_row"].numpy() for b in dataset])
 
@@ -268,18 +269,18 @@ def test_sorting_leaves_fixed_length_notes_unchanged(notes):
 def detuned(tmp_path_factory):
   """gm_notes with detuned training notes: 2 instruments, MIDI 55-67, bent by
   -+30 cents (built here: the shared small config has no detuned split)."""
-  from tf_transforms.datasets import DATASETS
+  from tf_transforms.core.datasets import DATASETS
   from tfds_builders.gm_notes import gm_notes
   config = gm_notes.GmNotesConfig(name="detuned_test", programs=(0, 40), min_pitch=55,
                                   max_pitch=67, detune_cents=(-30.0, 30.0))
   builder = gm_notes.GmNotes(config=config, data_dir=str(tmp_path_factory.mktemp("tfds")),
                              file_format="array_record")
   builder.download_and_prepare()
-  return data._index(builder, DATASETS["gm_notes"])
+  return pipeline._index(builder, DATASETS["gm_notes"])
 
 
 def test_detuned_notes_are_training_only_and_pair_with_the_same_bend(detuned):
-  from tf_transforms import judges
+  from tf_transforms.evaluation import judges
   index = detuned
   recordings = index.recordings
   # 2 instruments x 13 pitches as played; the 8 training pitches of 55-67
@@ -287,16 +288,16 @@ def test_detuned_notes_are_training_only_and_pair_with_the_same_bend(detuned):
   assert len(recordings) == 26 and int(index.training_only.sum()) == 2 * 8 * 2
   assert set(index.variant[recordings].tolist()) == {0.0}
   assert set(index.variant[index.training_only].tolist()) == {-30.0, 30.0}
-  assignment = data.split_content(index.content[recordings])
+  assignment = pipeline.split_content(index.content[recordings])
   assert {assignment[c] for c in index.content[index.training_only].tolist()} == {"train"}
   # Held-out splits, and the style judge, see recordings only; training pairs see both.
   for split in ("valid", "test"):
-    assert not index.training_only[data.split_rows(index, split, variants=True)].any()
-  assert not index.training_only[data.split_rows(index, "train")].any()
+    assert not index.training_only[pipeline.split_rows(index, split, variants=True)].any()
+  assert not index.training_only[pipeline.split_rows(index, "train")].any()
   assert not index.training_only[judges.classifier_rows(index)].any()
-  assert data.count_pairs(index, "train", variants=False) == 16
-  pairs = data.sample_pairs(index, "train", seed=0)
-  assert len(pairs) == data.count_pairs(index, "train") == 16 + 32
+  assert pipeline.count_pairs(index, "train", variants=False) == 16
+  pairs = pipeline.sample_pairs(index, "train", seed=0)
+  assert len(pairs) == pipeline.count_pairs(index, "train") == 16 + 32
   np.testing.assert_array_equal(index.content[pairs[:, 0]], index.content[pairs[:, 1]])
   np.testing.assert_array_equal(index.variant[pairs[:, 0]], index.variant[pairs[:, 1]])
   assert np.all(index.style[pairs[:, 0]] != index.style[pairs[:, 1]])

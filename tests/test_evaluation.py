@@ -10,9 +10,15 @@ import numpy as np
 import pytest
 
 from tests import signals
-from tf_transforms import audio, data, judges, metrics, pitch, report, tables
-from tf_transforms.run import Run, RunConfig, StyleVocabulary, load_run
-from tf_transforms.configs import AudioConfig
+from tf_transforms.signal import melspec
+from tf_transforms.data import pipeline
+from tf_transforms.evaluation import judges
+from tf_transforms.evaluation import metrics
+from tf_transforms.evaluation import pitch
+from tf_transforms.evaluation import report
+from tf_transforms.evaluation import tables
+from tf_transforms.training.run import Run, RunConfig, StyleVocabulary, load_run
+from tf_transforms.core.configs import AudioConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -124,7 +130,7 @@ def test_family_table_splits_pairs_by_the_target_instruments_family():
 
 @pytest.fixture(scope="module")
 def notes(tfds_dir):
-  return data.load_index("gm_notes", data_dir=tfds_dir,
+  return pipeline.load_index("gm_notes", data_dir=tfds_dir,
                          config="small")
 
 
@@ -152,7 +158,7 @@ def test_style_classifier_recognises_real_instruments_and_judgements_are_cached(
         math.isnan(cached.pitch_cents) and math.isnan(judgement.pitch_cents))
   # A keyed clip is cached whole: judged again without its audio, the same judgement.
   clip = notes.audio(3)
-  log_mel = audio.log_mel_spectrogram(clip, AudioConfig()).numpy()
+  log_mel = melspec.log_mel_spectrogram(clip, AudioConfig()).numpy()
   assert not second.is_cached("oracle/3")
   with pytest.raises(ValueError, match="'oracle/3' has no waveform and is not cached whole"):
     second.judge_many([(None, None, notes.content[3], "oracle/3")])
@@ -171,7 +177,7 @@ def test_the_style_classifier_takes_every_clip_of_small_sets_and_a_bounded_sampl
     notes, monkeypatch):
   """gm_notes (at most 32 training and 8 test clips per instrument) is used
   whole; a larger set, the first clips of each style in each split."""
-  assignment = data.split_content(notes.content)
+  assignment = pipeline.split_content(notes.content)
   split = np.array([assignment[c.item()] for c in notes.content])
   everything = np.flatnonzero(np.isin(split, ["train", "test"])).tolist()
   assert judges.classifier_rows(notes) == everything
@@ -193,11 +199,12 @@ def _run(*args):
 def _train(tmp_path, data_dir, dataset):
   """A finished tiny run, trained in-process (train.py's own path is tested in
   test_training.py; a second process would only add TensorFlow's start-up)."""
-  from tf_transforms import run as runs, training
+  from tf_transforms.training import run as runs
+  from tf_transforms.training import loop
   model_dir = str(tmp_path / "run")
   config = runs.make_run_config(dataset=dataset, dataset_config="small", preset="tiny",
                                 steps=8, checkpoint_every=8)
-  training.train(config, model_dir, data_dir=data_dir, verbose=0)
+  loop.train(config, model_dir, data_dir=data_dir, verbose=0)
   return model_dir
 
 
@@ -271,11 +278,11 @@ def test_evaluate_command_on_notes(tmp_path, tfds_dir, tiny_notes_run):
   lines = []
   valid = report.evaluate([tiny_notes_run], str(tmp_path / "valid"), data_dir=tfds_dir,
                           processes=1, split="valid", progress=lines.append)
-  index = data.load_index("gm_notes", data_dir=tfds_dir, config="small")
-  contents = data.split_content(index.content.tolist())
+  index = pipeline.load_index("gm_notes", data_dir=tfds_dir, config="small")
+  contents = pipeline.split_content(index.content.tolist())
   pairs = valid["runs"]["run"]["pairs"]
   assert valid["split"] == "valid" and results["split"] == "test"
-  assert len(pairs) == data.count_pairs(index, "valid") > 0
+  assert len(pairs) == pipeline.count_pairs(index, "valid") > 0
   assert {contents[p["content"]] for p in pairs} == {"valid"}
   assert any("valid pairs scored" in line for line in lines)
   with pytest.raises(ValueError, match="--split must be one of"):
@@ -291,7 +298,7 @@ def test_a_warmed_cache_gives_the_cold_evaluation_and_leaves_only_the_outputs_to
   to the cache, and its results equal those of an evaluation that judged
   everything itself (its own copy of the dataset, no cache)."""
   import shutil
-  data.load_index("gm_notes", data_dir=tfds_dir, config="small")  # built (shared)
+  pipeline.load_index("gm_notes", data_dir=tfds_dir, config="small")  # built (shared)
   copies = {}
   for name in ("warm", "cold"):
     copies[name] = str(tmp_path / name)

@@ -11,9 +11,10 @@ import pytest
 import tensorflow as tf
 
 from tests import signals
-from tf_transforms import audio, export
-from tf_transforms.configs import AudioConfig
-from tf_transforms.run import RunConfig
+from tf_transforms.signal import melspec
+from tf_transforms.export import saved_model
+from tf_transforms.core.configs import AudioConfig
+from tf_transforms.training.run import RunConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER = AudioConfig()  # the paper's front-end
@@ -56,7 +57,7 @@ print("tf hub: ok")
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, tiny_notes_run):
   """(the shared tiny run's model_dir, its SavedModel exported once for this module)."""
-  path = export.export_saved_model(tiny_notes_run,
+  path = saved_model.export_saved_model(tiny_notes_run,
                                    str(tmp_path_factory.mktemp("export") / "exports"))
   return tiny_notes_run, path
 
@@ -82,12 +83,12 @@ def run_audio_config(model_dir):
 
 
 def eager_transform(model, x, config=AudioConfig(), return_log_mel=False):
-  log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(x["waveform"], config),
+  log_mel = melspec.normalize_log_spectrogram(melspec.log_mel_spectrogram(x["waveform"], config),
                                             config)
   frames = int(log_mel.shape[1])
   outputs = model.generate(log_mel, np.full([len(x["waveform"])], frames, np.int32),
                            x["source_style"], x["target_style"], num_frames=frames)
-  vocoder = export.Vocoder()  # the exported graphs' Griffin-Lim
+  vocoder = saved_model.Vocoder()  # the exported graphs' Griffin-Lim
   waveform = model.to_audio(outputs, config, length=x["waveform"].shape[1],
                             iterations=vocoder.iterations,
                             coarse_iterations=vocoder.coarse_iterations).numpy()
@@ -100,18 +101,18 @@ def test_layout_is_tf_serving_s_and_versions_are_never_overwritten(exported):
   assert os.path.exists(os.path.join(path, "saved_model.pb"))
   assert json.load(open(os.path.join(path, "assets.extra", "styles.json")))["styles"]
   with pytest.raises(FileExistsError, match="version 1 already exists"):
-    export.export_saved_model(model_dir, os.path.dirname(os.path.dirname(path)), version=1)
-  assert export.next_version(os.path.dirname(path)) == 2
+    saved_model.export_saved_model(model_dir, os.path.dirname(os.path.dirname(path)), version=1)
+  assert saved_model.next_version(os.path.dirname(path)) == 2
 
 
 def test_griffin_lim_iterations_can_be_set_at_export(exported, loaded, tmp_path):
   model_dir, _ = exported
   with pytest.raises(ValueError, match="griffin_lim_iters must be >= 1"):
-    export.export_saved_model(model_dir, str(tmp_path), griffin_lim_iters=0)
+    saved_model.export_saved_model(model_dir, str(tmp_path), griffin_lim_iters=0)
   with pytest.raises(ValueError, match="griffin_lim_coarse_iters must be >= 0"):
-    export.export_saved_model(model_dir, str(tmp_path), griffin_lim_coarse_iters=-1)
+    saved_model.export_saved_model(model_dir, str(tmp_path), griffin_lim_coarse_iters=-1)
   assert not os.listdir(tmp_path)
-  fewer = export.export_saved_model(model_dir, str(tmp_path), griffin_lim_iters=2,
+  fewer = saved_model.export_saved_model(model_dir, str(tmp_path), griffin_lim_iters=2,
                                     griffin_lim_coarse_iters=0)
   x = request(batch=1)
   outputs = [model.signatures["serving_default"](
@@ -208,39 +209,40 @@ def test_transform_checks_everything_before_inference(exported, loaded, tmp_path
   """In-process (the command itself is run by the next test): each refusal is a
   TransformError / AudioError naming the flag, raised before the model loads --
   a bogus --model proves it for the checks that come first."""
-  from tf_transforms import io, transform
-  from tf_transforms.errors import AudioError, TransformError
+  from tf_transforms.signal import audio_files
+  from tf_transforms.export import convert
+  from tf_transforms.core.errors import AudioError, TransformError
   _, path = exported
   names = loaded.signatures["styles"]()["names"].numpy()
   good = str(tmp_path / "in.wav")
-  io.write_audio(good, signals.harmonic_tone(seconds=0.5))
+  audio_files.write_audio(good, signals.harmonic_tone(seconds=0.5))
   styles = (names[0].decode(), names[1].decode())
   with pytest.raises(TransformError, match="does not exist"):
-    transform.transform_file("no_model", good, str(tmp_path / "missing" / "o.wav"), *styles)
+    convert.transform_file("no_model", good, str(tmp_path / "missing" / "o.wav"), *styles)
   with pytest.raises(TransformError, match="is a directory"):
-    transform.transform_file("no_model", good, str(tmp_path), *styles)
+    convert.transform_file("no_model", good, str(tmp_path), *styles)
   short = str(tmp_path / "short.wav")
-  io.write_audio(short, np.zeros(1, np.float32))
+  audio_files.write_audio(short, np.zeros(1, np.float32))
   with pytest.raises(TransformError, match="0.1 ms of audio; at least 50 ms"):
-    transform.transform_file("no_model", short, str(tmp_path / "o.wav"), *styles)
+    convert.transform_file("no_model", short, str(tmp_path / "o.wav"), *styles)
   with pytest.raises(AudioError, match="truncated WAV"):
     data = open(good, "rb").read()
     open(tmp_path / "cut.wav", "wb").write(data[:-100])
-    transform.transform_file("no_model", str(tmp_path / "cut.wav"), str(tmp_path / "o.wav"),
+    convert.transform_file("no_model", str(tmp_path / "cut.wav"), str(tmp_path / "o.wav"),
                              *styles)
   with pytest.raises(TransformError, match="not a SavedModel version directory"):
-    transform.transform_file(str(tmp_path), good, str(tmp_path / "o.wav"), *styles)
+    convert.transform_file(str(tmp_path), good, str(tmp_path / "o.wav"), *styles)
   long = str(tmp_path / "long.wav")
-  io.write_audio(long, np.zeros(16000 * 11, np.float32))
+  audio_files.write_audio(long, np.zeros(16000 * 11, np.float32))
   with pytest.raises(TransformError, match=r"longer than this export's maximum of 10 s .*"
                      r"11.0 s.*--max_seconds"):
-    transform.transform_file(path, long, str(tmp_path / "o.wav"), *styles)
+    convert.transform_file(path, long, str(tmp_path / "o.wav"), *styles)
   assert not os.path.exists(tmp_path / "o.wav")
 
 
 def test_log_mel_signature_and_saved_model_cli(exported, loaded):
   _, path = exported
-  log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(request()["waveform"], PAPER), PAPER)
+  log_mel = melspec.normalize_log_spectrogram(melspec.log_mel_spectrogram(request()["waveform"], PAPER), PAPER)
   out = loaded.signatures["transform_log_mel"](
       log_mel=log_mel, lengths=tf.constant([41, 41]), source_style=tf.constant([0, 1]),
       target_style=tf.constant([1, 2]))
@@ -266,32 +268,32 @@ def test_transform_command_by_style_names(exported, tmp_path):
   model_dir, path = exported
   names = json.load(open(os.path.join(model_dir, "styles.json")))["styles"]
   source = str(tmp_path / "in.wav")
-  from tf_transforms import io
-  io.write_audio(source, signals.harmonic_tone(f0=261.6, seconds=0.5))
+  from tf_transforms.signal import audio_files
+  audio_files.write_audio(source, signals.harmonic_tone(f0=261.6, seconds=0.5))
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
 
   def run(*args):
-    return subprocess.run([sys.executable, "-m", "tf_transforms.transform", f"--model={path}",
+    return subprocess.run([sys.executable, "transform.py", f"--model={path}",
                            *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
   output = str(tmp_path / "out.wav")
   ok = run(f"--input={source}", f"--output={output}", f"--source_style={names[0]}",
            f"--target_style={names[1]}")
   assert ok.returncode == 0, ok.stderr[-2000:]
-  waveform = io.read_audio(output)
+  waveform = audio_files.read_audio(output)
   assert len(waveform) == 8000 and np.all(np.isfinite(waveform))
   again = run(f"--input={source}", f"--output={output}", f"--source_style={names[0]}",
               f"--target_style={names[1]}")
   assert again.returncode != 0 and "already exists" in again.stderr
   # The same checks in this process (the command's one-line form is shown above;
   # another process would only add TensorFlow's start-up).
-  from tf_transforms import transform
-  from tf_transforms.errors import AudioError, TransformError
+  from tf_transforms.export import convert
+  from tf_transforms.core.errors import AudioError, TransformError
   with pytest.raises(TransformError, match="'tuba' is not a style"):
-    transform.transform_file(path, source, str(tmp_path / "x.wav"), names[0], "tuba")
+    convert.transform_file(path, source, str(tmp_path / "x.wav"), names[0], "tuba")
   (tmp_path / "text.wav").write_text("not audio")
   with pytest.raises(AudioError, match="cannot decode audio"):
-    transform.transform_file(path, str(tmp_path / "text.wav"), str(tmp_path / "y.wav"),
+    convert.transform_file(path, str(tmp_path / "text.wav"), str(tmp_path / "y.wav"),
                              names[0], names[1])
   assert not (tmp_path / "x.wav").exists() and not (tmp_path / "y.wav").exists()
 
@@ -306,14 +308,14 @@ def test_tflite_builtins_only_runs_on_litert_and_matches(exported, tmp_path):
   SavedModel and the Keras model (``check_tflite_variant``), whose outputs
   are computed once for all three (``tflite_references``)."""
   model_dir, _ = exported
-  paths = {v: str(tmp_path / f"model.{v}.tflite") for v in export.TFLITE_VARIANTS}
-  sizes = export.export_tflite_variants(model_dir, paths)
+  paths = {v: str(tmp_path / f"model.{v}.tflite") for v in saved_model.TFLITE_VARIANTS}
+  sizes = saved_model.export_tflite_variants(model_dir, paths)
   assert set(sizes) == set(TFLITE_TOLERANCES)
   references = tflite_references(exported)
   for variant, path in paths.items():
     assert sizes[variant] == os.path.getsize(path) > 0, variant
     with pytest.raises(FileExistsError, match="already exists"):
-      export.export_tflite(model_dir, path, variant)
+      saved_model.export_tflite(model_dir, path, variant)
     check_tflite_variant(exported, references, path, variant, TFLITE_TOLERANCES[variant])
 
 
@@ -360,7 +362,7 @@ def check_tflite_variant(exported, references, path, variant, tolerance):
   vocodes the two clips 0.14 and 0.57 dB worse than the SavedModel (the
   tiny run's self-error is ~15 dB; 0.7's run stayed under 0.5)."""
   from ai_edge_litert.interpreter import Interpreter
-  from tf_transforms import metrics
+  from tf_transforms.evaluation import metrics
   model_dir, _ = exported
   network_references, serving_references = references
   interpreter = Interpreter(model_path=path)
@@ -381,14 +383,14 @@ def check_tflite_variant(exported, references, path, variant, tolerance):
     peak = np.abs(want["waveform"]).max()
     if variant == "float32":
       np.testing.assert_allclose(lite["waveform"], want["waveform"], atol=2e-2 * peak)
-      heard = [audio.log_mel_spectrogram(w[0], PAPER).numpy() for w in (lite["waveform"],
+      heard = [melspec.log_mel_spectrogram(w[0], PAPER).numpy() for w in (lite["waveform"],
                                                                   want["waveform"])]
       assert metrics.log_mel_cepstral_distance(*heard) < 0.1
     # Every variant vocodes its own log-mel as faithfully as the SavedModel
     # does its own (the analysed audio's MCD to the predicted log-mel).
     def vocoding_error(result):
-      predicted = audio.denormalize_log_spectrogram(result["log_mel"][0], PAPER).numpy()
-      heard = audio.log_mel_spectrogram(result["waveform"][0], PAPER).numpy()
+      predicted = melspec.denormalize_log_spectrogram(result["log_mel"][0], PAPER).numpy()
+      heard = melspec.log_mel_spectrogram(result["waveform"][0], PAPER).numpy()
       return metrics.log_mel_cepstral_distance(predicted, heard[:len(predicted)])
     assert vocoding_error(lite) < vocoding_error(want) + 0.75, variant
   if variant == "float32":
@@ -398,8 +400,8 @@ def check_tflite_variant(exported, references, path, variant, tolerance):
 def check_lite_wrapper(path, model_dir, serve):
   """lite.LiteTransform refuses what the file would silently get wrong, and
   otherwise returns what the file returns."""
-  from tf_transforms.errors import LiteError
-  from tf_transforms.lite import LiteTransform
+  from tf_transforms.core.errors import LiteError
+  from tf_transforms.export.lite import LiteTransform
   lite = LiteTransform(path, os.path.join(model_dir, "styles.json"))
   wave = signals.harmonic_tone(seconds=0.5)
   names = lite.styles

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from tf_transforms import files
-from tf_transforms.errors import RunError
+from tf_transforms.core import files
+from tf_transforms.core.errors import RunError
 
 
 def test_atomic_output_replaces_only_on_success(tmp_path):
@@ -80,7 +80,7 @@ def test_a_staged_set_lands_whole_or_not_at_all(tmp_path):
 def test_an_unfinished_run_is_named_without_tensorflow(tmp_path):
   """run_files' check (evaluate.py calls it before TensorFlow starts) names what is
   missing; remote paths are left to run.load_run, which checks them with tf.io.gfile."""
-  from tf_transforms import run_files
+  from tf_transforms.training import run_files
   (tmp_path / "run_config.json").write_text("{}")
   with pytest.raises(RunError, match=r"missing model.keras, styles.json -- is it a finished"):
     run_files.check_finished(str(tmp_path))

@@ -9,9 +9,11 @@ import pytest
 import scipy.signal
 import tensorflow as tf
 
-from tf_transforms import audio, harmonic_combs, models
-from tf_transforms.configs import AudioConfig, ModelConfig
-from tf_transforms.layers.heads import HarmonicCombHead, HarmonicLevelsHead, make_head
+from tf_transforms.signal import melspec
+from tf_transforms.signal import harmonic_combs
+from tf_transforms.model import transform_model
+from tf_transforms.core.configs import AudioConfig, ModelConfig
+from tf_transforms.model.heads import HarmonicCombHead, HarmonicLevelsHead, make_head
 from tests import signals
 from tests.head_reference import dct_curve, dct_smooth, project_random
 
@@ -155,7 +157,7 @@ def test_a_harmonic_comb_model_saves_and_loads_with_its_front_end(rng, tmp_path,
   config = ModelConfig(output_head=head, num_mel_bins=12, num_styles=4,
                        conv_filters=16, encoder_units=16, decoder_units=32,
                        attention_units=16, prenet_units=16, max_decoder_steps=10)
-  model = models.build_model(config, audio_config)
+  model = transform_model.build_model(config, audio_config)
   for weight in model.decoder.head.weights:
     weight.assign(0.1 * rng.standard_normal(weight.shape))
   path = str(tmp_path / "comb.keras")
@@ -297,8 +299,8 @@ def test_harmonic_prior_is_the_pattern_of_the_comb_the_head_would_choose():
   head = make_head(ModelConfig(output_head="harmonic_comb"), config)
   for midi in (45.0, 57.0, 69.0):
     tone = signals.harmonic_tone(f0=float(harmonic_combs.midi_to_hz(midi)))
-    log_mel = audio.log_mel_spectrogram(tone, config)[None]
-    normalised = audio.normalize_log_spectrogram(log_mel, config)
+    log_mel = melspec.log_mel_spectrogram(tone, config)[None]
+    normalised = melspec.normalize_log_spectrogram(log_mel, config)
     chosen = int(head.choose_combs(normalised, [log_mel.shape[1]])[0])
     assert abs(head.bank_midi[chosen] - midi) <= 0.5, (midi, head.bank_midi[chosen])
     prior = harmonic_combs.harmonic_prior(log_mel, config).numpy()[0, 0]

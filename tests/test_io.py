@@ -8,8 +8,8 @@ import scipy.signal
 import soundfile
 
 from tests import signals
-from tf_transforms import io
-from tf_transforms.errors import AudioError
+from tf_transforms.signal import audio_files
+from tf_transforms.core.errors import AudioError
 
 
 def write(path, data, sample_rate=16000, **kwargs):
@@ -27,19 +27,19 @@ def write(path, data, sample_rate=16000, **kwargs):
 def test_reads_wav_of_every_sample_format(tmp_path, rng, subtype, bits):
   x = rng.uniform(-0.9, 0.9, 1600).astype(np.float32)
   path = write(tmp_path / "x.wav", x, subtype=subtype)
-  y = io.read_audio(path)
+  y = audio_files.read_audio(path)
   assert y.dtype == np.float32 and y.shape == x.shape
   np.testing.assert_allclose(y, x, atol=2.0 ** (1 - bits))  # one quantisation step
 
 
 def test_reads_flac_losslessly(tmp_path, rng):
   x = (rng.integers(-2**15, 2**15, 3000) / 2**15).astype(np.float32)
-  np.testing.assert_array_equal(io.read_audio(write(tmp_path / "x.flac", x)), x)
+  np.testing.assert_array_equal(audio_files.read_audio(write(tmp_path / "x.flac", x)), x)
 
 
 def test_reads_ogg_vorbis(tmp_path):
   x = signals.harmonic_tone(seconds=0.5)
-  y = io.read_audio(write(tmp_path / "x.ogg", x, format="OGG", subtype="VORBIS"))
+  y = audio_files.read_audio(write(tmp_path / "x.ogg", x, format="OGG", subtype="VORBIS"))
   assert abs(len(y) - len(x)) <= 1
   n = min(len(x), len(y))
   assert np.corrcoef(x[:n], y[:n])[0, 1] > 0.99  # lossy, but the same sound
@@ -51,19 +51,19 @@ def test_reads_nist_sphere_as_timit_names_it(tmp_path, rng, name):
   path = write(tmp_path / name, x, format="NIST", subtype="PCM_16")
   with open(path, "rb") as handle:
     assert handle.read(8) == b"NIST_1A\n"  # a real SPHERE header
-  np.testing.assert_array_equal(io.read_audio(path), x)
+  np.testing.assert_array_equal(audio_files.read_audio(path), x)
 
 
 def test_stereo_is_averaged_to_mono(tmp_path, rng):
   left, right = rng.uniform(-0.5, 0.5, (2, 1000)).astype(np.float32)
   path = write(tmp_path / "s.wav", np.stack([left, right], 1), subtype="FLOAT")
-  np.testing.assert_allclose(io.read_audio(path), (left + right) / 2, atol=1e-7)
+  np.testing.assert_allclose(audio_files.read_audio(path), (left + right) / 2, atol=1e-7)
 
 
 @pytest.mark.parametrize("file_rate", [8000, 48000, 22050])
 def test_resamples_to_16k_against_scipy_polyphase(tmp_path, file_rate):
   x = signals.sinusoid(440.0, seconds=1.0, sample_rate=file_rate)
-  y = io.read_audio(write(tmp_path / "r.wav", x, file_rate, subtype="FLOAT"))
+  y = audio_files.read_audio(write(tmp_path / "r.wav", x, file_rate, subtype="FLOAT"))
   assert len(y) == 16000
   reference = scipy.signal.resample_poly(x, 16000 // np.gcd(16000, file_rate),
                                          file_rate // np.gcd(16000, file_rate))
@@ -74,12 +74,12 @@ def test_resamples_to_16k_against_scipy_polyphase(tmp_path, file_rate):
 
 def test_keeps_native_rate_when_asked(tmp_path):
   path = write(tmp_path / "n.wav", signals.sinusoid(sample_rate=8000), 8000)
-  assert len(io.read_audio(path, sample_rate=None)) == 8000
+  assert len(audio_files.read_audio(path, sample_rate=None)) == 8000
 
 
 def test_silence_is_valid_audio(tmp_path):
   path = write(tmp_path / "quiet.wav", np.zeros(800, np.float32))
-  np.testing.assert_array_equal(io.read_audio(path), np.zeros(800, np.float32))
+  np.testing.assert_array_equal(audio_files.read_audio(path), np.zeros(800, np.float32))
 
 
 # ---------------------------------------------------------------- bad input
@@ -87,7 +87,7 @@ def test_silence_is_valid_audio(tmp_path):
 
 def assert_audio_error(path, reason):
   with pytest.raises(AudioError, match=reason) as error:
-    io.read_audio(path)
+    audio_files.read_audio(path)
   assert str(path) in str(error.value)  # the message names the file
 
 
@@ -142,13 +142,13 @@ def test_non_finite_samples(tmp_path, value):
 def test_write_round_trip_and_refuses_to_overwrite(tmp_path):
   path = str(tmp_path / "out.wav")
   x = signals.sinusoid(seconds=0.1)
-  io.write_audio(path, x)
-  np.testing.assert_allclose(io.read_audio(path), x, atol=2.0 ** -15)
+  audio_files.write_audio(path, x)
+  np.testing.assert_allclose(audio_files.read_audio(path), x, atol=2.0 ** -15)
   with pytest.raises(FileExistsError, match="out.wav"):
-    io.write_audio(path, -x)
-  np.testing.assert_allclose(io.read_audio(path), x, atol=2.0 ** -15)  # untouched
-  io.write_audio(path, -x, overwrite=True)
-  np.testing.assert_allclose(io.read_audio(path), -x, atol=2.0 ** -15)
+    audio_files.write_audio(path, -x)
+  np.testing.assert_allclose(audio_files.read_audio(path), x, atol=2.0 ** -15)  # untouched
+  audio_files.write_audio(path, -x, overwrite=True)
+  np.testing.assert_allclose(audio_files.read_audio(path), -x, atol=2.0 ** -15)
 
 
 @pytest.mark.parametrize("audio, reason", [
@@ -159,44 +159,44 @@ def test_write_round_trip_and_refuses_to_overwrite(tmp_path):
 ])
 def test_write_rejects_bad_audio_and_leaves_nothing(tmp_path, audio, reason):
   with pytest.raises(AudioError, match=reason):
-    io.write_audio(tmp_path / "bad.wav", audio)
+    audio_files.write_audio(tmp_path / "bad.wav", audio)
   assert os.listdir(tmp_path) == []
 
 
 def test_failed_write_leaves_no_partial_file_and_keeps_the_old_one(tmp_path):
   path = str(tmp_path / "keep.wav")
   x = signals.sinusoid(seconds=0.1)
-  io.write_audio(path, x)
+  audio_files.write_audio(path, x)
   with pytest.raises(Exception):
-    io.write_audio(path, x, overwrite=True, subtype="NOT_A_SUBTYPE")
+    audio_files.write_audio(path, x, overwrite=True, subtype="NOT_A_SUBTYPE")
   assert os.listdir(tmp_path) == ["keep.wav"]
-  np.testing.assert_allclose(io.read_audio(path), x, atol=2.0 ** -15)
+  np.testing.assert_allclose(audio_files.read_audio(path), x, atol=2.0 ** -15)
 
 
 def test_float_subtype_allows_peaks_above_one(tmp_path):
   path = str(tmp_path / "loud.wav")
-  io.write_audio(path, np.array([0.0, 1.5, -2.0], np.float32), subtype="FLOAT")
-  np.testing.assert_allclose(io.read_audio(path), [0.0, 1.5, -2.0])
+  audio_files.write_audio(path, np.array([0.0, 1.5, -2.0], np.float32), subtype="FLOAT")
+  np.testing.assert_allclose(audio_files.read_audio(path), [0.0, 1.5, -2.0])
 
 
 def test_decode_audio_from_bytes_matches_reading_the_file(tmp_path):
   path = write(tmp_path / "x.wav", signals.sinusoid(seconds=0.1), 22050, subtype="PCM_16")
   data = open(path, "rb").read()
-  np.testing.assert_array_equal(io.decode_audio(data, "x"), io.read_audio(path))
+  np.testing.assert_array_equal(audio_files.decode_audio(data, "x"), audio_files.read_audio(path))
   with pytest.raises(AudioError, match="synth output: empty"):
-    io.decode_audio(b"", "synth output")
+    audio_files.decode_audio(b"", "synth output")
   with pytest.raises(AudioError, match="synth output: cannot decode"):
-    io.decode_audio(b"not audio at all", "synth output")
+    audio_files.decode_audio(b"not audio at all", "synth output")
 
 
 def test_a_truncated_wav_is_refused_with_the_missing_byte_count(tmp_path):
   path = tmp_path / "whole.wav"
-  io.write_audio(path, np.zeros(1000, np.float32))
+  audio_files.write_audio(path, np.zeros(1000, np.float32))
   data = path.read_bytes()
   cut = tmp_path / "cut.wav"
   cut.write_bytes(data[:len(data) - 500])
   with pytest.raises(AudioError, match=r"cut.wav: truncated WAV file: .* 500 more bytes"):
-    io.read_audio(cut)
+    audio_files.read_audio(cut)
 
 
 def test_streamed_wavs_with_an_unknown_length_are_read():
@@ -207,7 +207,7 @@ def test_streamed_wavs_with_an_unknown_length_are_read():
             (2).to_bytes(2, "little") + (16).to_bytes(2, "little") + b"data" +
             (0x7FFFF000).to_bytes(4, "little"))
   samples = (np.arange(200, dtype=np.int16) * 100).tobytes()
-  waveform = io.decode_audio(header + samples, "stream")
+  waveform = audio_files.decode_audio(header + samples, "stream")
   np.testing.assert_allclose(waveform * 32768, np.arange(200) * 100, atol=0.5)
 
 
@@ -216,4 +216,4 @@ def test_an_implausible_sample_rate_is_refused(tmp_path, rate):
   path = str(tmp_path / "rate.wav")
   soundfile.write(path, np.zeros(100, np.float32), rate)
   with pytest.raises(AudioError, match=f"implausible sample rate {rate} Hz"):
-    io.read_audio(path)
+    audio_files.read_audio(path)

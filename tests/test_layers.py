@@ -7,10 +7,11 @@ import pytest
 import scipy.fft
 import tensorflow as tf
 
-from tf_transforms.configs import AudioConfig, ModelConfig
-from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, LinearPostNet,
-                                  ProjectedLSTM, PyramidalLSTM, StyleConditioning)
-from tf_transforms.layers.heads import (HEADS, DirectHead, PartialLevelsHead, SourceEnvelopeHead,
+from tf_transforms.core.configs import AudioConfig, ModelConfig
+from tf_transforms.model.decoder import AttentionDecoder
+from tf_transforms.model.encoder import ConvFrontEnd, ProjectedLSTM, PyramidalLSTM, StyleConditioning
+from tf_transforms.model.postnet import LinearPostNet
+from tf_transforms.model.heads import (HEADS, DirectHead, PartialLevelsHead, SourceEnvelopeHead,
                                         SourceFilterHead, SourceWarpHead, attend, dct_basis,
                                         pool_source_frames)
 from tests.head_reference import dct_curve, dct_smooth, project_random
@@ -553,7 +554,7 @@ def test_source_warp_head_starts_as_the_source_envelope_along_the_alignment(rng)
 def test_a_new_head_is_one_registered_class(rng):
   """The decoder has no head branches: a head registered here, and unknown to
   every other module, is built, run and serialised through the registry."""
-  from tf_transforms.layers import heads
+  from tf_transforms.model import heads
 
   @heads.register_head("test_constant")
   class ConstantHead(heads.OutputHead):

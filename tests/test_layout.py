@@ -6,9 +6,9 @@ import re
 import subprocess
 import sys
 
-from tf_transforms.configs import METHODS, PRESETS, STRATEGIES
-from tf_transforms.datasets import DATASETS
-from tf_transforms.layers.heads import HEADS
+from tf_transforms.core.configs import METHODS, PRESETS, STRATEGIES
+from tf_transforms.core.datasets import DATASETS
+from tf_transforms.model.heads import HEADS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -20,19 +20,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMPORT_PROBE = """
 import json, sys
 from absl import flags
-from tf_transforms import flags as tft_flags
-tft_flags.define_train_flags()
+from tf_transforms.cli import flag_defs
+flag_defs.define_train_flags()
 light = "keras" not in sys.modules
 choices = {name: flags.FLAGS[name].parser.enum_values
            for name in ("dataset", "model", "preset", "strategy")}
 import keras
 before = set(sys.modules)
-import tf_transforms.export
+import tf_transforms.export.saved_model
 added = sorted(set(sys.modules) - before)
 evaluation = [m for m in added
               if m.split(".")[0] in ("sklearn", "matplotlib", "tensorflow_datasets")
-              or m.split(".")[-1] in ("evaluation", "judges", "report", "figures", "tables",
-                                      "pitch", "recognition", "data", "training")]
+              or m.startswith(("tf_transforms.evaluation", "tf_transforms.data.pipeline",
+                               "tf_transforms.training.loop", "tf_transforms.training.calibration"))]
 try:
   flags.FLAGS(["train.py", "--output_head=bogus"])
 except flags.IllegalFlagValueError as error:
@@ -62,7 +62,7 @@ def test_temporary_then_rename_writes_have_one_home():
     for directory, _, names in os.walk(os.path.join(ROOT, folder)):
       for name in names:
         path = os.path.join(directory, name)
-        if not name.endswith(".py") or path.endswith(os.path.join("tf_transforms", "files.py")):
+        if not name.endswith(".py") or path.endswith(os.path.join("tf_transforms", "core", "files.py")):
           continue
         text = open(path).read()
         if re.search(r"\.rename\(|os\.replace\(|mkstemp\(", text):
@@ -80,7 +80,8 @@ def test_every_script_imports_names_that_exist():
   import ast
   import importlib
   import importlib.util
-  scripts = [os.path.join(ROOT, name) for name in ("train.py", "evaluate.py", "export.py")]
+  scripts = [os.path.join(ROOT, name) for name in ("train.py", "evaluate.py", "export.py",
+                                                             "transform.py")]
   for folder in ("bench", "scripts", "examples"):
     scripts += [os.path.join(ROOT, folder, name)
                 for name in sorted(os.listdir(os.path.join(ROOT, folder))) if name.endswith(".py")]

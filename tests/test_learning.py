@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_transforms import audio, models
-from tf_transforms.configs import ModelConfig
-from tf_transforms.layers.heads import dct_basis
-from tf_transforms.soundfont import NoteRenderer
-from tf_transforms.configs import AudioConfig
+from tf_transforms.signal import melspec
+from tf_transforms.model import transform_model
+from tf_transforms.core.configs import ModelConfig
+from tf_transforms.model.heads import dct_basis
+from tf_transforms.data.soundfont import NoteRenderer
+from tf_transforms.core.configs import AudioConfig
 
 PAPER = AudioConfig()  # the paper's front-end
 
@@ -31,7 +32,7 @@ def note_pairs():
   for style, program in enumerate(PROGRAMS):
     for pitch in PITCHES:
       clip = renderer.render(program, pitch, hold_seconds=0.5, total_seconds=0.75)
-      features[style, pitch] = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(clip, PAPER), PAPER).numpy()
+      features[style, pitch] = melspec.normalize_log_spectrogram(melspec.log_mel_spectrogram(clip, PAPER), PAPER).numpy()
   pairs = [(s, t, p) for s, t in itertools.permutations(range(len(PROGRAMS)), 2)
            for p in PITCHES]
   source = np.stack([features[s, p] for s, _, p in pairs])
@@ -55,14 +56,14 @@ def test_ours_overfits_real_note_pairs_below_copy_baseline():
                        conv_filters=64, encoder_units=64, pyramid_layers=1,
                        decoder_units=128, attention_units=64, prenet_units=64,
                        prenet_dropout=0.2)
-  model = models.build_model(config, PAPER)
+  model = transform_model.build_model(config, PAPER)
   model.compile(optimizer=keras.optimizers.Adam(3e-3))
   data = tf.data.Dataset.from_tensors(batch).repeat()
   history = model.fit(data, epochs=1, steps_per_epoch=150, verbose=0)
   losses = history.history["loss"]
   assert np.all(np.isfinite(losses))
   outputs = model(batch)
-  frame_mse = float(models.transform_loss(outputs, batch["target"], batch["target_length"],
+  frame_mse = float(transform_model.transform_loss(outputs, batch["target"], batch["target_length"],
                                           config.reduction_factor)["frame_loss"])
   # Each frame splits into orthogonal parts: smooth (the first K DCT
   # coefficients over the mel bins: envelope and level) and fine (the rest:

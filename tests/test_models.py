@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_transforms import models
-from tf_transforms.layers.heads import make_head
-from tf_transforms.configs import (DEFAULT_OUTPUT_HEADS, METHODS, PRESETS, STORED_AUTO_HEADS,
+from tf_transforms.model import transform_model
+from tf_transforms.model.heads import make_head
+from tf_transforms.core.configs import (DEFAULT_OUTPUT_HEADS, METHODS, PRESETS, STORED_AUTO_HEADS,
                                   AudioConfig, ModelConfig, TrainingConfig)
-from tf_transforms.models import AudioTransformModel
-from tf_transforms.run import RunConfig, make_run_config
-from tf_transforms.errors import RunError
+from tf_transforms.model.transform_model import AudioTransformModel
+from tf_transforms.training.run import RunConfig, make_run_config
+from tf_transforms.core.errors import RunError
 
 DATA = pathlib.Path(__file__).parent / "data"
 SMALL = dict(num_styles=4, conv_filters=16, encoder_units=16, decoder_units=32,
@@ -39,7 +39,7 @@ def batch(rng, size=2, source_time=19, target_time=15, num_styles=4, features=80
                                             if p != "paper" or m == "ours"])
 def test_every_method_and_preset_builds_and_runs_a_batch_of_one(rng, method, preset):
   config = dataclasses.replace(PRESETS[preset].model, method=method, num_styles=4)
-  model = models.build_model(config, AudioConfig())
+  model = transform_model.build_model(config, AudioConfig())
   x = batch(rng, size=1)
   out = model(x)
   assert out["frames"].shape == (1, 16, 80)          # 15 rounded up to r = 2
@@ -54,7 +54,7 @@ def test_conditioning_changes_the_output_only_for_conditioned_methods(rng):
   x = batch(rng)
   for method, conditioned in [("ours", True), ("cseq2seq", True), ("las", False),
                               ("seq2seq", False)]:
-    model = models.build_model(ModelConfig(method=method, **SMALL), AudioConfig())
+    model = transform_model.build_model(ModelConfig(method=method, **SMALL), AudioConfig())
     other = dict(x, target_style=(x["target_style"] + 1) % 4)
     difference = np.abs(model(x)["frames"] - model(other)["frames"]).max()
     assert (difference > 1e-5) == conditioned, method
@@ -62,12 +62,12 @@ def test_conditioning_changes_the_output_only_for_conditioned_methods(rng):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_keras_file_round_trip_in_safe_mode_gives_identical_outputs(rng, tmp_path, method):
-  model = models.build_model(ModelConfig(method=method, **SMALL), AudioConfig())
+  model = transform_model.build_model(ModelConfig(method=method, **SMALL), AudioConfig())
   x = batch(rng)
   path = str(tmp_path / f"{method}.keras")
   model.save(path)
   loaded = keras.saving.load_model(path, safe_mode=True)
-  assert isinstance(loaded, models.AudioTransformModel)
+  assert isinstance(loaded, transform_model.AudioTransformModel)
   assert loaded.config == model.config
   np.testing.assert_allclose(loaded(x)["frames"], model(x)["frames"], atol=1e-6)
   args = (x["source"], x["source_length"], x["source_style"], x["target_style"])
@@ -89,7 +89,7 @@ def test_keras_files_written_before_heads_were_layers_still_load(method):
 
 
 def test_generation_reports_lengths_at_the_stop_token(rng):
-  model = models.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
+  model = transform_model.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
   x = batch(rng)
   stop = model.decoder.stop_layer
   stop.weights[0].assign(tf.zeros_like(stop.weights[0]))
@@ -103,11 +103,11 @@ def test_loss_ignores_padding_and_labels_the_last_step(rng):
   x["target_length"] = np.array([8, 5], np.int32)
   frames = rng.standard_normal((2, 8, 80)).astype(np.float32)
   logits = np.zeros((2, 4), np.float32)
-  base = models.transform_loss({"frames": frames, "stop_logits": logits},
+  base = transform_model.transform_loss({"frames": frames, "stop_logits": logits},
                                x["target"], x["target_length"], 2)
   changed = frames.copy()
   changed[1, 5:] += 10.0                          # beyond example 1's length
-  again = models.transform_loss({"frames": changed, "stop_logits": logits},
+  again = transform_model.transform_loss({"frames": changed, "stop_logits": logits},
                                 x["target"], x["target_length"], 2)
   assert float(again["frame_loss"]) == pytest.approx(float(base["frame_loss"]), rel=1e-6)
   expected = np.concatenate([((frames[0] - x["target"][0]) ** 2).mean(-1),
@@ -115,7 +115,7 @@ def test_loss_ignores_padding_and_labels_the_last_step(rng):
   assert float(base["frame_loss"]) == pytest.approx(expected, rel=1e-5)
   # Stop labels: example 0 steps [0,0,0,1]; example 1 (5 frames -> 3 steps) [0,0,1], step 3 masked.
   confident = np.array([[-9, -9, -9, 9], [-9, -9, 9, -9]], np.float32)
-  loss = models.transform_loss({"frames": frames, "stop_logits": confident},
+  loss = transform_model.transform_loss({"frames": frames, "stop_logits": confident},
                                x["target"], x["target_length"], 2)["stop_loss"]
   assert float(loss) < 1e-3
 
@@ -125,12 +125,12 @@ def test_l1_frame_loss_is_the_mean_absolute_error_over_valid_frames(rng):
   x["target_length"] = np.array([8, 5], np.int32)
   frames = rng.standard_normal((2, 8, 80)).astype(np.float32)
   outputs = {"frames": frames, "stop_logits": np.zeros((2, 4), np.float32)}
-  loss = models.transform_loss(outputs, x["target"], x["target_length"], 2, frame_loss="l1")
+  loss = transform_model.transform_loss(outputs, x["target"], x["target_length"], 2, frame_loss="l1")
   expected = np.concatenate([np.abs(frames[0] - x["target"][0]).mean(-1),
                              np.abs(frames[1, :5] - x["target"][1, :5]).mean(-1)]).mean()
   assert float(loss["frame_loss"]) == pytest.approx(expected, rel=1e-5)
   with pytest.raises(ValueError, match="frame_loss must be one of"):
-    models.transform_loss(outputs, x["target"], x["target_length"], 2, frame_loss="huber")
+    transform_model.transform_loss(outputs, x["target"], x["target_length"], 2, frame_loss="huber")
 
 
 def test_frame_loss_is_l1_by_default_and_old_runs_keep_mse():
@@ -177,7 +177,7 @@ def test_sort_window_defaults_to_the_preset_and_old_runs_keep_random_batches():
 
 
 def test_compiled_frame_loss_is_saved_with_the_model(rng, tmp_path):
-  model = models.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
+  model = transform_model.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
   model.compile(optimizer="adam", frame_loss="l1")
   path = str(tmp_path / "m.keras")
   model.save(path)
@@ -187,9 +187,9 @@ def test_compiled_frame_loss_is_saved_with_the_model(rng, tmp_path):
 
 
 def test_optimizer_is_the_papers_adam_with_per_epoch_decay():
-  optimizer = models.make_optimizer(TrainingConfig(), steps_per_epoch=10)
+  optimizer = transform_model.make_optimizer(TrainingConfig(), steps_per_epoch=10)
   assert (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon) == (0.9, 0.999, 1e-8)
-  schedule = models.learning_rate_schedule(TrainingConfig(), steps_per_epoch=10)
+  schedule = transform_model.learning_rate_schedule(TrainingConfig(), steps_per_epoch=10)
   assert float(schedule(9)) == pytest.approx(1e-3)
   assert float(schedule(10)) == pytest.approx(1e-3 * 0.99)
   assert float(schedule(25)) == pytest.approx(1e-3 * 0.99 ** 2)
@@ -235,13 +235,13 @@ def test_train_step_compiles_with_xla_and_matches_graph(rng):
   One pBLSTM layer (not the default two): XLA's compile time grows with the
   graph (27.7 s against 21.5 s here), and one shows the pyramid compiles."""
   config = ModelConfig(method="ours", prenet_dropout=0.0, **{**SMALL, "pyramid_layers": 1})
-  model = models.build_model(config, AudioConfig())
+  model = transform_model.build_model(config, AudioConfig())
   x = {k: tf.constant(v) for k, v in batch(rng, target_time=16).items()}
 
   def loss_and_gradient_norm(inputs):
     with tf.GradientTape() as tape:
       outputs = model(inputs, training=True)
-      loss = models.transform_loss(outputs, inputs["target"], inputs["target_length"],
+      loss = transform_model.transform_loss(outputs, inputs["target"], inputs["target_length"],
                                    config.reduction_factor)["loss"]
     gradients = tape.gradient(loss, model.trainable_variables)
     return loss, tf.linalg.global_norm(gradients)
@@ -260,15 +260,15 @@ def postnet_batch(rng, **kwargs):
 def test_postnet_model_predicts_linear_and_trains_it(rng, tmp_path):
   config = ModelConfig(method="ours", linear_output="postnet", postnet_filters=8,
                        postnet_layers=1, **SMALL)
-  model = models.build_model(config, AudioConfig())
+  model = transform_model.build_model(config, AudioConfig())
   x = postnet_batch(rng)
   out = model(x)
   assert out["linear"].shape == (2, 16, 1025)
-  losses = models.transform_loss(out, x["target"], x["target_length"], 2, x["target_linear"])
+  losses = transform_model.transform_loss(out, x["target"], x["target_length"], 2, x["target_linear"])
   assert float(losses["loss"]) == pytest.approx(
       float(losses["frame_loss"] + losses["stop_loss"] + losses["linear_loss"]), rel=1e-6)
   with pytest.raises(ValueError, match="target_linear"):
-    models.transform_loss(out, x["target"], x["target_length"], 2)
+    transform_model.transform_loss(out, x["target"], x["target_length"], 2)
   generated = model.generate(x["source"], x["source_length"], x["source_style"],
                              x["target_style"], num_frames=9)
   assert generated["linear"].shape == (2, 9, 1025)
@@ -282,7 +282,7 @@ def test_postnet_model_predicts_linear_and_trains_it(rng, tmp_path):
 def test_to_audio_vocodes_either_path(rng, linear_output):
   config = ModelConfig(method="las", linear_output=linear_output, postnet_filters=8,
                        postnet_layers=1, **SMALL)
-  model = models.build_model(config, AudioConfig())
+  model = transform_model.build_model(config, AudioConfig())
   x = postnet_batch(rng)
   out = model.generate(x["source"], x["source_length"], x["source_style"],
                        x["target_style"], num_frames=10)
@@ -307,7 +307,7 @@ def test_guided_attention_loss_matches_espnets_formula_and_rewards_the_diagonal(
   alignments = rng.random((3, 7, 5)).astype(np.float32)
   alignments /= alignments.sum(-1, keepdims=True)
   memory_length, target_length = np.array([5, 3, 4]), np.array([14, 9, 6])
-  loss = models.guided_attention_loss(alignments, memory_length, target_length, 2, 0.4)
+  loss = transform_model.guided_attention_loss(alignments, memory_length, target_length, 2, 0.4)
   assert float(loss) == pytest.approx(_guided_attention_reference(
       alignments, memory_length, target_length, 2, 0.4), rel=1e-5)
   # Attention on the diagonal costs (almost) nothing; on the anti-diagonal, much more
@@ -316,22 +316,22 @@ def test_guided_attention_loss_matches_espnets_formula_and_rewards_the_diagonal(
   diagonal = np.eye(5, dtype=np.float32)[steps][None]
   anti = np.eye(5, dtype=np.float32)[4 - steps][None]
   lengths = dict(memory_length=[5], target_length=[14], reduction_factor=2)
-  on_diagonal = float(models.guided_attention_loss(diagonal, **lengths))
+  on_diagonal = float(transform_model.guided_attention_loss(diagonal, **lengths))
   assert on_diagonal < 0.01
-  assert float(models.guided_attention_loss(anti, **lengths)) > 5 * on_diagonal + 0.05
+  assert float(transform_model.guided_attention_loss(anti, **lengths)) > 5 * on_diagonal + 0.05
 
 
 def test_guided_attention_is_part_of_the_training_loss_only_when_asked(rng, tmp_path):
   x = batch(rng)
-  plain = models.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
+  plain = transform_model.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
   plain.compile(optimizer="adam")
   assert "attention_loss" not in [m.name for m in plain.metrics]
-  guided = models.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
+  guided = transform_model.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
   guided.compile(optimizer="adam", guided_attention=2.0)
   outputs = guided(x, training=True)
   loss = float(guided.compute_loss(x, y_pred=outputs))
   logs = {m.name: float(m.result()) for m in guided.metrics if m.name.endswith("_loss")}
-  expected = models.guided_attention_loss(outputs["alignments"], outputs["memory_length"],
+  expected = transform_model.guided_attention_loss(outputs["alignments"], outputs["memory_length"],
                                           x["target_length"], 2)
   assert logs["attention_loss"] == pytest.approx(float(expected), rel=1e-5)
   assert loss == pytest.approx(
@@ -341,7 +341,7 @@ def test_guided_attention_is_part_of_the_training_loss_only_when_asked(rng, tmp_
   guided.save(path)
   assert keras.saving.load_model(path).guided_attention == 2.0
   with pytest.raises(ValueError, match="needs a method with attention"):
-    models.build_model(ModelConfig(method="seq2seq", **SMALL), AudioConfig()).compile(
+    transform_model.build_model(ModelConfig(method="seq2seq", **SMALL), AudioConfig()).compile(
         optimizer="adam", guided_attention=1.0)
 
 

@@ -8,10 +8,12 @@ import keras
 import numpy as np
 import pytest
 
-from tf_transforms import calibration, data, models
-from tf_transforms.configs import AudioConfig, ModelConfig
-from tf_transforms.layers.postfilter import GlobalVariancePostFilter
-from tf_transforms.run import RunConfig, load_run, make_run_config
+from tf_transforms.training import calibration
+from tf_transforms.data import pipeline
+from tf_transforms.model import transform_model
+from tf_transforms.core.configs import AudioConfig, ModelConfig
+from tf_transforms.model.postfilter import GlobalVariancePostFilter
+from tf_transforms.training.run import RunConfig, load_run, make_run_config
 
 SMALL = dict(num_styles=4, conv_filters=16, encoder_units=16, decoder_units=32,
              attention_units=16, prenet_units=16, max_decoder_steps=10)
@@ -86,7 +88,7 @@ def test_layer_is_the_identity_as_built_and_its_mean_ignores_padding(rng):
 
 def test_model_generates_through_its_calibrated_post_filter_and_saves_it(rng, tmp_path):
   config = ModelConfig(method="ours", postfilter="global_variance", **SMALL)
-  model = models.build_model(config, AudioConfig())
+  model = transform_model.build_model(config, AudioConfig())
   args = (rng.standard_normal((2, 12, 80)).astype(np.float32), np.array([12, 9], np.int32),
           np.array([0, 1], np.int32), np.array([2, 3], np.int32))
   plain = model.generate(*args, num_frames=6, postfilter=False)["frames"].numpy()
@@ -132,11 +134,11 @@ def test_train_py_calibrates_the_post_filter_on_training_pairs(tiny_notes_run, t
   stored_gain = run.model.postfilter.gain.numpy().copy()
   stored_bias = run.model.postfilter.bias.numpy().copy()
   assert np.abs(stored_gain - 1).max() > 0.01 and np.abs(stored_bias).max() > 0.01
-  index = data.load_index(run.config.dataset, data_dir=tfds_dir,
+  index = pipeline.load_index(run.config.dataset, data_dir=tfds_dir,
                           config=run.config.dataset_config, soundfont=run.config.soundfont)
   run.model.postfilter.gain.assign(np.ones_like(stored_gain))
   run.model.postfilter.bias.assign(np.zeros_like(stored_bias))
   count = calibration.calibrate_postfilter(run.model, index, run.config.audio)
-  assert count.sum() == min(calibration.CALIBRATION_PAIRS, data.count_pairs(index, "train"))
+  assert count.sum() == min(calibration.CALIBRATION_PAIRS, pipeline.count_pairs(index, "train"))
   np.testing.assert_allclose(run.model.postfilter.gain, stored_gain, rtol=1e-5)
   np.testing.assert_allclose(run.model.postfilter.bias, stored_bias, atol=1e-5)

@@ -6,7 +6,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from tf_transforms import io, recognition
+from tf_transforms.signal import audio_files
+from tf_transforms.evaluation import recognition
 
 WORDS = ("water", "garden", "music", "yellow", "window", "river", "money", "evening",
          "don't", "people")
@@ -16,7 +17,7 @@ def spoken(word, voice="en-us+m3"):
   assert shutil.which("espeak-ng"), "bash scripts/setup.sh installs espeak-ng"
   wav = subprocess.run(["espeak-ng", "-v", voice, "--stdout", word], capture_output=True,
                        check=True).stdout
-  return io.decode_audio(wav, word, 16000)
+  return audio_files.decode_audio(wav, word, 16000)
 
 
 @pytest.fixture(scope="module")

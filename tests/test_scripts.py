@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.commands import without_tensorflow
-from tf_transforms import io
+from tf_transforms.signal import audio_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -90,7 +90,7 @@ def test_resynthesis_demo_writes_audio_and_refuses_to_overwrite(tmp_path):
   assert "MCD (WORLD envelope -> sp2mc" in result.stdout
   mcd = float(result.stdout.split("ESPnet1 mcd_calculate.py)):")[1].split()[0])
   assert 0.0 < mcd < 8.0  # the vocoder round trip: 3.3 dB when measured
-  waveform = io.read_audio(output)
+  waveform = audio_files.read_audio(output)
   assert len(waveform) == 24000 and np.abs(waveform).max() > 0.05
   # Refused before TensorFlow starts (importing it fails here), in one line.
   again = run("examples/resynthesize.py", f"--output={output}", env=without_tensorflow(tmp_path))

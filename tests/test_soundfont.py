@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tf_transforms.soundfont import NoteRenderer
+from tf_transforms.data.soundfont import NoteRenderer
 
 # Programs of several families, a repeated note, and a long release before a
 # short note: what could leak from one note into the next.

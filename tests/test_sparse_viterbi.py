@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tests import signals
-from tf_transforms import sparse_viterbi
+from tf_transforms.evaluation import sparse_viterbi
 
 
 # The reference: librosa's own numba core (taken at import, before any patch).

@@ -12,9 +12,11 @@ import keras
 import numpy as np
 import pytest
 
-from tf_transforms import run as runs, run_files, training
-from tf_transforms.configs import AudioConfig, ModelConfig
-from tf_transforms.errors import DivergedError, RunError
+from tf_transforms.training import run as runs
+from tf_transforms.training import run_files
+from tf_transforms.training import loop
+from tf_transforms.core.configs import AudioConfig, ModelConfig
+from tf_transforms.core.errors import DivergedError, RunError
 
 from tests.commands import run_command, tiny_notes_command, without_tensorflow
 
@@ -133,7 +135,7 @@ def test_a_second_train_py_on_a_busy_model_dir_is_refused_in_one_line(tmp_path):
 def test_missing_init_from_is_refused_before_anything_is_written(tmp_path):
   run = runs.make_run_config(preset="tiny", steps=2, init_from=str(tmp_path / "no.keras"))
   with pytest.raises(RunError, match="--init_from=.*no such file"):
-    training.train(run, str(tmp_path / "run"))
+    loop.train(run, str(tmp_path / "run"))
   assert not (tmp_path / "run").exists()
 
 
@@ -141,12 +143,12 @@ def test_a_start_that_fails_leaves_a_new_model_dir_absent(tmp_path):
   run = runs.make_run_config(dataset="gm_notes", preset="tiny", steps=2,
                                  soundfont=str(tmp_path / "missing.sf2"))
   with pytest.raises(RunError, match="missing.sf2: no such SoundFont"):
-    training.train(run, str(tmp_path / "run"), data_dir=str(tmp_path / "tfds"))
+    loop.train(run, str(tmp_path / "run"), data_dir=str(tmp_path / "tfds"))
   assert not (tmp_path / "run").exists()
 
 
 def test_nan_guard_raises_instead_of_letting_a_checkpoint_be_saved():
-  guard = training.NaNGuard()
+  guard = loop.NaNGuard()
   model = keras.Sequential([keras.layers.Dense(1)])
   model.compile(optimizer="adam", loss="mse")
   model.build((None, 1))
@@ -197,7 +199,7 @@ def test_killed_run_resumes_where_it_stopped_and_matches_an_uninterrupted_run(
   # Completed: a rerun is a no-op (in-process: the same flags make the same RunConfig,
   # or the directory would refuse it).
   capsys.readouterr()
-  training.train(runs.make_run_config(dataset="gm_notes", dataset_config="small",
+  loop.train(runs.make_run_config(dataset="gm_notes", dataset_config="small",
                                       preset="tiny", steps=30, checkpoint_every=15),
                  resumed_dir, data_dir=data_dir, verbose=0)
   assert "resuming at step 30" in capsys.readouterr().out
@@ -265,33 +267,33 @@ def test_init_from_copies_every_matching_weight_of_a_finished_run(tiny_notes_run
   shape differs (another style vocabulary) keeps its fresh weights."""
   finished = keras.saving.load_model(os.path.join(tiny_notes_run, "model.keras"))
   config = runs.RunConfig.from_json(open(os.path.join(tiny_notes_run, "run_config.json")).read())
-  from tf_transforms import models
-  same = models.build_model(config.model, config.audio)
-  training._initialise_from(same, os.path.join(tiny_notes_run, "model.keras"))
+  from tf_transforms.model import transform_model
+  same = transform_model.build_model(config.model, config.audio)
+  loop._initialise_from(same, os.path.join(tiny_notes_run, "model.keras"))
   assert "kept fresh: none" in capsys.readouterr().out
   for mine, theirs in zip(same.weights, finished.weights):
     np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=mine.path)
-  other = models.build_model(dataclasses.replace(config.model,
+  other = transform_model.build_model(dataclasses.replace(config.model,
                                                  num_styles=config.model.num_styles + 1),
                              config.audio)
-  training._initialise_from(other, os.path.join(tiny_notes_run, "model.keras"))
+  loop._initialise_from(other, os.path.join(tiny_notes_run, "model.keras"))
   kept = capsys.readouterr().out.split("kept fresh: ")[1]
   assert "source_conditioning" in kept or "decoder/cell" in kept
   assert "conv_front_end/filterbank/kernel" not in kept
 
 
 def test_validation_is_one_fixed_set_of_every_valid_pair_batched_by_length(tfds_dir):
-  from tf_transforms import data
-  index = data.load_index("tts_words", data_dir=tfds_dir, config="small")
+  from tf_transforms.data import pipeline
+  index = pipeline.load_index("tts_words", data_dir=tfds_dir, config="small")
   run = runs.make_run_config(dataset="tts_words", preset="tiny")
-  valid, first = training.validation_dataset(index, run, batch_size=4)
+  valid, first = loop.validation_dataset(index, run, batch_size=4)
 
   def rows():
     return np.concatenate([np.stack([b["source_row"], b["target_row"]], 1) for b in valid])
 
   once, again = rows(), rows()
   np.testing.assert_array_equal(once, again)             # the same batches every checkpoint
-  assert sorted(map(tuple, once)) == sorted(map(tuple, data.sample_pairs(index, "valid",
+  assert sorted(map(tuple, once)) == sorted(map(tuple, pipeline.sample_pairs(index, "valid",
                                                                          seed=run.seed)))
   assert int(valid.cardinality()) == -(-len(once) // 4)  # declared: Keras knows the end
   np.testing.assert_array_equal(first["source_row"], once[:len(first["source_row"]), 0])

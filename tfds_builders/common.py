@@ -15,9 +15,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from tf_transforms import io
-from tf_transforms.configs import AudioConfig
-from tf_transforms.errors import AudioError, DatasetError
+from tf_transforms.signal import audio_files
+from tf_transforms.core.configs import AudioConfig
+from tf_transforms.core.errors import AudioError, DatasetError
 
 SAMPLE_RATE = AudioConfig.sample_rate  # every builder writes the front-end's rate
 MAX_BAD_FRACTION = 0.01
@@ -95,7 +95,7 @@ class BadFileGuard:
   def read_audio(self, path):
     """Mono float32 at 16 kHz, or None (counted) if the file is bad."""
     try:
-      audio = io.read_audio(path, SAMPLE_RATE)
+      audio = audio_files.read_audio(path, SAMPLE_RATE)
     except AudioError as error:
       self.skip(str(error))
       return None

@@ -10,10 +10,10 @@ given: parsing flags (and ``--help``) stays fast.
 
 from absl import flags
 
-from tf_transforms.configs import (COMB_CHOOSERS, EVALUATION_SPLITS, FRAME_LOSSES,
+from tf_transforms.core.configs import (COMB_CHOOSERS, EVALUATION_SPLITS, FRAME_LOSSES,
                                    MEL_INVERSE_PRIORS, METHODS, POSTFILTERS, PRESETS,
                                    STRATEGIES)
-from tf_transforms.datasets import DATASETS
+from tf_transforms.core.datasets import DATASETS
 
 
 def _positive_or_unset(value):
@@ -23,7 +23,7 @@ def _positive_or_unset(value):
 def _registered_head(value):
   if value == "auto":
     return True
-  from tf_transforms.layers.heads import HEADS  # pylint: disable=import-outside-toplevel
+  from tf_transforms.model.heads import HEADS  # pylint: disable=import-outside-toplevel
   if value not in HEADS:
     raise flags.ValidationError(f"--output_head must be auto or one of {sorted(HEADS)}. "
                                 f"Received {value!r}")

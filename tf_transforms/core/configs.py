@@ -358,7 +358,7 @@ class ModelConfig:
     # preset) is checked where the config is used: make_run_config and
     # make_head, before any work -- so importing configs stays light.
     if self.output_head != "auto":
-      from tf_transforms.layers import heads  # pylint: disable=import-outside-toplevel
+      from tf_transforms.model import heads
       heads.check_head(self)
 
   @property

@@ -36,11 +36,12 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from tf_transforms import audio
-from tf_transforms.configs import AudioConfig
-from tf_transforms.datasets import DATASETS
-from tf_transforms.errors import DatasetError, RunError
-from tf_transforms.run import StyleVocabulary
+
+from tf_transforms.signal import melspec
+from tf_transforms.core.configs import AudioConfig
+from tf_transforms.core.datasets import DATASETS
+from tf_transforms.core.errors import DatasetError, RunError
+from tf_transforms.training.run import StyleVocabulary
 
 
 def pad_rows(rows, pad_value=0.0) -> np.ndarray:
@@ -116,7 +117,7 @@ class Index:
     """Normalised log-mel of every example, computed once per AudioConfig
     (only the latest AudioConfig's are kept).
 
-    The same front-end as the per-pair path (``audio.log_mel_spectrogram`` in
+    The same front-end as the per-pair path (``melspec.log_mel_spectrogram`` in
     a tf.function), run over length-sorted batches. Holds every example's
     frames in memory (~26 KB per second of audio): for datasets that fit.
 
@@ -126,7 +127,7 @@ class Index:
     if audio_config not in self._features:
       # One trace for every batch length (words have hundreds of lengths).
       extract = tf.function(
-          lambda x: audio.normalize_log_spectrogram(audio.log_mel_spectrogram(x, audio_config),
+          lambda x: melspec.normalize_log_spectrogram(melspec.log_mel_spectrogram(x, audio_config),
                                                     audio_config),
           input_signature=[tf.TensorSpec([None, None], tf.float32)])
       clips = [self.audio(row) for row in range(len(self.content))]
@@ -429,13 +430,13 @@ def _waveforms_to_features(audio_config: AudioConfig, linear: bool):
   def features(batch):
     out = dict(batch)
     for side in ("source", "target"):
-      log_mel = audio.log_mel_spectrogram(batch[side], audio_config)      # [B, T, mels]
-      out[side] = audio.normalize_log_spectrogram(log_mel, audio_config)
+      log_mel = melspec.log_mel_spectrogram(batch[side], audio_config)      # [B, T, mels]
+      out[side] = melspec.normalize_log_spectrogram(log_mel, audio_config)
       out[f"{side}_length"] = tf.cast(audio_config.num_frames(batch[f"{side}_length"]),
                                       tf.int32)
     if linear:
-      out["target_linear"] = audio.normalize_log_spectrogram(
-          audio.log_linear_spectrogram(batch["target"], audio_config), audio_config)
+      out["target_linear"] = melspec.normalize_log_spectrogram(
+          melspec.log_linear_spectrogram(batch["target"], audio_config), audio_config)
     return out
   return features
 

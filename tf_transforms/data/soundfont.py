@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from tf_transforms.configs import AudioConfig
+from tf_transforms.core.configs import AudioConfig
 
 
 def default_soundfont_path() -> str:

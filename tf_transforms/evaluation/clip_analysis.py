@@ -18,7 +18,8 @@ import os
 
 import numpy as np
 
-from tf_transforms import metrics, pitch
+from tf_transforms.evaluation import metrics
+from tf_transforms.evaluation import pitch
 
 
 def available_cpus() -> int:
@@ -67,7 +68,7 @@ _WORKER = {}  # per worker process: its own recogniser
 
 def _start_worker(kind, words):
   if kind == "word":
-    from tf_transforms.recognition import WordRecognizer
+    from tf_transforms.evaluation.recognition import WordRecognizer
     _WORKER["recognizer"] = WordRecognizer(words)
 
 

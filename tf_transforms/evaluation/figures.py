@@ -10,8 +10,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms import data
-from tf_transforms.files import atomic_output
+from tf_transforms.data import pipeline
+from tf_transforms.core.files import atomic_output
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -60,7 +60,7 @@ def figure_2(examples, path, audio_config):
   _save(figure, path)
 
 
-def encoder_embeddings(model, index: data.Index, rows, audio_config, batch_size=32):
+def encoder_embeddings(model, index: pipeline.Index, rows, audio_config, batch_size=32):
   """Mean-pooled encoder outputs of ``rows`` (each clip in its own style): [len(rows), D]."""
   features = index.features(audio_config)
   # One trace for every batch (eager, the encoder's time loops cost ~8 s on
@@ -71,7 +71,7 @@ def encoder_embeddings(model, index: data.Index, rows, audio_config, batch_size=
   embeddings = []
   for start in range(0, len(rows), batch_size):
     chunk = rows[start:start + batch_size]
-    batch = data.pad_rows([features[r] for r in chunk], pad_value=-1.0)
+    batch = pipeline.pad_rows([features[r] for r in chunk], pad_value=-1.0)
     lengths = np.array([len(features[r]) for r in chunk], np.int32)
     memory, mask, _ = encode(batch.astype(np.float32), lengths,
                              np.asarray(index.style[chunk], np.int32))
@@ -81,7 +81,7 @@ def encoder_embeddings(model, index: data.Index, rows, audio_config, batch_size=
   return np.concatenate(embeddings)
 
 
-def figure_3(model, index: data.Index, path, audio_config, title, seed=0):
+def figure_3(model, index: pipeline.Index, path, audio_config, title, seed=0):
   """t-SNE of encoder representations of every note, coloured by pitch class.
 
   As the paper's Figure 3: notes of all pitches (training pitches as dots,
@@ -101,7 +101,7 @@ def figure_3(model, index: data.Index, path, audio_config, title, seed=0):
   embeddings = encoder_embeddings(model, index, rows, audio_config)
   pitches = index.content[rows].astype(int)
   styles = index.style[rows]
-  assignment = data.split_content(pitches)
+  assignment = pipeline.split_content(pitches)
   split = np.array([assignment[p] for p in pitches.tolist()])
   points = sklearn.manifold.TSNE(n_components=2, perplexity=min(30, len(rows) - 1),
                                  random_state=seed, init="pca").fit_transform(embeddings)

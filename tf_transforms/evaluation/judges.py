@@ -18,9 +18,13 @@ import sklearn.pipeline
 import sklearn.preprocessing
 import tensorflow as tf
 
-from tf_transforms import audio, clip_analysis, data, metrics, recognition
-from tf_transforms.datasets import DATASETS
-from tf_transforms.files import atomic_output
+from tf_transforms.signal import melspec, vocoding
+from tf_transforms.evaluation import clip_analysis
+from tf_transforms.data import pipeline
+from tf_transforms.evaluation import metrics
+from tf_transforms.evaluation import recognition
+from tf_transforms.core.datasets import DATASETS
+from tf_transforms.core.files import atomic_output
 
 
 def clip_statistics(log_mel):
@@ -28,20 +32,20 @@ def clip_statistics(log_mel):
   return np.concatenate([log_mel.mean(axis=0), log_mel.std(axis=0)])
 
 
-def vocoded_features(index: data.Index, rows, audio_config, batch_size=32):
+def vocoded_features(index: pipeline.Index, rows, audio_config, batch_size=32):
   """Log-mel of each clip after the vocoding path outputs take (true log-mel ->
   mel inverse -> Griffin-Lim -> de-emphasis -> analysis): [T, F] per row."""
-  vocode = tf.function(lambda log_mel: audio.log_mel_to_audio(log_mel, audio_config),
+  vocode = tf.function(lambda log_mel: vocoding.log_mel_to_audio(log_mel, audio_config),
                        reduce_retracing=True)  # words: a new length every batch
   features = index.features(audio_config)
   out = []
   for start in range(0, len(rows), batch_size):
     chunk = rows[start:start + batch_size]
-    batch = data.pad_rows([features[r] for r in chunk], pad_value=-1.0)  # silence
-    waveforms = vocode(audio.denormalize_log_spectrogram(batch, audio_config)).numpy()
+    batch = pipeline.pad_rows([features[r] for r in chunk], pad_value=-1.0)  # silence
+    waveforms = vocode(melspec.denormalize_log_spectrogram(batch, audio_config)).numpy()
     for i, r in enumerate(chunk):
       waveform = waveforms[i, :(len(features[r]) - 1) * audio_config.frame_step]
-      out.append(audio.log_mel_spectrogram(waveform, audio_config).numpy())
+      out.append(melspec.log_mel_spectrogram(waveform, audio_config).numpy())
   return out
 
 
@@ -103,19 +107,19 @@ class JudgementCache:
 CLASSIFIER_CLIPS_PER_STYLE = {"train": 60, "test": 20}
 
 
-def classifier_rows(index: data.Index, every=6) -> list:
+def classifier_rows(index: pipeline.Index, every=6) -> list:
   """Rows the style classifier uses: the first ``CLASSIFIER_CLIPS_PER_STYLE``
   training- and test-split clips of each style, in row order (TFDS stores
   examples in a hashed order, so the first are not the first words)."""
   rows = []
   for part, limit in CLASSIFIER_CLIPS_PER_STYLE.items():
-    in_part = data.split_rows(index, part, every)  # ascending
+    in_part = pipeline.split_rows(index, part, every)  # ascending
     for style in range(len(index.vocabulary)):
       rows.extend(in_part[index.style[in_part] == style][:limit].tolist())
   return sorted(rows)
 
 
-def train_style_classifier(index: data.Index, audio_config, every=6, cache=None):
+def train_style_classifier(index: pipeline.Index, audio_config, every=6, cache=None):
   """Logistic regression on log-mel statistics of *vocoded* real clips.
 
   Trained on the training split's clips after the same vocoding path the
@@ -124,7 +128,7 @@ def train_style_classifier(index: data.Index, audio_config, every=6, cache=None)
   targets). Returns (classifier, accuracy on vocoded real test-split clips:
   the ceiling for "target style recognised").
   """
-  assignment = data.split_content(index.content, every)
+  assignment = pipeline.split_content(index.content, every)
   split = np.array([assignment[c.item()] for c in index.content])
   rows = classifier_rows(index, every)
   stored = cache.get(f"classifier_features/every{every}") if cache else None
@@ -175,7 +179,7 @@ class Judges:
 
   SPEAKER_F0_CLIPS = 12  # training clips per speaker for its median F0
 
-  def __init__(self, index: data.Index, dataset_name: str, audio_config, every: int = 6,
+  def __init__(self, index: pipeline.Index, dataset_name: str, audio_config, every: int = 6,
                cache_dir=None, processes=None):
     self.index = index
     self.audio_config = audio_config
@@ -204,7 +208,7 @@ class Judges:
 
   def _speaker_f0(self, every):
     """{style id: median F0 in Hz} over up to SPEAKER_F0_CLIPS training clips each."""
-    assignment = data.split_content(self.index.content, every)
+    assignment = pipeline.split_content(self.index.content, every)
     styles = range(len(self.index.vocabulary))
     rows = {style: [r for r in np.flatnonzero(self.index.style == style)
                     if assignment[self.index.content[r].item()] == "train"
@@ -285,7 +289,7 @@ class Judges:
       self._recordings[row] = judgement
 
   def _recording_log_mel(self, row):
-    return audio.denormalize_log_spectrogram(
+    return melspec.denormalize_log_spectrogram(
         self.index.features(self.audio_config)[row], self.audio_config).numpy()
 
   def recording(self, row) -> Judgement:

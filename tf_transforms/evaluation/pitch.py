@@ -11,7 +11,7 @@ import math
 import librosa
 import numpy as np
 
-from tf_transforms import sparse_viterbi
+from tf_transforms.evaluation import sparse_viterbi
 
 MIN_VOICED = 0.25
 

@@ -12,14 +12,18 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms import data, figures, io, metrics, tables
-from tf_transforms.configs import EVALUATION_SPLITS
-from tf_transforms.evaluation import evaluate_run, prepare_judgements
-from tf_transforms.judges import Judges
-from tf_transforms.errors import RunError
-from tf_transforms.files import staged_directory, write_text
-from tf_transforms.run import RunConfig, load_run
-from tf_transforms.run_files import (check_model_dirs, check_started,
+from tf_transforms.data import pipeline
+from tf_transforms.evaluation import figures
+from tf_transforms.signal import audio_files
+from tf_transforms.evaluation import metrics
+from tf_transforms.evaluation import tables
+from tf_transforms.core.configs import EVALUATION_SPLITS
+from tf_transforms.evaluation.scoring import evaluate_run, prepare_judgements
+from tf_transforms.evaluation.judges import Judges
+from tf_transforms.core.errors import RunError
+from tf_transforms.core.files import staged_directory, write_text
+from tf_transforms.training.run import RunConfig, load_run
+from tf_transforms.training.run_files import (check_model_dirs, check_started,
                                      check_writable_directory)
 
 
@@ -34,7 +38,7 @@ def write_example_audio(examples, output_dir, audio_config):
       if peak > 1.0:
         waveform = waveform / peak
       path = os.path.join(output_dir, f"example{number}_{name}.wav")
-      io.write_audio(path, waveform, audio_config.sample_rate)
+      audio_files.write_audio(path, waveform, audio_config.sample_rate)
       paths.append(path)
   return paths
 
@@ -96,7 +100,7 @@ def check_outputs(runs, output_dir, *, sweep=None, overwrite=False, split="test"
                           "pass --overwrite to replace it")
 
 
-def evaluate_runs(runs, index: data.Index, output_dir, *, sweep=None, max_pairs=None, seed=0,
+def evaluate_runs(runs, index: pipeline.Index, output_dir, *, sweep=None, max_pairs=None, seed=0,
                   overwrite=False, processes=None, progress=print, split="test"):
   """Scores ``runs`` on ``index``'s test pairs (``split="valid"``: the
   validation split's, to choose settings); writes tables, figures and WAVs.
@@ -223,7 +227,7 @@ def evaluate(model_dirs, output_dir, *, data_dir=None, manual_dir=None, sweep=No
   except (ValueError, FileExistsError) as error:
     raise RunError(str(error)) from None
   first = runs[0].config
-  index = data.load_index(first.dataset, data_dir=data_dir, manual_dir=manual_dir,
+  index = pipeline.load_index(first.dataset, data_dir=data_dir, manual_dir=manual_dir,
                           config=first.dataset_config, soundfont=first.soundfont)
   return evaluate_runs(runs, index, output_dir, sweep=sweep, max_pairs=max_pairs, seed=seed,
                        overwrite=overwrite, processes=processes, progress=progress, split=split)
@@ -253,7 +257,7 @@ def warm_cache(model_dir, *, data_dir=None, manual_dir=None, max_pairs=None, see
     raise RunError(str(error)) from None
   with tf.io.gfile.GFile(os.path.join(model_dir, "run_config.json")) as handle:
     config = RunConfig.from_json(handle.read())
-  index = data.load_index(config.dataset, data_dir=data_dir, manual_dir=manual_dir,
+  index = pipeline.load_index(config.dataset, data_dir=data_dir, manual_dir=manual_dir,
                           config=config.dataset_config, soundfont=config.soundfont)
   progress("training the style classifier (and, for words, building the recogniser)...")
   with Judges(index, config.dataset, config.audio, cache_dir=index.data_dir,

@@ -39,19 +39,21 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms import audio, data, metrics
-from tf_transforms.judges import Judges, score_pair
-from tf_transforms.run import Run
+from tf_transforms.signal import melspec, vocoding
+from tf_transforms.data import pipeline
+from tf_transforms.evaluation import metrics
+from tf_transforms.evaluation.judges import Judges, score_pair
+from tf_transforms.training.run import Run
 
 
-def count_test_pairs(index: data.Index, max_pairs=None, split="test") -> int:
+def count_test_pairs(index: pipeline.Index, max_pairs=None, split="test") -> int:
   """How many pairs ``evaluate_run`` scores: one per ``split`` example whose
-  content has another style (``data.count_pairs``), at most ``max_pairs``."""
-  total = data.count_pairs(index, split)
+  content has another style (``pipeline.count_pairs``), at most ``max_pairs``."""
+  total = pipeline.count_pairs(index, split)
   return total if max_pairs is None else min(total, max_pairs)
 
 
-def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs=None,
+def generate_test_pairs(run: Run, index: pipeline.Index, *, batch_size=16, max_pairs=None,
                         seed=0, split="test", target_known=None):
   """Generates and vocodes every test pair (content never seen in training);
   ``split="valid"``: the validation split's pairs instead (content never seen
@@ -84,7 +86,7 @@ def generate_test_pairs(run: Run, index: data.Index, *, batch_size=16, max_pairs
           return_alignments=False), reduce_retracing=True)
 
   def natural(frames, length):  # normalised [T, F] -> natural-log mel, trimmed
-    return audio.denormalize_log_spectrogram(
+    return melspec.denormalize_log_spectrogram(
         np.asarray(frames[:int(length)], np.float32), audio_config).numpy()
 
   done = 0
@@ -122,7 +124,7 @@ def _trimmed(waveform, frames, audio_config):
 
 def _pairs(index, split, batch_size, seed, audio_config):
   """The batches of ``split``'s pairs, in the order ``evaluate_run`` scores them."""
-  return data.pair_dataset(index, split, batch_size, seed=seed, epochs=1, cache_features=True,
+  return pipeline.pair_dataset(index, split, batch_size, seed=seed, epochs=1, cache_features=True,
                            audio_config=audio_config)
 
 
@@ -130,8 +132,8 @@ def _target_vocoder(audio_config):
   """Normalised log-mel [B, T, F] -> waveforms [B, samples]: the vocoding path
   of every model without a post-net (``AudioTransformModel.to_audio`` on
   frames), which the vocoded true target takes whatever the model."""
-  return tf.function(lambda frames: audio.log_mel_to_audio(
-      audio.denormalize_log_spectrogram(frames, audio_config), audio_config),
+  return tf.function(lambda frames: vocoding.log_mel_to_audio(
+      melspec.denormalize_log_spectrogram(frames, audio_config), audio_config),
                      reduce_retracing=True)  # words: a new length every batch
 
 
@@ -141,10 +143,10 @@ def _target_clip(waveform, content, target_row, audio_config):
   key = f"oracle/{target_row}"
   if waveform is None:
     return (None, None, content, key)
-  return (waveform, audio.log_mel_spectrogram(waveform, audio_config).numpy(), content, key)
+  return (waveform, melspec.log_mel_spectrogram(waveform, audio_config).numpy(), content, key)
 
 
-def prepare_judgements(index: data.Index, judges: Judges, audio_config, *, batch_size=16,
+def prepare_judgements(index: pipeline.Index, judges: Judges, audio_config, *, batch_size=16,
                        max_pairs=None, seed=0, split="test", progress=print):
   """The model-independent half of ``evaluate_run``, done before there is a
   model: judges the real recordings and the vocoded true targets of the
@@ -188,7 +190,7 @@ def score_generated(pairs, judges: Judges, run: Run) -> list:
   audio_config = run.config.audio
 
   def output_clip(waveform, content):
-    return (waveform, audio.log_mel_spectrogram(waveform, audio_config).numpy(), content, None)
+    return (waveform, melspec.log_mel_spectrogram(waveform, audio_config).numpy(), content, None)
 
   judges.prepare_recordings([p[side] for p in pairs for side in ("source_row", "target_row")])
   judged = iter(judges.judge_many([
@@ -214,7 +216,7 @@ def score_generated(pairs, judges: Judges, run: Run) -> list:
   return records
 
 
-def evaluate_run(run: Run, index: data.Index, judges: Judges, *, batch_size=16,
+def evaluate_run(run: Run, index: pipeline.Index, judges: Judges, *, batch_size=16,
                  max_pairs=None, seed=0, keep=4, progress=print, split="test"):
   """Generates every pair of ``split`` (test: the paper's unseen content) with
   ``run`` and scores it.

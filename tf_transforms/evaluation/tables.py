@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from tf_transforms import metrics
+from tf_transforms.evaluation import metrics
 
 
 def share(values):

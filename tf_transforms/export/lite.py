@@ -19,8 +19,8 @@ import json
 
 import numpy as np
 
-from tf_transforms.configs import AudioConfig
-from tf_transforms.errors import LiteError
+from tf_transforms.core.configs import AudioConfig
+from tf_transforms.core.errors import LiteError
 
 # The front-end the TFLite file computes (``export_tflite`` writes the run's
 # AudioConfig into the graph; a run that changed it needs it here too).

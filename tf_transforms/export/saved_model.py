@@ -28,18 +28,19 @@ import tempfile
 import keras
 import tensorflow as tf
 
-from tf_transforms import audio
-from tf_transforms.errors import RunError
-from tf_transforms.files import atomic_output
-from tf_transforms.run_files import check_writable_directory
-from tf_transforms.run import load_run
+
+from tf_transforms.signal import melspec, vocoding
+from tf_transforms.core.errors import RunError
+from tf_transforms.core.files import atomic_output
+from tf_transforms.training.run_files import check_writable_directory
+from tf_transforms.training.run import load_run
 
 DEFAULT_MAX_SECONDS = 10.0
 
 
 @dataclasses.dataclass(frozen=True)
 class Vocoder:
-  """The exported graphs' Griffin-Lim (``audio.griffin_lim``).
+  """The exported graphs' Griffin-Lim (``vocoding.griffin_lim``).
 
   The default, 28 iterations on the half-size FFT grid and then 6 on the
   full one, reaches the spectral convergence of evaluate.py's 32 full-grid
@@ -137,7 +138,7 @@ class TransformModule:
     error ops); the SavedModel signature wraps it in ``_transform``.
     """
     config = self._audio_config
-    log_mel = audio.normalize_log_spectrogram(audio.log_mel_spectrogram(waveform, config),
+    log_mel = melspec.normalize_log_spectrogram(melspec.log_mel_spectrogram(waveform, config),
                                               config)
     batch, frames = tf.shape(log_mel)[0], tf.shape(log_mel)[1]
     outputs = self._generate(log_mel, tf.fill([batch], frames), source_style, target_style)

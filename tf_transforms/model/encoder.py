@@ -4,7 +4,7 @@ import keras
 from keras.src.backend.tensorflow.rnn import rnn as keras_rnn
 import tensorflow as tf
 
-from tf_transforms.layers.recurrences import lstm_sequence, lstm_step
+from tf_transforms.model.recurrences import lstm_sequence, lstm_step
 
 PACKAGE = "tf_transforms"
 

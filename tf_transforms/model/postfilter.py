@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tf_transforms.layers.heads import PartialLevelsHead
+from tf_transforms.model.heads import PartialLevelsHead
 
 PACKAGE = "tf_transforms"
 

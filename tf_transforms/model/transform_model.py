@@ -20,11 +20,14 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from tf_transforms import audio
-from tf_transforms.configs import FRAME_LOSSES, AudioConfig, ModelConfig
-from tf_transforms.layers import (AttentionDecoder, ConvFrontEnd, GlobalVariancePostFilter,
-                                  LinearPostNet, ProjectedLSTM, PyramidalLSTM, StyleConditioning)
-from tf_transforms.layers.heads import make_head
+
+from tf_transforms.signal import melspec, vocoding
+from tf_transforms.core.configs import FRAME_LOSSES, AudioConfig, ModelConfig
+from tf_transforms.model.decoder import AttentionDecoder
+from tf_transforms.model.encoder import ConvFrontEnd, ProjectedLSTM, PyramidalLSTM, StyleConditioning
+from tf_transforms.model.postfilter import GlobalVariancePostFilter
+from tf_transforms.model.postnet import LinearPostNet
+from tf_transforms.model.heads import make_head
 
 PACKAGE = "tf_transforms"
 
@@ -214,15 +217,15 @@ class AudioTransformModel(keras.Model):
     front-end's mel inverse on the predicted log-mel. Frames past each
     example's length are vocoded too; trim with ``lengths * frame_step``.
     ``length``: samples to return (default ``(frames - 1) * frame_step``).
-    ``iterations``, ``coarse_iterations``, ``unroll``: see ``audio.griffin_lim``.
+    ``iterations``, ``coarse_iterations``, ``unroll``: see ``vocoding.griffin_lim``.
     """
     vocoder = dict(iterations=iterations, seed=seed, length=length,
                    coarse_iterations=coarse_iterations, unroll=unroll)
     if "linear" in outputs:
-      log_power = audio.denormalize_log_spectrogram(outputs["linear"], audio_config)
-      return audio.log_linear_to_audio(log_power, audio_config, **vocoder)
-    log_mel = audio.denormalize_log_spectrogram(outputs["frames"], audio_config)
-    return audio.log_mel_to_audio(log_mel, audio_config, **vocoder)
+      log_power = melspec.denormalize_log_spectrogram(outputs["linear"], audio_config)
+      return vocoding.log_linear_to_audio(log_power, audio_config, **vocoder)
+    log_mel = melspec.denormalize_log_spectrogram(outputs["frames"], audio_config)
+    return vocoding.log_mel_to_audio(log_mel, audio_config, **vocoder)
 
   # ---------------------------------------------------------------- loss
 

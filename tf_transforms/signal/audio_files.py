@@ -17,9 +17,9 @@ import soundfile
 import soxr
 import tensorflow as tf
 
-from tf_transforms.configs import AudioConfig
-from tf_transforms.errors import AudioError
-from tf_transforms.files import atomic_output
+from tf_transforms.core.configs import AudioConfig
+from tf_transforms.core.errors import AudioError
+from tf_transforms.core.files import atomic_output
 
 DEFAULT_SAMPLE_RATE = AudioConfig.sample_rate  # the front-end's rate (16 kHz)
 

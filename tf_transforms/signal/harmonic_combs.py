@@ -3,7 +3,7 @@ the front-end, whatever the instrument.
 
 A comb is equal-amplitude harmonics of one fundamental (random, seeded
 phases) up to Nyquist, rendered as a waveform and passed through the model's
-own front-end (``audio.log_mel_spectrogram``, normalised); its middle frame
+own front-end (``melspec.log_mel_spectrogram``, normalised); its middle frame
 is the comb. Its fine structure (the comb minus its smooth part, see
 ``layers.heads.SourceFilterHead``) puts a harmonic wherever the pitch puts
 one, including where a given source instrument has none: the
@@ -16,7 +16,7 @@ The same choice gives the vocoder its pitch: with
 --mel_inverse_prior=harmonic``, notes only), ``harmonic_prior``
 chooses the comb that best matches the log-mel being vocoded, and the mel
 inverse starts from a linear spectrum with that comb's harmonics
-(``audio.mel_to_linear``'s ``prior``), where 80 mel bands cannot say where the
+(``vocoding.mel_to_linear``'s ``prior``), where 80 mel bands cannot say where the
 harmonics of a low note are.
 """
 
@@ -25,9 +25,10 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms import audio
-from tf_transforms.configs import AudioConfig
-from tf_transforms.ops import dct_basis, runtime_constant
+
+from tf_transforms.signal import melspec
+from tf_transforms.core.configs import AudioConfig
+from tf_transforms.signal.ops import dct_basis, runtime_constant
 
 SECONDS = 0.3    # rendered length: several frames of steady state around the middle one
 PEAK = 0.1       # peak amplitude of the rendered comb
@@ -89,8 +90,8 @@ def middle_frame_span(config: AudioConfig) -> tuple[int, int]:
 def _middle_log_mel(waveforms, config: AudioConfig) -> np.ndarray:
   """The normalised log-mel middle frame [P, F] of ``middle_frame_span``'s samples [P, n]."""
   with tf.init_scope():  # eager even when called while a graph is traced
-    log_mel = audio.normalize_log_spectrogram(
-        audio.log_mel_spectrogram(tf.constant(waveforms), config), config).numpy()
+    log_mel = melspec.normalize_log_spectrogram(
+        melspec.log_mel_spectrogram(tf.constant(waveforms), config), config).numpy()
   return log_mel[:, _middle_frame(config)[1]]
 
 
@@ -157,7 +158,7 @@ def comb_scorer(config: AudioConfig, num_coefficients: int) -> tuple:
   unit = fine / np.maximum(np.linalg.norm(fine, axis=1, keepdims=True), 1e-6)
   fft_bins = np.round(midi_to_hz(bank_midi()) * config.fft_length /
                       config.sample_rate).astype(int)
-  fundamental = np.argmax(audio.mel_weight_matrix(config)[fft_bins], axis=1)  # [P]
+  fundamental = np.argmax(melspec.mel_weight_matrix(config)[fft_bins], axis=1)  # [P]
   scorer = projection @ (unit.T + FUNDAMENTAL_WEIGHT *
                          np.eye(config.num_mel_bins)[:, fundamental])
   fine, scorer = fine.astype(np.float32), scorer.astype(np.float32)
@@ -190,7 +191,7 @@ def harmonic_band_shares(config: AudioConfig, num_harmonics: int) -> np.ndarray:
   a = config.pre_emphasis
   power = lobe * (1.0 + a * a - 2.0 * a * np.cos(2.0 * np.pi * bins_hz / config.sample_rate))
   row = np.minimum(harmonic, num_harmonics + 1).astype(int) - 1              # [P, K]
-  matrix = audio.mel_weight_matrix(config).astype(np.float64)                 # [K, F]
+  matrix = melspec.mel_weight_matrix(config).astype(np.float64)                 # [K, F]
   bands = np.stack([(power * (row == k)) @ matrix
                     for k in range(num_harmonics + 1)], axis=1)              # [P, H+1, F]
   total = bands.sum(axis=1, keepdims=True)                                   # [P, 1, F]
@@ -240,11 +241,11 @@ def harmonic_pattern(f0_hz, config: AudioConfig, floor=PRIOR_FLOOR):
 
 
 def harmonic_prior(log_mel, config: AudioConfig):
-  """``audio.mel_to_linear``'s ``prior`` for natural-log mel ``log_mel``
+  """``vocoding.mel_to_linear``'s ``prior`` for natural-log mel ``log_mel``
   ``[..., T, F]`` holding one note per clip: the ``harmonic_pattern`` of the
   bank comb ``choose`` picks from the clip itself, ``[..., 1, bins]``."""
   _, scorer = comb_scorer(config, PRIOR_COEFFICIENTS)
-  chosen = choose(audio.normalize_log_spectrogram(log_mel, config), scorer)   # [...]
+  chosen = choose(melspec.normalize_log_spectrogram(log_mel, config), scorer)   # [...]
   # A table of MIDI numbers, not of Hz: TFLite's float16 variant stores it in
   # float16, which is 3 cents off at worst in MIDI numbers but up to 1 Hz at
   # the top of a table in Hz, times every harmonic (with a table in Hz the

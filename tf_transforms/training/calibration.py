@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms import data
+from tf_transforms.data import pipeline
 
 # Training pairs generated for the calibration: 64 batches of 16, about 47 per
 # style on gm_notes' 22. On the main job's validation split, 480 and 960 pairs
@@ -44,7 +44,7 @@ CHOOSER_EPOCHS = 64
 CHOOSER_TOLERANCE_CENTS = 50.0
 
 
-def note_pitches(index: data.Index, rows) -> np.ndarray:
+def note_pitches(index: pipeline.Index, rows) -> np.ndarray:
   """float64 MIDI pitch of each of ``rows`` of a dataset of notes: the content
   key (a MIDI number) plus the variant's detune in cents (gm_notes' detuned
   training notes; 0 for recordings)."""
@@ -61,7 +61,7 @@ def _chooser_summaries(head, index, rows, audio_config, batch_size=64):
   parts = []
   for start in range(0, len(rows), batch_size):
     clips = [features[row] for row in rows[start:start + batch_size]]
-    parts.append([v.numpy() for v in summarise(tf.constant(data.pad_rows(clips)),
+    parts.append([v.numpy() for v in summarise(tf.constant(pipeline.pad_rows(clips)),
                                                 tf.constant([len(c) for c in clips]))])
   return [np.concatenate(column) for column in zip(*parts)]
 
@@ -79,7 +79,7 @@ def choice_accuracy(head, summaries, pitches, weights=None, template=False) -> f
                        CHOOSER_TOLERANCE_CENTS))
 
 
-def fit_comb_chooser(head, index: data.Index, audio_config, *, seed=0) -> dict:
+def fit_comb_chooser(head, index: pipeline.Index, audio_config, *, seed=0) -> dict:
   """Fits ``head``'s learned comb chooser (``HarmonicCombHead``,
   ``comb_chooser="learned"``) on the training split's notes, detuned
   variants included: ``CHOOSER_EPOCHS`` passes of Adam on the softmax
@@ -93,7 +93,7 @@ def fit_comb_chooser(head, index: data.Index, audio_config, *, seed=0) -> dict:
      "learned" / "template": share of the recordings whose chosen comb is
      within ``CHOOSER_TOLERANCE_CENTS``, after the fit and by the template}.
   """
-  rows = data.split_rows(index, "train", variants=True)
+  rows = pipeline.split_rows(index, "train", variants=True)
   pitches = note_pitches(index, rows)
   bank = head.bank_midi
   inside = (pitches >= bank[0]) & (pitches <= bank[-1])
@@ -167,7 +167,7 @@ def postfilter_statistics(outputs, targets, styles, num_styles):
   return gain.astype(np.float32), (offset / pairs).astype(np.float32), count
 
 
-def calibrate_postfilter(model, index: data.Index, audio_config, *, num_pairs=CALIBRATION_PAIRS,
+def calibrate_postfilter(model, index: pipeline.Index, audio_config, *, num_pairs=CALIBRATION_PAIRS,
                          batch_size=16, seed=0, fixed_length=True):
   """Sets ``model.postfilter``'s gain and bias from ``num_pairs`` training
   pairs of ``index`` (``postfilter_statistics``); returns the per-style pair
@@ -180,7 +180,7 @@ def calibrate_postfilter(model, index: data.Index, audio_config, *, num_pairs=CA
       lambda source, length, source_style, target_style, frames: model.generate(
           source, length, source_style, target_style, num_frames=frames,
           return_alignments=False, postfilter=False), reduce_retracing=True)
-  batches = data.pair_dataset(index, "train", batch_size, seed=seed, epochs=1,
+  batches = pipeline.pair_dataset(index, "train", batch_size, seed=seed, epochs=1,
                               cache_features=True, audio_config=audio_config)
   outputs, targets, styles = [], [], []
   for batch in itertools.islice(batches, -(-num_pairs // batch_size)):

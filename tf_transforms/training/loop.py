@@ -7,7 +7,7 @@ its progress bar calls epochs); BackupAndRestore saves weights, optimizer
 state (hence the learning-rate schedule's position) and the chunk number at
 the end of each chunk. Rerunning the same command restores them and restarts
 the deterministic pair stream at exactly the next step
-(``data.pair_dataset(start_batch=...)``). A killed run loses at most the
+(``pipeline.pair_dataset(start_batch=...)``). A killed run loses at most the
 steps since its last checkpoint; a completed run reruns as a no-op.
 
 The learning rate decays by ``decay_per_epoch`` after every *data* epoch (a
@@ -26,13 +26,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms import calibration, data, models
-from tf_transforms.configs import STRATEGIES, AudioConfig
-from tf_transforms.datasets import DATASETS
-from tf_transforms.errors import DivergedError, RunError
-from tf_transforms.files import atomic_output, write_text
-from tf_transforms.run import RunConfig, check_model_dir, cleaned_up_on_failure, worker_dir
-from tf_transforms.run_files import check_writable_directory, model_dir_lock
+from tf_transforms.training import calibration
+from tf_transforms.data import pipeline
+from tf_transforms.model import transform_model
+from tf_transforms.core.configs import STRATEGIES, AudioConfig
+from tf_transforms.core.datasets import DATASETS
+from tf_transforms.core.errors import DivergedError, RunError
+from tf_transforms.core.files import atomic_output, write_text
+from tf_transforms.training.run import RunConfig, check_model_dir, cleaned_up_on_failure, worker_dir
+from tf_transforms.training.run_files import check_writable_directory, model_dir_lock
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -159,7 +161,7 @@ class SpectrogramSummary(keras.callbacks.Callback):
     self.writer.flush()
 
 
-def validation_dataset(index: data.Index, run: RunConfig, batch_size: int):
+def validation_dataset(index: pipeline.Index, run: RunConfig, batch_size: int):
   """The batches every checkpoint's validation loss is measured on, and the
   first batch (``SpectrogramSummary``'s pair).
 
@@ -169,10 +171,10 @@ def validation_dataset(index: data.Index, run: RunConfig, batch_size: int):
   batches, and a validation costs its forward passes alone (docs/design.md,
   "Training"). Its cardinality is declared, so Keras knows where it ends.
   """
-  valid = data.pair_dataset(index, "valid", batch_size, seed=run.seed, epochs=1,
+  valid = pipeline.pair_dataset(index, "valid", batch_size, seed=run.seed, epochs=1,
                             autoencoder=run.autoencoder, cache_features=True,
                             sort_window=run.training.sort_window, audio_config=run.audio)
-  batches = math.ceil(data.count_pairs(index, "valid", autoencoder=run.autoencoder) /
+  batches = math.ceil(pipeline.count_pairs(index, "valid", autoencoder=run.autoencoder) /
                       batch_size)
   valid = valid.apply(tf.data.experimental.assert_cardinality(batches))
   return valid.cache(), next(iter(valid))
@@ -248,15 +250,15 @@ def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbos
 def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, deterministic):
   if deterministic:
     tf.config.experimental.enable_op_determinism()
-  index = data.load_index(run.dataset, data_dir=data_dir, manual_dir=manual_dir,
+  index = pipeline.load_index(run.dataset, data_dir=data_dir, manual_dir=manual_dir,
                           config=run.dataset_config, soundfont=run.soundfont)
   model_config = dataclasses.replace(run.model, num_styles=len(index.vocabulary))
   batch_size = run.training.batch_size
-  pairs_per_epoch = data.count_pairs(index, "train", autoencoder=run.autoencoder)
+  pairs_per_epoch = pipeline.count_pairs(index, "train", autoencoder=run.autoencoder)
   # An epoch, for the step count and the learning rate's decay, is a pass over
   # the recordings: training-only variants (gm_notes' detuned notes) are more
   # draws in the same schedule, not a slower one.
-  steps_per_epoch = max(1, data.count_pairs(index, "train", autoencoder=run.autoencoder,
+  steps_per_epoch = max(1, pipeline.count_pairs(index, "train", autoencoder=run.autoencoder,
                                             variants=False) // batch_size)
   steps = run.steps or run.training.epochs * steps_per_epoch
   chunk = min(run.checkpoint_every, steps)
@@ -270,8 +272,8 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
   # it actually builds the dataset (the first run).
   keras.utils.set_random_seed(run.seed)
   with strategy.scope():
-    model = models.build_model(model_config, run.audio)
-    model.compile(optimizer=models.make_optimizer(run.training, steps_per_epoch),
+    model = transform_model.build_model(model_config, run.audio)
+    model.compile(optimizer=transform_model.make_optimizer(run.training, steps_per_epoch),
                   guided_attention=run.training.guided_attention,
                   guided_attention_sigma=run.training.guided_attention_sigma,
                   frame_loss=run.training.frame_loss)
@@ -289,7 +291,7 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
           f"{time.monotonic() - started:.0f} s; comb within "
           f"{calibration.CHOOSER_TOLERANCE_CENTS:g} cents of the pitch for {fit['learned']:.0%} "
           f"of the {fit['recordings']} recorded ones (template: {fit['template']:.0%})")
-  dataset = data.pair_dataset(index, "train", batch_size, seed=run.seed, epochs=None,
+  dataset = pipeline.pair_dataset(index, "train", batch_size, seed=run.seed, epochs=None,
                               shuffle=True, autoencoder=run.autoencoder, drop_remainder=True,
                               cache_features=True, start_batch=start_chunk * chunk,
                               sort_window=run.training.sort_window, audio_config=run.audio)

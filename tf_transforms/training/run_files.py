@@ -13,7 +13,7 @@ import contextlib
 import fcntl
 import os
 
-from tf_transforms.errors import RunError
+from tf_transforms.core.errors import RunError
 
 # What train.py leaves in model_dir when a run completes (the layout: run.py).
 FINISHED_RUN_FILES = ("model.keras", "run_config.json", "styles.json")

@@ -29,8 +29,8 @@ import typing
 import numpy as np
 import tensorflow_datasets as tfds
 
-from tf_transforms import data
-from tf_transforms.soundfont import NoteRenderer
+from tf_transforms.data import pipeline
+from tf_transforms.data.soundfont import NoteRenderer
 from tfds_builders import common
 
 # (GM program, NSynth family, NSynth source): two per family.
@@ -138,7 +138,7 @@ class GmNotes(tfds.core.GeneratorBasedBuilder):
     if config.detune_cents:
       # The training pitches as the data pipeline will split them: the same
       # rule over the same distinct pitches.
-      assignment = data.split_content([note.pitch for note in notes])
+      assignment = pipeline.split_content([note.pitch for note in notes])
       training = [note for note in notes if assignment[note.pitch] == "train"]
       splits["detuned"] = (example for cents in config.detune_cents
                            for example in self._generate_examples(renderer, training, cents))

@@ -18,7 +18,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tfds_builders import common
-from tf_transforms.errors import DatasetError
+from tf_transforms.core.errors import DatasetError
 
 SPLITS = ("train", "test")
 MANUAL_DOWNLOAD_INSTRUCTIONS = """\

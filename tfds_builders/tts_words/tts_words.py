@@ -35,8 +35,8 @@ import librosa
 import numpy as np
 import tensorflow_datasets as tfds
 
-from tf_transforms import io
-from tf_transforms.errors import AudioError, DatasetError
+from tf_transforms.signal import audio_files
+from tf_transforms.core.errors import AudioError, DatasetError
 from tfds_builders import common
 
 
@@ -127,7 +127,7 @@ def prepare(wav_bytes, name) -> np.ndarray:
   Raises:
     AudioError: undecodable or silent.
   """
-  clip = io.decode_audio(wav_bytes, name, common.SAMPLE_RATE)
+  clip = audio_files.decode_audio(wav_bytes, name, common.SAMPLE_RATE)
   _, (start, end) = librosa.effects.trim(clip, top_db=40)
   margin = int(MARGIN_SECONDS * common.SAMPLE_RATE)
   clip = clip[max(0, start - margin):end + margin]

@@ -4,7 +4,7 @@ scripts/setup.sh installs them)."""
 import pytest
 import tensorflow_datasets as tfds
 
-from tf_transforms.errors import DatasetError
+from tf_transforms.core.errors import DatasetError
 from tfds_builders.tts_words import tts_words
 
 

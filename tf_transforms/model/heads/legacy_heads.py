@@ -25,9 +25,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms import audio, harmonic_combs
-from tf_transforms.configs import COMB_CHOOSERS, AudioConfig
-from tf_transforms.ops import dct_basis, runtime_constant
+from tf_transforms.signal import melspec
+from tf_transforms.signal import harmonic_combs
+from tf_transforms.core.configs import COMB_CHOOSERS, AudioConfig
+from tf_transforms.signal.ops import dct_basis, runtime_constant
 
 PACKAGE = "tf_transforms"
 HEADS = {}
@@ -664,9 +665,9 @@ class SourceEnvelopeHead(SourceFilterHead):
 def band_positions(hz, audio_config):
   """Fractional mel-band index of frequencies ``hz`` (a float32 tensor, Hz)
   for ``audio_config``'s filter bank: band k's centre maps to k, and the
-  scale between centres is Slaney's mel (``audio.hz_to_mel``), in-graph."""
-  edges = audio.mel_band_edges(audio_config)
-  return (audio.hz_to_mel_tensor(hz) - edges[0]) / (edges[1] - edges[0]) - 1.0
+  scale between centres is Slaney's mel (``melspec.hz_to_mel``), in-graph."""
+  edges = melspec.mel_band_edges(audio_config)
+  return (melspec.hz_to_mel_tensor(hz) - edges[0]) / (edges[1] - edges[0]) - 1.0
 
 
 def interpolate(values, positions, lengths=None):
@@ -718,7 +719,7 @@ class SourceWarpHead(FrontEndHead, SourceFilterHead):
                time_reduction=1, kernel_initializer="zeros", audio_config=None, **kwargs):
     super().__init__(num_mel_bins, reduction_factor, envelope_coefficients, time_reduction,
                      kernel_initializer, audio_config, **kwargs)
-    centres = audio.mel_to_hz(audio.mel_band_edges(self.audio_config)[1:-1])
+    centres = melspec.mel_to_hz(melspec.mel_band_edges(self.audio_config)[1:-1])
     self.band_hz = tf.constant(centres.astype(np.float32))                    # [F]
 
   @property

@@ -13,14 +13,14 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms.signal import features, harmonic_combs, stft
+from tf_transforms.signal import harmonic_combs, melspec, stft
 from tf_transforms.core.configs import AudioConfig
 from tf_transforms.signal.ops import runtime_constant
 
 
 @functools.lru_cache(maxsize=None)
 def _mel_inverse_constants(config: AudioConfig):
-  matrix = features.mel_weight_matrix(config).astype(np.float64)  # [bins, mels]
+  matrix = melspec.mel_weight_matrix(config).astype(np.float64)  # [bins, mels]
   pseudo_inverse = np.linalg.pinv(matrix)                # [mels, bins]
   coverage = matrix.sum(axis=1)                          # [bins]
   inverse_coverage = np.where(coverage > 0, 1.0 / np.maximum(coverage, 1e-30), 0.0)

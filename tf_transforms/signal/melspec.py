@@ -1,7 +1,7 @@
 """The model's features: mel filter bank, log-mel and its normalisation.
 
 The feature path is ``waveform -> pre_emphasis -> stft -> |.|^2 -> mel -> log
--> normalise``; ``vocoder.py`` inverts it. Conventions: mel spectrograms are
+-> normalise``; ``vocoding.py`` inverts it. Conventions: mel spectrograms are
 float32 ``[..., frames, num_mel_bins]`` in power units; log-mel is the natural
 log of mel power floored at ``config.log_floor``; normalised log-mel maps
 ``[log(log_floor), log(ref_power)]`` to ``[-1, 1]``.
