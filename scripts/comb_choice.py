@@ -47,7 +47,7 @@ def choices(index, split, head, config):
       if index.training_only[row]:  # a detuned training variant: its note is counted once
         continue
       seen[row] = (index.content[row].item(), int(batch["source_style"][i]),
-                   head.bank_midi[j])
+                   head.bank.midi[j])
   return list(seen.values())
 
 
@@ -59,7 +59,7 @@ def main(argv):
   for chooser in FLAGS.choosers:
     head = make_head(ModelConfig(output_head="harmonic_comb", comb_chooser=chooser), config)
     if chooser == "learned":
-      calibration.fit_comb_chooser(head, index, config, seed=0)
+      calibration.fit_comb_chooser(head.chooser, index, config, seed=0)
     for split in FLAGS.splits:
       report(index, split, head, config, chooser)
 

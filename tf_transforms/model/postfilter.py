@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tf_transforms.model.heads import PartialLevelsHead
+from tf_transforms.signal.melspec import NORMALISED_FLOOR
 
 PACKAGE = "tf_transforms"
 
@@ -31,7 +31,7 @@ class GlobalVariancePostFilter(keras.layers.Layer):
   Output shape: ``[batch, time, num_bins]``.
   """
 
-  FLOOR = PartialLevelsHead.FLOOR  # the heads' floor: the normalised log floor
+  FLOOR = NORMALISED_FLOOR  # the heads' floor: the normalised log floor
 
   def __init__(self, num_styles, num_bins, **kwargs):
     super().__init__(**kwargs)

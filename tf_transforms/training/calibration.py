@@ -16,11 +16,12 @@ no held-out content is seen.
 
 import itertools
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from tf_transforms.data import pipeline
+from tf_transforms.model.heads import comb_chooser
+from tf_transforms.model.heads.source import SourceSpectra
 
 # Training pairs generated for the calibration: 64 batches of 16, about 47 per
 # style on gm_notes' 22. On the main job's validation split, 480 and 960 pairs
@@ -32,18 +33,6 @@ CALIBRATION_PAIRS = 1024
 VARIANCE_EPSILON = 1e-3
 
 
-# The learned comb chooser's fit: Adam at this rate, batches of this many
-# notes, this many passes over the training notes (gm_notes: 2945 notes with
-# the detuned ones, 2945 steps, ~30 s on 2 cores). Chosen on gm_notes'
-# validation notes (docs/results.md, "0.10").
-CHOOSER_LEARNING_RATE = 0.01
-CHOOSER_BATCH = 64
-CHOOSER_EPOCHS = 64
-# A choice within this many cents of the note's pitch counts as right (the
-# pitch judge's tolerance).
-CHOOSER_TOLERANCE_CENTS = 50.0
-
-
 def note_pitches(index: pipeline.Index, rows) -> np.ndarray:
   """float64 MIDI pitch of each of ``rows`` of a dataset of notes: the content
   key (a MIDI number) plus the variant's detune in cents (gm_notes' detuned
@@ -52,12 +41,12 @@ def note_pitches(index: pipeline.Index, rows) -> np.ndarray:
   return index.content[rows].astype(np.float64) + index.variant[rows].astype(np.float64) / 100
 
 
-def _chooser_summaries(head, index, rows, audio_config, batch_size=64):
-  """``head.chooser_summaries`` of every clip of ``rows``, as NumPy arrays
-  (fine [N, F], mean [N, F], standardised scores [N, P])."""
+def chooser_summaries(chooser, index, rows, audio_config, batch_size=64):
+  """``chooser.summaries`` (a ``CombChooser``) of every clip of ``rows``, as
+  NumPy arrays (fine [N, F], mean [N, F], standardised scores [N, P])."""
   features = index.features(audio_config)
-  summarise = tf.function(lambda frames, lengths: head.chooser_summaries(
-      *head._valid_frames(frames, lengths)), reduce_retracing=True)
+  summarise = tf.function(lambda frames, lengths: chooser.summaries(
+      *SourceSpectra.valid_frames(frames, lengths)), reduce_retracing=True)
   parts = []
   for start in range(0, len(rows), batch_size):
     clips = [features[row] for row in rows[start:start + batch_size]]
@@ -66,70 +55,32 @@ def _chooser_summaries(head, index, rows, audio_config, batch_size=64):
   return [np.concatenate(column) for column in zip(*parts)]
 
 
-def choice_accuracy(head, summaries, pitches, weights=None, template=False) -> float:
-  """Share of clips whose chosen comb is within ``CHOOSER_TOLERANCE_CENTS`` of
-  ``pitches``: the learned chooser's with ``weights`` (default: the head's),
-  or with ``template`` the template score's."""
-  fine, mean, standardised = summaries
-  if template:
-    chosen = np.argmax(standardised, -1)
-  else:
-    chosen = np.argmax(head.chooser_logits(fine, mean, standardised, weights).numpy(), -1)
-  return float(np.mean(100 * np.abs(head.bank_midi[chosen] - pitches) <
-                       CHOOSER_TOLERANCE_CENTS))
-
-
-def fit_comb_chooser(head, index: pipeline.Index, audio_config, *, seed=0) -> dict:
-  """Fits ``head``'s learned comb chooser (``HarmonicCombHead``,
-  ``comb_chooser="learned"``) on the training split's notes, detuned
-  variants included: ``CHOOSER_EPOCHS`` passes of Adam on the softmax
-  cross-entropy of ``head.chooser_logits`` over the bank against the comb
-  nearest each note's pitch (``note_pitches``). Its random draws (the
-  initial weights, the batches) come from ``seed`` alone, not from the global
-  seed, so the model's own initialisation and training are unchanged by it.
+def fit_comb_chooser(chooser, index: pipeline.Index, audio_config, *, seed=0) -> dict:
+  """Fits ``chooser`` (a ``CombChooser``) on the training split's notes,
+  detuned variants included, at their known pitches (``note_pitches``;
+  ``comb_chooser.fit_chooser``, seeded by ``seed`` alone).
 
   Returns:
     {"notes": training notes fitted on, "recordings": of them not detuned,
      "learned" / "template": share of the recordings whose chosen comb is
-     within ``CHOOSER_TOLERANCE_CENTS``, after the fit and by the template}.
+     within ``comb_chooser.TOLERANCE_CENTS``, after the fit and by the template}.
   """
   rows = pipeline.split_rows(index, "train", variants=True)
   pitches = note_pitches(index, rows)
-  bank = head.bank_midi
+  bank = chooser.bank.midi
   inside = (pitches >= bank[0]) & (pitches <= bank[-1])
   rows, pitches = rows[inside], pitches[inside]
   if not len(rows):
     raise ValueError("fit_comb_chooser: no training note within the comb bank's pitches "
                      f"(MIDI {bank[0]:g}-{bank[-1]:g})")
-  labels = np.abs(bank[None, :] - pitches[:, None]).argmin(1).astype(np.int32)
-  summaries = _chooser_summaries(head, index, rows, audio_config)
-  rng = np.random.default_rng(seed)
-  width, units = head.chooser_hidden_kernel.shape
-  limit = np.sqrt(6.0 / (width + units))  # Glorot uniform
-  weights = [keras.Variable(rng.uniform(-limit, limit, (width, units)).astype(np.float32)),
-             keras.Variable(np.zeros(units, np.float32)),
-             keras.Variable(np.zeros(units, np.float32))]
-  optimizer = keras.optimizers.Adam(CHOOSER_LEARNING_RATE)
-  optimizer.build(weights)
-
-  @tf.function
-  def step(fine, mean, standardised, label):
-    with tf.GradientTape() as tape:
-      logits = head.chooser_logits(fine, mean, standardised, weights)
-      loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(label, logits))
-    optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
-
-  steps = -(-CHOOSER_EPOCHS * len(rows) // CHOOSER_BATCH)
-  for _ in range(steps):
-    batch = rng.choice(len(rows), CHOOSER_BATCH)
-    step(*[tf.constant(part[batch]) for part in summaries], tf.constant(labels[batch]))
-  for variable, fitted in zip(head.chooser_weights, weights):
-    variable.assign(fitted)
+  summaries = chooser_summaries(chooser, index, rows, audio_config)
+  comb_chooser.fit_chooser(chooser, summaries, pitches, seed=seed)
   played = ~index.training_only[rows]
   recordings = [part[played] for part in summaries]
   return {"notes": len(rows), "recordings": int(played.sum()),
-          "learned": choice_accuracy(head, recordings, pitches[played]),
-          "template": choice_accuracy(head, recordings, pitches[played], template=True)}
+          "learned": comb_chooser.choice_accuracy(chooser, recordings, pitches[played]),
+          "template": comb_chooser.choice_accuracy(chooser, recordings, pitches[played],
+                                                   template=True)}
 
 
 def postfilter_statistics(outputs, targets, styles, num_styles):

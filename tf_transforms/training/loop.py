@@ -28,6 +28,7 @@ import tensorflow as tf
 
 from tf_transforms.training import calibration
 from tf_transforms.data import pipeline
+from tf_transforms.model.heads import comb_chooser
 from tf_transforms.model import transform_model
 from tf_transforms.core.configs import STRATEGIES, AudioConfig
 from tf_transforms.core.datasets import DATASETS
@@ -286,10 +287,11 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
   if run.model.comb_chooser == "learned" and start_chunk == 0:
     # (resumed runs restore it from the backup with the other weights)
     started = time.monotonic()
-    fit = calibration.fit_comb_chooser(model.decoder.head, index, run.audio, seed=run.seed)
+    fit = calibration.fit_comb_chooser(model.decoder.head.chooser, index, run.audio,
+                                       seed=run.seed)
     print(f"comb chooser fitted on {fit['notes']} training notes in "
           f"{time.monotonic() - started:.0f} s; comb within "
-          f"{calibration.CHOOSER_TOLERANCE_CENTS:g} cents of the pitch for {fit['learned']:.0%} "
+          f"{comb_chooser.TOLERANCE_CENTS:g} cents of the pitch for {fit['learned']:.0%} "
           f"of the {fit['recordings']} recorded ones (template: {fit['template']:.0%})")
   dataset = pipeline.pair_dataset(index, "train", batch_size, seed=run.seed, epochs=None,
                               shuffle=True, autoencoder=run.autoencoder, drop_remainder=True,
