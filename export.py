@@ -41,7 +41,7 @@ def main(argv):
   from tf_transforms.training.run_files import check_finished, check_writable_directory
   check_writable_directory(FLAGS.export_dir, "--export_dir")  # before TensorFlow starts up
   check_finished(FLAGS.model_dir)
-  from tf_transforms.export import saved_model# TF starts up here
+  from tf_transforms.export import saved_model  # TF starts up here
   vocoder = dict(griffin_lim_iters=FLAGS.griffin_lim_iters,
                  griffin_lim_coarse_iters=FLAGS.griffin_lim_coarse_iters)
   path = saved_model.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,

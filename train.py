@@ -32,8 +32,8 @@ def main(argv):
   check_writable_directory(model_dir, "--model_dir")  # before TensorFlow starts up
   if FLAGS.strategy != "multi_worker":  # a cluster's chief takes the lock as the others start
     check_not_busy(model_dir)
-  from tf_transforms.training import run as runs
   from tf_transforms.training import loop
+  from tf_transforms.training import run as runs
   run = runs.make_run_config(
       dataset=FLAGS.dataset, dataset_config=FLAGS.dataset_config, preset=FLAGS.preset,
       model=FLAGS.model, steps=FLAGS.steps, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,

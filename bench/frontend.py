@@ -27,9 +27,8 @@ import tensorflow as tf  # noqa: E402
 
 from bench.common import best_time  # noqa: E402
 from tests import signals  # noqa: E402
-# noqa: E402
-from tf_transforms.signal import melspec, vocoding
 from tf_transforms.core.configs import AudioConfig  # noqa: E402
+from tf_transforms.signal import melspec, vocoding  # noqa: E402
 
 PAPER = AudioConfig()  # the paper's front-end
 

@@ -29,10 +29,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench.common import best_time  # noqa: E402
-from tf_transforms.signal import melspec, vocoding
-from tf_transforms.data import pipeline# noqa: E402
 from tf_transforms.core.configs import AudioConfig  # noqa: E402
+from tf_transforms.data import pipeline  # noqa: E402
 from tf_transforms.export.saved_model import Vocoder  # noqa: E402
+from tf_transforms.signal import melspec, vocoding
 
 flags.DEFINE_integer("clips", 24, "Clips per dataset.")
 flags.DEFINE_float("seconds", 2.0, "Longest clip length used (clips are cut to the shortest).")

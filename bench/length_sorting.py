@@ -23,15 +23,16 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from absl import app, flags  # noqa: E402
 import dataclasses  # noqa: E402
+
+from absl import app, flags  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tf_transforms.data import pipeline
 from tf_transforms.model import transform_model
-from tf_transforms.training import run as runs# noqa: E402
+from tf_transforms.training import run as runs  # noqa: E402
 
 flags.DEFINE_string("dataset", "tts_words", "A prepared dataset with variable lengths.")
 flags.DEFINE_integer("steps", 25, "Training steps per timed round.")

@@ -12,8 +12,8 @@ Usage:
 
 import time
 
-import numpy as np
 from absl import app, flags
+import numpy as np
 
 flags.DEFINE_string("dataset", "gm_notes", "Dataset (its test pairs).")
 flags.DEFINE_string("dataset_config", None, "TFDS builder config.")

@@ -21,9 +21,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from absl import app, flags  # noqa: E402
 
 from bench.common import best_step_time, make_train_step  # noqa: E402
-from tf_transforms.data import pipeline
-from tf_transforms.model import transform_model# noqa: E402
 from tf_transforms.core.configs import PRESETS, AudioConfig  # noqa: E402
+from tf_transforms.data import pipeline
+from tf_transforms.model import transform_model  # noqa: E402
 
 flags.DEFINE_string("dataset", "gm_notes", "Dataset name (tf_transforms.datasets.DATASETS).")
 flags.DEFINE_string("config", None, "Builder config; default the dataset's.")

@@ -27,13 +27,12 @@ from absl import app, flags  # noqa: E402
 import librosa  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tf_transforms.signal import melspec, vocoding
-from tf_transforms.data import pipeline
-from tf_transforms.evaluation import metrics
-from tf_transforms.evaluation import pitch
-from tf_transforms.evaluation import sparse_viterbi# noqa: E402
 from tf_transforms.core.configs import AudioConfig  # noqa: E402
+from tf_transforms.data import pipeline
+from tf_transforms.evaluation import metrics, pitch
+from tf_transforms.evaluation import sparse_viterbi  # noqa: E402
 from tf_transforms.evaluation.clip_analysis import at_least  # noqa: E402
+from tf_transforms.signal import melspec, vocoding
 
 flags.DEFINE_integer("clips", 48, "Test-split notes to judge (each also vocoded).")
 FLAGS = flags.FLAGS

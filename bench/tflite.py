@@ -23,10 +23,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from absl import app, flags  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tf_transforms.signal import melspec
 from tf_transforms.data import pipeline
+from tf_transforms.evaluation import metrics  # noqa: E402
 from tf_transforms.export import saved_model
-from tf_transforms.evaluation import metrics# noqa: E402
+from tf_transforms.signal import melspec
 from tf_transforms.training.run import load_run  # noqa: E402
 
 flags.DEFINE_string("model_dir", None, "A finished train.py run.", required=True)

@@ -42,9 +42,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench.common import best_step_time, best_time_and_cpu, make_train_step  # noqa: E402
-from tf_transforms.model import transform_model# noqa: E402
-from tf_transforms.model import decoder, recurrences, encoder, heads
 from tf_transforms.core.configs import PRESETS, AudioConfig  # noqa: E402
+from tf_transforms.model import decoder, encoder, recurrences, transform_model  # noqa: E402
+from tf_transforms.model.heads import base, envelope, harmonic, source_filter  # noqa: E402
 
 flags.DEFINE_integer("batch_size", 16, "Batch size for both.")
 flags.DEFINE_integer("frames", 80, "Source and target frames (a 1 s note = 81).")
@@ -116,15 +116,19 @@ def previous_implementation():
   def dense(self, features):
     return tf.einsum("...u,up->...p", features, self.kernel) + self.bias
 
-  saved = (decoder.attend, heads.attend, heads.OutputHead._dense, encoder.ProjectedLSTM)
+  attending = (decoder, envelope, harmonic, source_filter)  # the modules that call attend
+  saved = ([m.attend for m in attending], base.OutputHead.linear, encoder.ProjectedLSTM)
   try:
     with autodiff_recurrences():  # before ProjectedLSTM is swapped for Keras' LSTM
-      decoder.attend = heads.attend = attend
-      heads.OutputHead._dense = dense
+      for module in attending:
+        module.attend = attend
+      base.OutputHead.linear = dense
       encoder.ProjectedLSTM = keras.layers.LSTM
       yield
   finally:
-    decoder.attend, heads.attend, heads.OutputHead._dense, encoder.ProjectedLSTM = saved
+    for module, kept in zip(attending, saved[0]):
+      module.attend = kept
+    base.OutputHead.linear, encoder.ProjectedLSTM = saved[1:]
 
 
 @contextlib.contextmanager

@@ -35,11 +35,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_transforms.signal import melspec, vocoding
-from tf_transforms.evaluation import metrics# noqa: E402
 from tf_transforms.core.configs import AudioConfig, ModelConfig  # noqa: E402
-from tf_transforms.model.postnet import LinearPostNet
 from tf_transforms.data.soundfont import NoteRenderer  # noqa: E402
+from tf_transforms.evaluation import metrics  # noqa: E402
+from tf_transforms.model.postnet import LinearPostNet
+from tf_transforms.signal import melspec, vocoding
 
 PAPER = AudioConfig()  # the paper's front-end
 

@@ -16,10 +16,10 @@ import time
 from absl import app, flags
 import numpy as np
 
-from tf_transforms.signal import melspec, stft, vocoding
-from tf_transforms.training import run_files
 from tf_transforms.core.configs import AudioConfig
 from tf_transforms.core.errors import reported_in_one_line
+from tf_transforms.signal import melspec, stft, vocoding
+from tf_transforms.training import run_files
 
 flags.DEFINE_string("input", None, "Input audio file; default: a synthetic vowel.")
 flags.DEFINE_string("output", "outputs/resynthesized.wav", "Output WAV path.")
@@ -56,8 +56,9 @@ def main(argv):
   os.makedirs(directory, exist_ok=True)
   run_files.check_output_file(FLAGS.output, "--output", FLAGS.overwrite)
   import tensorflow as tf
-  from tf_transforms.signal import audio_files
+
   from tf_transforms.evaluation import metrics
+  from tf_transforms.signal import audio_files
   config = AudioConfig(griffin_lim_iters=FLAGS.iterations)
   waveform = (audio_files.read_audio(FLAGS.input, config.sample_rate) if FLAGS.input
               else synthetic_vowel(config))

@@ -24,10 +24,10 @@ from absl import app, flags  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_transforms.training import calibration
-from tf_transforms.data import pipeline# noqa: E402
 from tf_transforms.core.configs import AudioConfig, ModelConfig  # noqa: E402
+from tf_transforms.data import pipeline  # noqa: E402
 from tf_transforms.model.heads import make_head  # noqa: E402
+from tf_transforms.training import calibration
 
 flags.DEFINE_list("splits", ["train", "test"], "Splits whose notes are checked.")
 flags.DEFINE_list("choosers", ["template", "learned"], "Comb choosers to check "

@@ -45,12 +45,12 @@ from absl import app, flags  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_transforms.signal import melspec, vocoding
-from tf_transforms.data import pipeline
-from tf_transforms.signal import harmonic_combs# noqa: E402
 from tf_transforms.core.configs import AudioConfig, ModelConfig  # noqa: E402
+from tf_transforms.data import pipeline
 from tf_transforms.evaluation.judges import Judges, score_pair  # noqa: E402
 from tf_transforms.model.heads import dct_basis, make_head  # noqa: E402
+from tf_transforms.signal import harmonic_combs  # noqa: E402
+from tf_transforms.signal import melspec, vocoding
 
 flags.DEFINE_integer("max_pairs", 64, "Test pairs to score (in evaluate.py's order).")
 flags.DEFINE_list("coefficients", ["12", "24"], "DCT coefficients K of the smooth curves.")

@@ -16,7 +16,7 @@ def pytest_configure(config):
   processes they start only read numba's cache (``pitch.compile_kernels``:
   concurrent first compilations corrupted it on a fresh install)."""
   if not hasattr(config, "workerinput"):
-    from tf_transforms.evaluation import pitch# pylint: disable=import-outside-toplevel
+    from tf_transforms.evaluation import pitch  # pylint: disable=import-outside-toplevel
     pitch.compile_kernels()
 
 

@@ -15,10 +15,9 @@ import scipy.stats
 import tensorflow as tf
 
 from tests import signals
-from tf_transforms.signal import melspec, stft, vocoding
-from tf_transforms.signal import harmonic_combs
-from tf_transforms.evaluation import metrics
 from tf_transforms.core.configs import AudioConfig
+from tf_transforms.evaluation import metrics
+from tf_transforms.signal import harmonic_combs, melspec, stft, vocoding
 
 CONFIG = AudioConfig()  # the paper's front-end
 LIBROSA_STFT = dict(n_fft=2048, hop_length=200, win_length=800, window="hann",

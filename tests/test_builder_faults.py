@@ -6,10 +6,10 @@ import shutil
 import pytest
 import tensorflow_datasets as tfds
 
+from tf_transforms.core.errors import DatasetError
+from tfds_builders.audioset_speech import audioset_speech
 from tfds_builders.nsynth import nsynth
 from tfds_builders.timit import timit
-from tfds_builders.audioset_speech import audioset_speech
-from tf_transforms.core.errors import DatasetError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NSYNTH_DUMMY = os.path.join(ROOT, "tfds_builders", "nsynth", "dummy_data")

@@ -7,9 +7,7 @@ import pytest
 
 from tests import signals
 from tests.test_recognition import WORDS, spoken
-from tf_transforms.evaluation import clip_analysis
-from tf_transforms.evaluation import pitch
-from tf_transforms.evaluation import recognition
+from tf_transforms.evaluation import clip_analysis, pitch, recognition
 
 RATE = 16000
 

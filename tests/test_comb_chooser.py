@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_transforms.signal import melspec
-from tf_transforms.training import calibration
-from tf_transforms.data import pipeline
-from tf_transforms.signal import harmonic_combs
 from tf_transforms.core.configs import AudioConfig, ModelConfig
 from tf_transforms.core.errors import RunError
-from tf_transforms.model.heads import make_head
+from tf_transforms.data import pipeline
+from tf_transforms.model.heads import CombChooser, comb_chooser, make_head
+from tf_transforms.signal import harmonic_combs, melspec
+from tf_transforms.training import calibration
 from tf_transforms.training.run import RunConfig, load_run, make_run_config
 
 CONFIG = AudioConfig()
@@ -24,11 +23,11 @@ def learned_head():
 
 
 def random_weights(head, rng):
-  width, units = head.chooser_hidden_kernel.shape
+  width, units = head.chooser.hidden_kernel.shape
   weights = [rng.standard_normal((width, units)).astype(np.float32) / np.sqrt(width),
              rng.standard_normal(units).astype(np.float32),
              rng.standard_normal(units).astype(np.float32)]
-  for variable, value in zip(head.chooser_weights, weights):
+  for variable, value in zip(head.chooser.chooser_weights, weights):
     variable.assign(value)
   return weights
 
@@ -43,9 +42,9 @@ def test_learned_score_matches_numpy(rng):
   lengths = np.array([25, 9])
   frames = rng.uniform(-1, 1, (2, 25, 80)).astype(np.float32)
   frames[1, 9:] = 7.0  # padding: must not count
-  logits = head.chooser_logits(*head.chooser_summaries(
-      *head._valid_frames(frames, lengths))).numpy()
-  shares = harmonic_combs.harmonic_band_shares(CONFIG, head.NUM_HARMONICS).astype(np.float64)
+  logits = head.chooser.logits(*head.chooser.summaries(
+      *head.valid_frames(frames, lengths))).numpy()
+  shares = harmonic_combs.harmonic_band_shares(CONFIG, comb_chooser.NUM_HARMONICS).astype(np.float64)
   means = shares / np.maximum(shares.sum(-1, keepdims=True), 1e-12)       # [P, H+1, F]
   _, scorer = harmonic_combs.comb_scorer(CONFIG, 12)
   projection = harmonic_combs.fine_projection(12, 80).astype(np.float64)
@@ -73,6 +72,21 @@ def test_unfitted_learned_chooser_chooses_as_the_template(rng):
                                 template.choose_combs(frames, lengths).numpy())
 
 
+def test_the_chooser_is_a_serialisable_layer_that_scores_as_its_head(rng):
+  """A CombChooser rebuilt from its config (Keras' serialisation) with the same
+  weights gives the same logits as the head's own."""
+  head = learned_head()
+  random_weights(head, rng)
+  rebuilt = CombChooser.from_config(head.chooser.get_config())
+  for variable, value in zip(rebuilt.chooser_weights, head.chooser.chooser_weights):
+    variable.assign(value)
+  frames, mask = head.valid_frames(rng.uniform(-1, 1, (2, 9, 80)).astype(np.float32), [9, 5])
+  summaries = head.chooser.summaries(frames, mask)
+  np.testing.assert_allclose(rebuilt.logits(*rebuilt.summaries(frames, mask)),
+                             head.chooser.logits(*summaries), rtol=1e-6, atol=1e-6)
+  assert head.chooser.bank is head.bank  # one copy of the bank's constants
+
+
 def weak_odd_notes(midi, rng, odd=0.1, seconds=0.4):
   """Notes whose odd harmonics are 20 dB under the even ones (amplitude
   ``odd`` / k): the template's score prefers the comb an octave up."""
@@ -97,18 +111,18 @@ def test_fitted_chooser_finds_the_pitch_the_template_misses_at_unseen_pitches(
   index = pipeline.Index(sources=[], location=np.zeros((len(midi), 2), np.int64), content=midi,
                      style=np.zeros(len(midi), np.int64), vocabulary=None,
                      _features={CONFIG: weak_odd_notes(midi, rng)})
-  monkeypatch.setattr(calibration, "CHOOSER_EPOCHS", 600)  # 27 notes: ~250 steps
+  monkeypatch.setattr(comb_chooser, "EPOCHS", 600)  # 27 notes: ~250 steps
   head = learned_head()
-  fit = calibration.fit_comb_chooser(head, index, CONFIG, seed=0)
+  fit = calibration.fit_comb_chooser(head.chooser, index, CONFIG, seed=0)
   assert fit["notes"] == fit["recordings"] == 27 and fit["learned"] == 1.0
   held_out = np.concatenate([pipeline.split_rows(index, "valid"), pipeline.split_rows(index, "test")])
   pitches = calibration.note_pitches(index, held_out)
-  summaries = calibration._chooser_summaries(head, index, held_out, CONFIG)
-  assert calibration.choice_accuracy(head, summaries, pitches, template=True) <= 0.5
-  assert calibration.choice_accuracy(head, summaries, pitches) == 1.0
+  summaries = calibration.chooser_summaries(head.chooser, index, held_out, CONFIG)
+  assert comb_chooser.choice_accuracy(head.chooser, summaries, pitches, template=True) <= 0.5
+  assert comb_chooser.choice_accuracy(head.chooser, summaries, pitches) == 1.0
   frames = pipeline.pad_rows([index.features(CONFIG)[r] for r in held_out])
   lengths = [len(index.features(CONFIG)[r]) for r in held_out]
-  chosen = head.bank_midi[head.choose_combs(frames, lengths).numpy()]
+  chosen = head.bank.midi[head.choose_combs(frames, lengths).numpy()]
   np.testing.assert_array_less(np.abs(chosen - pitches) * 100, 50)
 
 
@@ -149,16 +163,16 @@ def test_train_py_fits_the_chooser_before_training(tiny_notes_run, tfds_dir):
   """The tiny run's model.keras holds a fitted chooser (not the template as
   built), equal to a refit on the same training notes with the run's seed."""
   run = load_run(tiny_notes_run)
-  head = run.model.decoder.head
+  chooser = run.model.decoder.head.chooser
   assert run.config.model.comb_chooser == "learned"
-  stored = [w.numpy().copy() for w in head.chooser_weights]
+  stored = [w.numpy().copy() for w in chooser.chooser_weights]
   assert np.abs(stored[2]).max() > 0
   index = pipeline.load_index(run.config.dataset, data_dir=tfds_dir,
                           config=run.config.dataset_config, soundfont=run.config.soundfont)
-  for variable in head.chooser_weights:
+  for variable in chooser.chooser_weights:
     variable.assign(np.zeros(variable.shape, np.float32))
-  fit = calibration.fit_comb_chooser(head, index, run.config.audio, seed=run.config.seed)
+  fit = calibration.fit_comb_chooser(chooser, index, run.config.audio, seed=run.config.seed)
   assert fit["notes"] == len(pipeline.split_rows(index, "train", variants=True))
-  for variable, expected in zip(head.chooser_weights, stored):
+  for variable, expected in zip(chooser.chooser_weights, stored):
     # (to float rounding: the fit runs without op determinism)
     np.testing.assert_allclose(variable.numpy(), expected, rtol=1e-3, atol=1e-4)

@@ -6,10 +6,10 @@ import os
 import numpy as np
 import pytest
 
-from tf_transforms.signal import melspec
-from tf_transforms.data import pipeline
 from tf_transforms.core.configs import AudioConfig
 from tf_transforms.core.errors import RunError
+from tf_transforms.data import pipeline
+from tf_transforms.signal import melspec
 from tf_transforms.training.run import StyleVocabulary
 
 PAPER = AudioConfig()  # the paper's front-end
@@ -148,8 +148,9 @@ def test_cached_features_give_the_same_batches(words):
 
 
 def test_custom_soundfont_gets_its_own_config(tmp_path):
-  from tf_transforms.data.soundfont import default_soundfont_path
   import shutil
+
+  from tf_transforms.data.soundfont import default_soundfont_path
   copy = str(tmp_path / "copy.sf2")
   shutil.copy(default_soundfont_path(), copy)
   builder = pipeline.make_builder("gm_notes", str(tmp_path / "tfds"), "small", soundfont=copy)

@@ -10,15 +10,11 @@ import numpy as np
 import pytest
 
 from tests import signals
-from tf_transforms.signal import melspec
-from tf_transforms.data import pipeline
-from tf_transforms.evaluation import judges
-from tf_transforms.evaluation import metrics
-from tf_transforms.evaluation import pitch
-from tf_transforms.evaluation import report
-from tf_transforms.evaluation import tables
-from tf_transforms.training.run import Run, RunConfig, StyleVocabulary, load_run
 from tf_transforms.core.configs import AudioConfig
+from tf_transforms.data import pipeline
+from tf_transforms.evaluation import judges, metrics, pitch, report, tables
+from tf_transforms.signal import melspec
+from tf_transforms.training.run import Run, RunConfig, StyleVocabulary, load_run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -199,8 +195,8 @@ def _run(*args):
 def _train(tmp_path, data_dir, dataset):
   """A finished tiny run, trained in-process (train.py's own path is tested in
   test_training.py; a second process would only add TensorFlow's start-up)."""
-  from tf_transforms.training import run as runs
   from tf_transforms.training import loop
+  from tf_transforms.training import run as runs
   model_dir = str(tmp_path / "run")
   config = runs.make_run_config(dataset=dataset, dataset_config="small", preset="tiny",
                                 steps=8, checkpoint_every=8)

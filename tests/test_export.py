@@ -11,9 +11,9 @@ import pytest
 import tensorflow as tf
 
 from tests import signals
-from tf_transforms.signal import melspec
-from tf_transforms.export import saved_model
 from tf_transforms.core.configs import AudioConfig
+from tf_transforms.export import saved_model
+from tf_transforms.signal import melspec
 from tf_transforms.training.run import RunConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -209,9 +209,9 @@ def test_transform_checks_everything_before_inference(exported, loaded, tmp_path
   """In-process (the command itself is run by the next test): each refusal is a
   TransformError / AudioError naming the flag, raised before the model loads --
   a bogus --model proves it for the checks that come first."""
-  from tf_transforms.signal import audio_files
-  from tf_transforms.export import convert
   from tf_transforms.core.errors import AudioError, TransformError
+  from tf_transforms.export import convert
+  from tf_transforms.signal import audio_files
   _, path = exported
   names = loaded.signatures["styles"]()["names"].numpy()
   good = str(tmp_path / "in.wav")
@@ -287,8 +287,8 @@ def test_transform_command_by_style_names(exported, tmp_path):
   assert again.returncode != 0 and "already exists" in again.stderr
   # The same checks in this process (the command's one-line form is shown above;
   # another process would only add TensorFlow's start-up).
-  from tf_transforms.export import convert
   from tf_transforms.core.errors import AudioError, TransformError
+  from tf_transforms.export import convert
   with pytest.raises(TransformError, match="'tuba' is not a style"):
     convert.transform_file(path, source, str(tmp_path / "x.wav"), names[0], "tuba")
   (tmp_path / "text.wav").write_text("not audio")
@@ -362,6 +362,7 @@ def check_tflite_variant(exported, references, path, variant, tolerance):
   vocodes the two clips 0.14 and 0.57 dB worse than the SavedModel (the
   tiny run's self-error is ~15 dB; 0.7's run stayed under 0.5)."""
   from ai_edge_litert.interpreter import Interpreter
+
   from tf_transforms.evaluation import metrics
   model_dir, _ = exported
   network_references, serving_references = references

@@ -9,13 +9,12 @@ import pytest
 import scipy.signal
 import tensorflow as tf
 
-from tf_transforms.signal import melspec
-from tf_transforms.signal import harmonic_combs
-from tf_transforms.model import transform_model
-from tf_transforms.core.configs import AudioConfig, ModelConfig
-from tf_transforms.model.heads import HarmonicCombHead, HarmonicLevelsHead, make_head
 from tests import signals
 from tests.head_reference import dct_curve, dct_smooth, project_random
+from tf_transforms.core.configs import AudioConfig, ModelConfig
+from tf_transforms.model import transform_model
+from tf_transforms.model.heads import HarmonicCombHead, HarmonicLevelsHead, make_head
+from tf_transforms.signal import harmonic_combs, melspec
 
 CONFIG = AudioConfig()
 
@@ -52,7 +51,7 @@ def test_a_combs_fine_structure_peaks_at_its_harmonics():
   bands (librosa's Slaney centres): the fine structure is positive at the
   band nearest each harmonic and negative at the band midway between two."""
   head = make_head(ModelConfig(output_head="harmonic_comb"), CONFIG)
-  fine = head.bank.numpy()[np.argmin(np.abs(head.bank_midi - 57.0))]
+  fine = head.bank.combs.numpy()[np.argmin(np.abs(head.bank.midi - 57.0))]
   centres = librosa.mel_frequencies(CONFIG.num_mel_bins + 2, fmin=0.0, fmax=8000.0)[1:-1]
   for harmonic in (1, 2, 3, 4):
     assert fine[np.argmin(np.abs(centres - 220.0 * harmonic))] > 0.05, harmonic
@@ -68,8 +67,8 @@ def test_each_bank_comb_is_chosen_for_itself():
   combs = harmonic_combs.bank_log_mel(CONFIG)
   source = np.repeat(combs[:, None], 3, axis=1)                            # [P, 3, F]
   chosen = head.choose_combs(source, np.full(len(combs), 3)).numpy()
-  cents = 100 * (head.bank_midi[chosen] - head.bank_midi)
-  assert np.all(np.abs(cents[head.bank_midi >= 36]) < 50)
+  cents = 100 * (head.bank.midi[chosen] - head.bank.midi)
+  assert np.all(np.abs(cents[head.bank.midi >= 36]) < 50)
   assert np.mean(chosen == np.arange(len(combs))) >= 0.95
 
 
@@ -91,7 +90,7 @@ def test_the_chosen_comb_has_the_pitch_of_a_harmonic_tone(rng):
     log_mels.append(librosa_log_mel(0.3 * tone / np.abs(tone).max(), CONFIG))
   source = np.stack(log_mels).astype(np.float32)
   chosen = head.choose_combs(source, np.full(len(midi), source.shape[1])).numpy()
-  cents = 100 * (head.bank_midi[chosen] - midi)
+  cents = 100 * (head.bank.midi[chosen] - midi)
   assert np.mean(np.abs(cents) < 50) >= 0.85, np.round(cents)
 
 
@@ -117,7 +116,7 @@ def test_harmonic_comb_head_sets_the_levels_of_the_chosen_comb(rng):
   combs = harmonic_combs.bank_log_mel(AudioConfig(num_mel_bins=bins))
   bank = np.stack([comb - smooth(comb) for comb in combs])
   filters = librosa.filters.mel(sr=16000, n_fft=2048, n_mels=bins)                # [F, 1025]
-  f0 = 440.0 * 2 ** ((head.bank_midi - 69) / 12)
+  f0 = 440.0 * 2 ** ((head.bank.midi - 69) / 12)
   fundamental = np.argmax(filters[:, np.round(f0 * 2048 / 16000).astype(int)], axis=0)
   gains = []
   for b in range(2):
@@ -168,7 +167,7 @@ def test_a_harmonic_comb_model_saves_and_loads_with_its_front_end(rng, tmp_path,
   args = (source, np.array([9, 6]), np.array([0, 1]), np.array([2, 3]))
   expected = model.generate(*args, num_frames=8)["frames"]
   np.testing.assert_allclose(loaded.generate(*args, num_frames=8)["frames"], expected, atol=1e-6)
-  np.testing.assert_allclose(loaded.decoder.head.bank, model.decoder.head.bank)
+  np.testing.assert_allclose(loaded.decoder.head.bank.combs, model.decoder.head.bank.combs)
   assert np.abs(expected).max() > 0 and tf.reduce_all(tf.math.is_finite(expected))
 
 
@@ -302,8 +301,8 @@ def test_harmonic_prior_is_the_pattern_of_the_comb_the_head_would_choose():
     log_mel = melspec.log_mel_spectrogram(tone, config)[None]
     normalised = melspec.normalize_log_spectrogram(log_mel, config)
     chosen = int(head.choose_combs(normalised, [log_mel.shape[1]])[0])
-    assert abs(head.bank_midi[chosen] - midi) <= 0.5, (midi, head.bank_midi[chosen])
+    assert abs(head.bank.midi[chosen] - midi) <= 0.5, (midi, head.bank.midi[chosen])
     prior = harmonic_combs.harmonic_prior(log_mel, config).numpy()[0, 0]
     expected = harmonic_combs.harmonic_pattern(
-        harmonic_combs.midi_to_hz(head.bank_midi[chosen]), config).numpy()
+        harmonic_combs.midi_to_hz(head.bank.midi[chosen]), config).numpy()
     np.testing.assert_allclose(prior, expected, rtol=1e-6)

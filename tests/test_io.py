@@ -8,8 +8,8 @@ import scipy.signal
 import soundfile
 
 from tests import signals
-from tf_transforms.signal import audio_files
 from tf_transforms.core.errors import AudioError
+from tf_transforms.signal import audio_files
 
 
 def write(path, data, sample_rate=16000, **kwargs):

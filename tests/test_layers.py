@@ -7,14 +7,15 @@ import pytest
 import scipy.fft
 import tensorflow as tf
 
+from tests.head_reference import dct_curve, dct_smooth, project_random
 from tf_transforms.core.configs import AudioConfig, ModelConfig
 from tf_transforms.model.decoder import AttentionDecoder
-from tf_transforms.model.encoder import ConvFrontEnd, ProjectedLSTM, PyramidalLSTM, StyleConditioning
-from tf_transforms.model.postnet import LinearPostNet
+from tf_transforms.model.encoder import (ConvFrontEnd, ProjectedLSTM, PyramidalLSTM,
+                                         StyleConditioning)
 from tf_transforms.model.heads import (HEADS, DirectHead, PartialLevelsHead, SourceEnvelopeHead,
-                                        SourceFilterHead, SourceWarpHead, attend, dct_basis,
-                                        pool_source_frames)
-from tests.head_reference import dct_curve, dct_smooth, project_random
+                                       SourceFilterHead, SourceWarpHead, attend, dct_basis,
+                                       pool_source_frames)
+from tf_transforms.model.postnet import LinearPostNet
 
 
 def lengths_mask(lengths, time):
@@ -371,7 +372,7 @@ def test_source_heads_start_as_the_attended_envelope_with_the_source_fine_struct
   expected = np.repeat(copies @ smooth, 2, axis=1)                       # [B, 10, F]
   expected[:, :9] += frames @ fine                                        # frame t <- source frame t
   if output_head == "partial_levels":                                     # floored
-    expected = np.maximum(expected, PartialLevelsHead.FLOOR)
+    expected = np.maximum(expected, NORMALISED_FLOOR)
   np.testing.assert_allclose(out["frames"].numpy(), expected, atol=1e-5)
 
 
@@ -559,7 +560,7 @@ def test_a_new_head_is_one_registered_class(rng):
   @heads.register_head("test_constant")
   class ConstantHead(heads.OutputHead):
     def project(self, features, weights, prepared, step=None):
-      return 0.0 * self._dense(features) + 0.25
+      return 0.0 * self.linear(features) + 0.25
 
   try:
     decoder = make_decoder(num_mel_bins=6)

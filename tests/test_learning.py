@@ -13,12 +13,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_transforms.signal import melspec
-from tf_transforms.model import transform_model
-from tf_transforms.core.configs import ModelConfig
-from tf_transforms.model.heads import dct_basis
+from tf_transforms.core.configs import AudioConfig, ModelConfig
 from tf_transforms.data.soundfont import NoteRenderer
-from tf_transforms.core.configs import AudioConfig
+from tf_transforms.model import transform_model
+from tf_transforms.model.heads import dct_basis
+from tf_transforms.signal import melspec
 
 PAPER = AudioConfig()  # the paper's front-end
 

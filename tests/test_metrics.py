@@ -29,9 +29,9 @@ import pytest
 import scipy.stats
 
 from tests import signals
-from tf_transforms.signal import melspec
-from tf_transforms.evaluation import metrics
 from tf_transforms.core.configs import AudioConfig
+from tf_transforms.evaluation import metrics
+from tf_transforms.signal import melspec
 
 PAPER = AudioConfig()  # the paper's front-end
 

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tf_transforms.core.configs import (DEFAULT_OUTPUT_HEADS, METHODS, PRESETS, STORED_AUTO_HEADS,
+                                        AudioConfig, ModelConfig, TrainingConfig)
+from tf_transforms.core.errors import RunError
 from tf_transforms.model import transform_model
 from tf_transforms.model.heads import HEADS, make_head
-from tf_transforms.core.configs import (DEFAULT_OUTPUT_HEADS, METHODS, PRESETS, STORED_AUTO_HEADS,
-                                  AudioConfig, ModelConfig, TrainingConfig)
 from tf_transforms.model.transform_model import AudioTransformModel
 from tf_transforms.training.run import RunConfig, make_run_config
-from tf_transforms.core.errors import RunError
 
 DATA = pathlib.Path(__file__).parent / "data"
 SMALL = dict(num_styles=4, conv_filters=16, encoder_units=16, decoder_units=32,

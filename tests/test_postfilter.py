@@ -8,11 +8,11 @@ import keras
 import numpy as np
 import pytest
 
-from tf_transforms.training import calibration
+from tf_transforms.core.configs import AudioConfig, ModelConfig
 from tf_transforms.data import pipeline
 from tf_transforms.model import transform_model
-from tf_transforms.core.configs import AudioConfig, ModelConfig
 from tf_transforms.model.postfilter import GlobalVariancePostFilter
+from tf_transforms.training import calibration
 from tf_transforms.training.run import RunConfig, load_run, make_run_config
 
 SMALL = dict(num_styles=4, conv_filters=16, encoder_units=16, decoder_units=32,

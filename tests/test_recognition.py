@@ -6,8 +6,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from tf_transforms.signal import audio_files
 from tf_transforms.evaluation import recognition
+from tf_transforms.signal import audio_files
 
 WORDS = ("water", "garden", "music", "yellow", "window", "river", "money", "evening",
          "don't", "people")

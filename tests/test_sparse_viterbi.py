@@ -7,7 +7,6 @@ import pytest
 from tests import signals
 from tf_transforms.evaluation import sparse_viterbi
 
-
 # The reference: librosa's own numba core (taken at import, before any patch).
 librosa_core = librosa.sequence._viterbi
 

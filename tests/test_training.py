@@ -12,13 +12,12 @@ import keras
 import numpy as np
 import pytest
 
-from tf_transforms.training import run as runs
-from tf_transforms.training import run_files
-from tf_transforms.training import loop
+from tests.commands import run_command, tiny_notes_command, without_tensorflow
 from tf_transforms.core.configs import AudioConfig, ModelConfig
 from tf_transforms.core.errors import DivergedError, RunError
-
-from tests.commands import run_command, tiny_notes_command, without_tensorflow
+from tf_transforms.training import loop
+from tf_transforms.training import run as runs
+from tf_transforms.training import run_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -15,9 +15,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from tf_transforms.signal import audio_files
 from tf_transforms.core.configs import AudioConfig
 from tf_transforms.core.errors import AudioError, DatasetError
+from tf_transforms.signal import audio_files
 
 SAMPLE_RATE = AudioConfig.sample_rate  # every builder writes the front-end's rate
 MAX_BAD_FRACTION = 0.01

@@ -11,8 +11,8 @@ given: parsing flags (and ``--help``) stays fast.
 from absl import flags
 
 from tf_transforms.core.configs import (COMB_CHOOSERS, EVALUATION_SPLITS, FRAME_LOSSES,
-                                   MEL_INVERSE_PRIORS, METHODS, POSTFILTERS, PRESETS,
-                                   STRATEGIES)
+                                        MEL_INVERSE_PRIORS, METHODS, POSTFILTERS, PRESETS,
+                                        STRATEGIES)
 from tf_transforms.core.datasets import DATASETS
 
 

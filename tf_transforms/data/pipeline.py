@@ -36,11 +36,10 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-
-from tf_transforms.signal import melspec
 from tf_transforms.core.configs import AudioConfig
 from tf_transforms.core.datasets import DATASETS
 from tf_transforms.core.errors import DatasetError, RunError
+from tf_transforms.signal import melspec
 from tf_transforms.training.run import StyleVocabulary
 
 

@@ -18,8 +18,7 @@ import os
 
 import numpy as np
 
-from tf_transforms.evaluation import metrics
-from tf_transforms.evaluation import pitch
+from tf_transforms.evaluation import metrics, pitch
 
 
 def available_cpus() -> int:

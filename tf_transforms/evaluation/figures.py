@@ -10,8 +10,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms.data import pipeline
 from tf_transforms.core.files import atomic_output
+from tf_transforms.data import pipeline
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 

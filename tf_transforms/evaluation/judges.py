@@ -18,13 +18,11 @@ import sklearn.pipeline
 import sklearn.preprocessing
 import tensorflow as tf
 
-from tf_transforms.signal import melspec, vocoding
-from tf_transforms.evaluation import clip_analysis
-from tf_transforms.data import pipeline
-from tf_transforms.evaluation import metrics
-from tf_transforms.evaluation import recognition
 from tf_transforms.core.datasets import DATASETS
 from tf_transforms.core.files import atomic_output
+from tf_transforms.data import pipeline
+from tf_transforms.evaluation import clip_analysis, metrics, recognition
+from tf_transforms.signal import melspec, vocoding
 
 
 def clip_statistics(log_mel):

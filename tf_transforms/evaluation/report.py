@@ -12,19 +12,17 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms.data import pipeline
-from tf_transforms.evaluation import figures
-from tf_transforms.signal import audio_files
-from tf_transforms.evaluation import metrics
-from tf_transforms.evaluation import tables
 from tf_transforms.core.configs import EVALUATION_SPLITS
-from tf_transforms.evaluation.scoring import evaluate_run, prepare_judgements
-from tf_transforms.evaluation.judges import Judges
 from tf_transforms.core.errors import RunError
 from tf_transforms.core.files import staged_directory, write_text
+from tf_transforms.data import pipeline
+from tf_transforms.evaluation import figures, metrics, tables
+from tf_transforms.evaluation.judges import Judges
+from tf_transforms.evaluation.scoring import evaluate_run, prepare_judgements
+from tf_transforms.signal import audio_files
 from tf_transforms.training.run import RunConfig, load_run
 from tf_transforms.training.run_files import (check_model_dirs, check_started,
-                                     check_writable_directory)
+                                              check_writable_directory)
 
 
 def write_example_audio(examples, output_dir, audio_config):

@@ -39,10 +39,10 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms.signal import melspec, vocoding
 from tf_transforms.data import pipeline
 from tf_transforms.evaluation import metrics
 from tf_transforms.evaluation.judges import Judges, score_pair
+from tf_transforms.signal import melspec, vocoding
 from tf_transforms.training.run import Run
 
 

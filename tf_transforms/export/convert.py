@@ -10,7 +10,6 @@ import re
 from tf_transforms.core.errors import TransformError
 from tf_transforms.training import run_files
 
-
 MIN_SECONDS = 0.05  # one 50 ms analysis window: anything shorter has no frame to transform
 
 
@@ -37,6 +36,7 @@ def transform_file(model_path, input_path, output_path, source_style, target_sty
   check_output(output_path, overwrite)  # before TensorFlow starts up
   import numpy as np
   import tensorflow as tf
+
   from tf_transforms.signal import audio_files
   waveform = audio_files.read_audio(input_path)
   if len(waveform) < MIN_SECONDS * audio_files.DEFAULT_SAMPLE_RATE:

@@ -28,12 +28,11 @@ import tempfile
 import keras
 import tensorflow as tf
 
-
-from tf_transforms.signal import melspec, vocoding
 from tf_transforms.core.errors import RunError
 from tf_transforms.core.files import atomic_output
-from tf_transforms.training.run_files import check_writable_directory
+from tf_transforms.signal import melspec, vocoding
 from tf_transforms.training.run import load_run
+from tf_transforms.training.run_files import check_writable_directory
 
 DEFAULT_MAX_SECONDS = 10.0
 

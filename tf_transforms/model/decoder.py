@@ -3,8 +3,8 @@
 import keras
 import tensorflow as tf
 
-from tf_transforms.model.recurrences import teacher_forced_loop
 from tf_transforms.model.heads import HEADS, DirectHead, OutputHead, attend
+from tf_transforms.model.recurrences import teacher_forced_loop
 
 PACKAGE = "tf_transforms"
 _NEG_INF = -1e9

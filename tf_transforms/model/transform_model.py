@@ -20,14 +20,14 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-
-from tf_transforms.signal import melspec, vocoding
 from tf_transforms.core.configs import FRAME_LOSSES, AudioConfig, ModelConfig
 from tf_transforms.model.decoder import AttentionDecoder
-from tf_transforms.model.encoder import ConvFrontEnd, ProjectedLSTM, PyramidalLSTM, StyleConditioning
+from tf_transforms.model.encoder import (ConvFrontEnd, ProjectedLSTM, PyramidalLSTM,
+                                         StyleConditioning)
+from tf_transforms.model.heads import make_head
 from tf_transforms.model.postfilter import GlobalVariancePostFilter
 from tf_transforms.model.postnet import LinearPostNet
-from tf_transforms.model.heads import make_head
+from tf_transforms.signal import melspec, vocoding
 
 PACKAGE = "tf_transforms"
 

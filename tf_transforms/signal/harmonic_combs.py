@@ -25,9 +25,8 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-
-from tf_transforms.signal import melspec
 from tf_transforms.core.configs import AudioConfig
+from tf_transforms.signal import melspec
 from tf_transforms.signal.ops import dct_basis, runtime_constant
 
 SECONDS = 0.3    # rendered length: several frames of steady state around the middle one

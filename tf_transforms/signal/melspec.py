@@ -13,10 +13,9 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms.signal import stft
 from tf_transforms.core.configs import AudioConfig
+from tf_transforms.signal import stft
 from tf_transforms.signal.ops import runtime_constant
-
 
 # The normalised log-mel of silence (``log(log_floor)`` maps to -1): the floor
 # of every generated frame.

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms.signal import harmonic_combs, melspec, stft
 from tf_transforms.core.configs import AudioConfig
+from tf_transforms.signal import harmonic_combs, melspec, stft
 from tf_transforms.signal.ops import runtime_constant
 
 

@@ -26,14 +26,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_transforms.training import calibration
-from tf_transforms.data import pipeline
-from tf_transforms.model.heads import comb_chooser
-from tf_transforms.model import transform_model
 from tf_transforms.core.configs import STRATEGIES, AudioConfig
 from tf_transforms.core.datasets import DATASETS
 from tf_transforms.core.errors import DivergedError, RunError
 from tf_transforms.core.files import atomic_output, write_text
+from tf_transforms.data import pipeline
+from tf_transforms.model import transform_model
+from tf_transforms.model.heads import comb_chooser
+from tf_transforms.training import calibration
 from tf_transforms.training.run import RunConfig, check_model_dir, cleaned_up_on_failure, worker_dir
 from tf_transforms.training.run_files import check_writable_directory, model_dir_lock
 

@@ -26,17 +26,16 @@ import shutil
 import keras
 import tensorflow as tf
 
-from tf_transforms.model import transform_model# noqa: F401  (registers the classes model.keras holds)
-from tf_transforms.core.configs import (AudioConfig, COMB_HEADS, ModelConfig, SPEECH_CONTEXT_MS,
-                                   DEFAULT_FRAME_LOSS, SPEECH_GUIDED_ATTENTION,
-                                   SPEECH_OUTPUT_HEAD, STRATEGIES,
-                                   TrainingConfig, get_preset)
+from tf_transforms.core.configs import (COMB_HEADS, DEFAULT_FRAME_LOSS, SPEECH_CONTEXT_MS,
+                                        SPEECH_GUIDED_ATTENTION, SPEECH_OUTPUT_HEAD, STRATEGIES,
+                                        AudioConfig, ModelConfig, TrainingConfig, get_preset)
 from tf_transforms.core.datasets import DATASETS
 from tf_transforms.core.errors import RunError
 from tf_transforms.core.files import write_text
-from tf_transforms.training.run_files import FINISHED_RUN_FILES, LOCK_FILE, check_finished
 from tf_transforms.model import heads
-
+from tf_transforms.model import \
+    transform_model  # noqa: F401  (registers the classes model.keras holds)
+from tf_transforms.training.run_files import FINISHED_RUN_FILES, LOCK_FILE, check_finished
 
 # ---------------------------------------------------------------- configuration
 

@@ -16,8 +16,8 @@ import os
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from tfds_builders import common
 from tf_transforms.core.errors import DatasetError
+from tfds_builders import common
 
 SPLITS = ("train", "valid", "test")
 MANUAL_DOWNLOAD_INSTRUCTIONS = """\

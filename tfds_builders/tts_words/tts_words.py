@@ -35,8 +35,8 @@ import librosa
 import numpy as np
 import tensorflow_datasets as tfds
 
-from tf_transforms.signal import audio_files
 from tf_transforms.core.errors import AudioError, DatasetError
+from tf_transforms.signal import audio_files
 from tfds_builders import common
 
 
