@@ -8,11 +8,14 @@ Usage:
   python train.py --dataset=audioset_speech --autoencoder --model_dir=runs/ae
   python train.py --dataset=timit --init_from=runs/ae/model.keras
 
+  python train.py --dataset=tts_words --print_config        # every default, resolved
+
 Rerunning a command resumes its run from the last checkpoint; a model_dir
 holding a run with other settings is refused. TensorBoard: --logdir=<model_dir>/logs.
 """
 
 import os
+import sys
 
 from absl import app, flags
 
@@ -29,10 +32,10 @@ def main(argv):
   del argv
   model_dir = FLAGS.model_dir or os.path.join("runs", f"{FLAGS.dataset}_{FLAGS.model}")
   from tf_transforms.training.run_files import check_not_busy, check_writable_directory
-  check_writable_directory(model_dir, "--model_dir")  # before TensorFlow starts up
-  if FLAGS.strategy != "multi_worker":  # a cluster's chief takes the lock as the others start
-    check_not_busy(model_dir)
-  from tf_transforms.training import loop
+  if not FLAGS.print_config:
+    check_writable_directory(model_dir, "--model_dir")  # before TensorFlow starts up
+    if FLAGS.strategy != "multi_worker":  # a cluster's chief takes the lock as the others start
+      check_not_busy(model_dir)
   from tf_transforms.training import run as runs
   run = runs.make_run_config(
       dataset=FLAGS.dataset, dataset_config=FLAGS.dataset_config, preset=FLAGS.preset,
@@ -45,8 +48,14 @@ def main(argv):
       autoencoder=FLAGS.autoencoder,
       init_from=FLAGS.init_from, seed=FLAGS.seed, strategy=FLAGS.strategy,
       soundfont=FLAGS.soundfont, checkpoint_every=FLAGS.checkpoint_every)
+  if FLAGS.print_config:
+    print(run.to_json())
+    print("(model.num_styles is set from the dataset's style vocabulary when training starts)",
+          file=sys.stderr)
+    return
+  from tf_transforms.training import loop
   loop.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
-                 deterministic=FLAGS.deterministic)
+             deterministic=FLAGS.deterministic)
 
 
 if __name__ == "__main__":

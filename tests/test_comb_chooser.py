@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tf_transforms.core import compat, defaults
 from tf_transforms.core.configs import AudioConfig, ModelConfig
 from tf_transforms.core.errors import RunError
 from tf_transforms.data import pipeline
@@ -144,9 +145,9 @@ def test_comb_chooser_configuration():
   assert make_run_config(dataset="gm_notes", preset="tiny",
                          output_head="source_filter").model.comb_chooser == "template"
   assert make_run_config(dataset="tts_words", preset="tiny").model.comb_chooser == "template"
-  assert ModelConfig().resolved().comb_chooser == "template"
+  assert defaults.resolve_model(ModelConfig()).comb_chooser == "template"
   stored = {key: value for key, value in notes.model.__dict__.items() if key != "comb_chooser"}
-  assert ModelConfig.from_stored(stored).comb_chooser == "template"
+  assert compat.model_config(stored).comb_chooser == "template"
   with pytest.raises(RunError, match="--comb_chooser=learned: .* --dataset=tts_words is not"):
     make_run_config(dataset="tts_words", preset="tiny", comb_chooser="learned")
   with pytest.raises(RunError, match="comb_chooser='learned' needs a head"):

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tf_transforms.core import defaults
 from tf_transforms.core.configs import AudioConfig, ModelConfig
 from tf_transforms.data.soundfont import NoteRenderer
 from tf_transforms.model import transform_model
@@ -72,7 +73,7 @@ def test_ours_overfits_real_note_pairs_below_copy_baseline():
   # source's (its error is a floor, copy's); harmonic_comb and the default
   # harmonic_levels set the levels of a comb generated at the source's pitch
   # (below copy's).
-  head = config.resolved_output_head
+  head = defaults.output_head(config)
   basis = dct_basis(config.envelope_coefficients, config.num_mel_bins)
   smooth = basis.T @ basis
   fine = np.eye(config.num_mel_bins) - smooth

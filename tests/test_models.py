@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_transforms.core.configs import (DEFAULT_OUTPUT_HEADS, METHODS, PRESETS, STORED_AUTO_HEADS,
-                                        AudioConfig, ModelConfig, TrainingConfig)
+from tf_transforms.core import compat, defaults
+from tf_transforms.core.compat import STORED_AUTO_HEADS
+from tf_transforms.core.configs import (METHODS, PRESETS, AudioConfig, ModelConfig,
+                                        TrainingConfig)
+from tf_transforms.core.defaults import DEFAULT_OUTPUT_HEADS
 from tf_transforms.core.errors import RunError
 from tf_transforms.model import transform_model
 from tf_transforms.model.heads import HEADS, make_head
@@ -213,11 +216,11 @@ def test_model_config_rejects_bad_values():
 
 
 def test_auto_output_head_is_the_documented_default_and_is_stored_resolved():
-  heads = {method: ModelConfig(method=method).resolved_output_head
+  heads = {method: defaults.output_head(ModelConfig(method=method))
            for method in ("ours", "las", "seq2seq", "cseq2seq")}
   assert heads == DEFAULT_OUTPUT_HEADS
   assert heads["seq2seq"] == heads["cseq2seq"] == "direct"   # nothing to copy through
-  assert ModelConfig(output_head="direct").resolved_output_head == "direct"
+  assert defaults.output_head(ModelConfig(output_head="direct")) == "direct"
   # What is stored names its head, so a later default cannot change a file ...
   run = make_run_config(preset="tiny")
   assert run.model.output_head == DEFAULT_OUTPUT_HEADS["ours"]
@@ -227,7 +230,7 @@ def test_auto_output_head_is_the_documented_default_and_is_stored_resolved():
   assert model.get_config()["config"]["output_head"] == DEFAULT_OUTPUT_HEADS["ours"]
   # ... and "auto" in a file of 0.1-0.2 loads as what it meant then.
   for method, head in STORED_AUTO_HEADS.items():
-    assert ModelConfig.from_stored({"method": method, "output_head": "auto"}).output_head == head
+    assert compat.model_config({"method": method, "output_head": "auto"}).output_head == head
 
 
 def test_train_step_compiles_with_xla_and_matches_graph(rng):

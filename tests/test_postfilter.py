@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+from tf_transforms.core import defaults
 from tf_transforms.core.configs import AudioConfig, ModelConfig
 from tf_transforms.data import pipeline
 from tf_transforms.model import transform_model
@@ -121,7 +122,7 @@ def test_post_filter_defaults_to_global_variance_for_ours_on_notes_only():
   stored = json.loads(make_run_config(dataset="gm_notes").to_json())
   del stored["model"]["postfilter"]
   assert RunConfig.from_json(json.dumps(stored)).model.postfilter == "none"
-  assert ModelConfig().resolved().postfilter == "none"
+  assert defaults.resolve_model(ModelConfig()).postfilter == "none"
   with pytest.raises(ValueError, match="postfilter must be auto or one of"):
     ModelConfig(postfilter="gv")
 

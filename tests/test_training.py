@@ -296,3 +296,20 @@ def test_validation_is_one_fixed_set_of_every_valid_pair_batched_by_length(tfds_
                                                                          seed=run.seed)))
   assert int(valid.cardinality()) == -(-len(once) // 4)  # declared: Keras knows the end
   np.testing.assert_array_equal(first["source_row"], once[:len(first["source_row"]), 0])
+
+
+def test_print_config_shows_what_the_run_stores_and_writes_nothing(tiny_notes_run, tfds_dir,
+                                                                   tmp_path):
+  """``train.py --print_config`` with the tiny run's flags prints the
+  run_config.json that run wrote (every default resolved; num_styles comes
+  from the data), starts no training and creates no directory."""
+  import json
+  model_dir = tmp_path / "never"
+  shown = run_command(tiny_notes_command(str(model_dir), tfds_dir, "--print_config"))
+  assert shown.returncode == 0, shown.stderr[-2000:]
+  printed = json.loads(shown.stdout)
+  stored = json.load(open(os.path.join(tiny_notes_run, "run_config.json")))
+  assert printed["model"].pop("num_styles") != stored["model"].pop("num_styles")
+  assert printed == stored
+  assert "auto" not in shown.stdout
+  assert not model_dir.exists()

@@ -1,9 +1,9 @@
 """Command-line flags for train.py and evaluate.py, defined in one place.
 
 Only run-level choices are flags; model and audio settings live in typed
-configs (``configs.py``) selected by ``--preset``. Every list of choices comes
+configs (``core/configs.py``) selected by ``--preset``. Every list of choices comes
 from its registry: datasets (``datasets.DATASETS``), methods, presets and
-strategies (``configs``), output heads (``layers.heads.HEADS``). The head
+strategies (``core/configs.py``), output heads (``model.heads.HEADS``). The head
 registry imports Keras, so it is consulted only when ``--output_head`` is
 given: parsing flags (and ``--help``) stays fast.
 """
@@ -60,20 +60,10 @@ def define_train_flags():
   flags.register_validator("learning_rate", _positive_or_unset,
                            message="--learning_rate must be a positive number")
   flags.DEFINE_string("output_head", "auto",
-                      "auto, or a head registered in tf_transforms/layers/heads.py: direct (the "
-                      "paper's dense layer), source_filter (the attended source's envelope plus "
-                      "a predicted smooth offset, with the fine structure of the source frame "
-                      "at the same time: keeps the source's pitch), partial_levels (as "
-                      "source_filter, with a predicted smooth gain on that fine structure: the "
-                      "source's harmonic positions at the target's levels), harmonic_comb (that "
-                      "gain on a comb generated at the source's pitch: the target's partials at "
-                      "the source's pitch), harmonic_levels (harmonic_comb plus a level for each of "
-                      "the note's first 16 harmonics), source_envelope (words: "
-                      "the attended source's smooth envelope plus a predicted residual), "
-                      "source_warp (words: the smooth envelope of the source frame the attention "
-                      "points at, warped along frequency, plus a predicted residual). auto: "
-                      "configs.DEFAULT_OUTPUT_HEADS for notes, configs.SPEECH_OUTPUT_HEAD (direct) for "
-                      "words (docs/design.md, 'Output head choice').")
+                      "auto, or a head of tf_transforms/model/heads/: direct (the paper's dense "
+                      "layer), source_filter, partial_levels, harmonic_comb, harmonic_levels "
+                      "(notes), source_envelope, source_warp (words); docs/design.md, 'Output "
+                      "heads'. auto: see --print_config (core/defaults.py).")
   flags.register_validator("output_head", _registered_head)
   flags.DEFINE_integer("envelope_coefficients", None,
                        "DCT coefficients of the source heads' smooth envelope over the mel bins "
@@ -81,12 +71,11 @@ def define_train_flags():
                        lower_bound=1)
   flags.DEFINE_float("guided_attention", None,
                      "Weight of the guided-attention loss (attention kept near the diagonal; "
-                     "models.guided_attention_loss); 0 is the paper's loss. Default: "
-                     "configs.SPEECH_GUIDED_ATTENTION (1) for words, 0 for notes.",
+                     "losses.guided_attention_loss); 0 is the paper's loss. Default: 1 for "
+                     "words, 0 for notes (core/defaults.py).",
                      lower_bound=0.0)
   flags.DEFINE_enum("frame_loss", None, list(FRAME_LOSSES),
-                    "Spectrogram loss: mse (the paper's) or l1. Default: "
-                    "configs.DEFAULT_FRAME_LOSS (l1); runs stored before the option keep mse.")
+                    "Spectrogram loss: mse (the paper's) or l1. Default: l1 (core/defaults.py).")
   flags.DEFINE_integer("sort_window", None,
                        "Training batches hold pairs of similar length: windows of this many "
                        "batches are sorted by length, then the batches shuffled; 0: random "
@@ -94,24 +83,18 @@ def define_train_flags():
                        lower_bound=0)
   flags.DEFINE_enum("postfilter", None, ["auto", *POSTFILTERS],
                     "What generation applies to the decoder's frames: none, or "
-                    "global_variance (the requested style's spread over time in each mel band, "
-                    "restored by a gain and offset per style calibrated on training pairs "
-                    "after training: layers/postfilter.py). Default (auto): global_variance "
-                    "for ours on notes, none otherwise (configs.POSTFILTERS).")
+                    "global_variance (each style's spread over time, calibrated after "
+                    "training: model/postfilter.py). auto: global_variance for ours on notes.")
   flags.DEFINE_enum("comb_chooser", None, ["auto", *COMB_CHOOSERS],
-                    "How the harmonic_comb / harmonic_levels heads choose a note's comb: "
-                    "template (a fixed score of the source's harmonics against the bank's) "
-                    "or learned (that score plus a small network fitted on the training "
-                    "notes' pitches before training: calibration.py). Default (auto): learned "
-                    "for those heads on notes (configs.COMB_CHOOSERS).")
+                    "How the comb heads choose a note's comb: template, or learned (fitted on "
+                    "the training notes' pitches before training: model/heads/comb_chooser.py). "
+                    "auto: learned for those heads on notes.")
   flags.DEFINE_enum("mel_inverse_prior", None, list(MEL_INVERSE_PRIORS),
-                    "What the vocoder's mel inverse starts from: none (a smooth spectrum), or "
-                    "harmonic (notes only: the harmonics of the note's pitch, chosen from the "
-                    "log-mel, so low notes keep their pitch: docs/results.md). Default: "
-                    "harmonic for notes, none for words. It changes no weights, only the "
-                    "vocoding (evaluation, export, TensorBoard's audio samples).")
+                    "What the vocoder's mel inverse starts from: none, or harmonic (notes "
+                    "only: the harmonics of the pitch the log-mel shows). Default: harmonic "
+                    "for notes, none for words. Changes only the vocoding, no weights.")
   flags.DEFINE_float("context_ms", None, "Acoustic context per encoder step (Table 3); default: "
-                     "configs.SPEECH_CONTEXT_MS (12.5) for words, the preset's (25) for notes.")
+                     "12.5 for words, the preset's (25) for notes.")
   flags.register_validator("context_ms", _positive_or_unset,
                            message="--context_ms must be a positive number of milliseconds")
   flags.DEFINE_bool("autoencoder", False, "Train with source = target (pre-training).")
@@ -122,6 +105,9 @@ def define_train_flags():
                     "an uninterrupted one). --nodeterministic trades that for GPU speed.")
   flags.DEFINE_integer("checkpoint_every", 500,
                        "Steps between checkpoints (and TensorBoard samples).", lower_bound=1)
+  flags.DEFINE_bool("print_config", False,
+                    "Print the complete resolved configuration (run_config.json as this "
+                    "command would write it) and exit without training or writing anything.")
 
 
 def define_evaluate_flags():

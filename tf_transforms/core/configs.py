@@ -24,19 +24,18 @@ Decisions the paper leaves open, and why:
   clip of ``n`` samples gives ``1 + n // hop`` frames -- the magnitudes equal
   librosa's ``stft(center=True, pad_mode="constant")``.
 * **Mel -> linear**: non-negative KL fit by Richardson-Lucy updates started
-  from the clipped pseudo-inverse; chosen over least squares by measured
-  log-mel error (see ``audio.mel_to_linear``). For clips that each hold one
-  note, ``mel_inverse_prior="harmonic"`` starts that fit from the harmonics of
-  the pitch the log-mel itself shows (``harmonic_combs.harmonic_prior``):
-  80 mel bands do not resolve a low note's upper harmonics, and a fit started
-  from a smooth spectrum renders them as noise (``train.py``'s default for
-  notes since 0.7; ``AudioConfig``'s own default stays ``"none"``, which is
-  what runs written before the field vocode with: docs/results.md,
-  "0.7: detuned training notes, and the harmonic prior by default").
+  from the clipped pseudo-inverse (``vocoding.mel_to_linear``); for clips
+  that each hold one note, ``mel_inverse_prior="harmonic"`` starts the fit
+  from the harmonics of the pitch the log-mel itself shows
+  (``harmonic_combs.harmonic_prior``): 80 mel bands do not resolve a low
+  note's upper harmonics. ``AudioConfig``'s own default is ``"none"``;
+  ``defaults.for_dataset`` gives notes the harmonic prior.
 """
 
 import dataclasses
 import math
+
+from tf_transforms.core import defaults
 
 # What the mel inverse starts from (AudioConfig.mel_inverse_prior).
 MEL_INVERSE_PRIORS = ("none", "harmonic")
@@ -148,65 +147,15 @@ EVALUATION_SPLITS = ("test", "valid")
 LINEAR_OUTPUTS = ("mel_inverse", "postnet")
 
 
-# The output head "auto" stands for, per method: the documented default,
-# chosen by measurement (docs/design.md, "Output head choice"). ours takes
-# harmonic_comb since 0.3 (before: source_filter; measured on gm_notes: closer
-# to the target for 85% of pairs against 49%, pitch 73% against 78%), and
-# harmonic_levels since 0.8 (main job, validation split, two seeds each against
-# three: MCD 6.20/6.13 dB against 7.00-7.21, closer 95/96% against 88-91%,
-# pitch 82/85% against 77-80%, target style 80/80% against 76-84%). las
-# has no target style to convert to and keeps source_filter. Heads without
-# attention have nothing to copy the source through, so they keep the paper's.
-DEFAULT_OUTPUT_HEADS = {"ours": "harmonic_levels", "las": "source_filter",
-                        "seq2seq": "direct", "cseq2seq": "direct"}
-# The head "auto" stands for on spoken datasets (words: DatasetSpec.spoken), for
-# every method: a voice conversion must reach the target speaker's pitch, and
-# the source heads copy the source speaker's (measured on tts_words 2.0:
-# docs/results.md, "Words"). Applied by RunConfig, which knows the dataset.
-SPEECH_OUTPUT_HEAD = "direct"
-# The guided-attention weight "auto" means on spoken datasets (notes: 0, the
-# paper's loss). Measured on tts_words 2.0 at 1500 steps: MCD 10.65 against
-# 11.30 dB without, F0 toward the target speaker on 99% of cross-sex pairs
-# against 93% (docs/results.md, "Words"). Applied by RunConfig.
-SPEECH_GUIDED_ATTENTION = 1.0
-# The acoustic context per encoder step (Table 3's axis) on spoken datasets when
-# --context_ms is not given (notes: the preset's 2 frames, 25 ms). Measured on
-# tts_words 2.0 at the 3000-step default: 12.5 ms (4 frames per encoder step)
-# against 25 ms: words recognised 20% against 14%, target speaker 92% against
-# 89%, MCD 9.49 against 9.68 dB (docs/results.md, "Words"). Applied by
-# run.make_run_config, which knows the dataset.
-SPEECH_CONTEXT_MS = 12.5
-# The spectrogram losses (TrainingConfig.frame_loss), and the one "auto" means
-# (the paper's is "mse"). Measured on the validation splits: on tts_words 2.0,
-# L1 against MSE, words recognised 35% against 24%; on gm_notes (the main job,
-# 0.5), MCD 7.40 against 8.11 dB, closer to the target 91% against 84%, target
-# style 82% against 76% (docs/results.md). Applied by RunConfig.
+# The spectrogram losses (TrainingConfig.frame_loss).
 FRAME_LOSSES = ("mse", "l1")
-DEFAULT_FRAME_LOSS = "l1"
 # The post-filters of generated frames (ModelConfig.postfilter): none, or the
-# global-variance post-filter (layers.postfilter.GlobalVariancePostFilter,
-# calibrated after training by calibration.calibrate_postfilter). "auto" is
-# global_variance for ours on notes since 0.9 (main job, validation split, two
-# seeds: target style 84/85% against 80/80%, ceiling 85%; docs/results.md,
-# "0.9"), none otherwise: on words two trainings moved within the spread
-# between them (words +4 / +2 of 200, F0 toward the target speaker -3 / -2;
-# docs/results.md, "0.10"), and Table 2's paper methods have none. Applied by
-# RunConfig, which knows the dataset; a ModelConfig on its own resolves "auto"
-# to none.
+# global-variance post-filter (model/postfilter.py, calibrated after training).
 POSTFILTERS = ("none", "global_variance")
-# How the harmonic_comb / harmonic_levels heads choose their comb per clip
-# (ModelConfig.comb_chooser): "template", the fixed score of
-# harmonic_combs.comb_scorer, or "learned", that score plus a small network
-# fitted before training on the training notes' known pitches
-# (calibration.fit_comb_chooser). "auto" is learned for those heads on notes
-# since 0.10 (gm_notes' validation notes: comb within 50 cents 95% against 84%;
-# docs/results.md, "0.10"), template otherwise. Applied by RunConfig, which
-# knows the dataset; a ModelConfig on its own resolves "auto" to template.
+# How the comb heads choose their comb per clip (ModelConfig.comb_chooser):
+# the fixed template score, or that score plus a small network fitted before
+# training on the training notes' pitches (model/heads/comb_chooser.py).
 COMB_CHOOSERS = ("template", "learned")
-COMB_HEADS = ("harmonic_comb", "harmonic_levels")  # the heads that choose a comb
-# What "auto" meant in files written by tf_transforms 0.1-0.2 (ModelConfig.from_stored).
-STORED_AUTO_HEADS = {"ours": "source_filter", "las": "source_filter",
-                     "seq2seq": "direct", "cseq2seq": "direct"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,25 +198,12 @@ class ModelConfig:
     (``"postnet"``, Tacotron). The default is chosen by measured audio
     quality: see ``bench/vocoder_paths.py`` and docs/design.md.
 
-  * Output head (``output_head``, a name in ``layers.heads.HEADS``):
+  * Output head (``output_head``, a name in ``model.heads.HEADS``):
     ``"direct"`` is the paper's, a dense layer from ``[s_i, c_i]`` to the
-    frames; ``"source_filter"`` predicts a smooth offset on the attended
-    source's envelope and keeps the fine structure (the pitch) of the source
-    frame at the same time (``SourceFilterHead``); ``"partial_levels"`` also
-    predicts a smooth gain on that fine structure (the partials' levels;
-    ``PartialLevelsHead``); ``"harmonic_comb"`` puts that gain on a comb
-    generated at the source's pitch (``HarmonicCombHead``; needs the run's
-    AudioConfig); ``"harmonic_levels"`` adds a level for each of the
-    note's first harmonics (``HarmonicLevelsHead``); ``"source_envelope"`` adds a predicted residual to
-    the attended source's smooth envelope (``SourceEnvelopeHead``, for
-    words); ``"source_warp"`` adds one to the smooth envelope of the source
-    frame the attention points at, warped along frequency (``SourceWarpHead``,
-    for words; needs the run's AudioConfig). ``"auto"`` (default) is
-    ``DEFAULT_OUTPUT_HEADS``: harmonic_levels for ours, source_filter for las,
-    and direct for seq2seq / cseq2seq, which have no alignment to copy
-    through (measured: ``docs/design.md``).
-    Table 2 is run with ``direct`` for all four, the paper's comparison.
-    Stored configs name their head (``resolved``).
+    frames; the others build each frame from what they read of the source
+    (``model/heads/``). ``"auto"`` (default) is resolved by
+    ``defaults.resolve``; Table 2 is run with ``direct`` for all four
+    methods, the paper's comparison.
 
   Attributes:
     method: one of METHODS.
@@ -295,9 +231,9 @@ class ModelConfig:
       envelope_coefficients bins).
     postfilter: "auto" or one of POSTFILTERS: what ``generate`` applies to the
       decoder's frames (``global_variance``: the requested style's spread
-      over time, calibrated after training; see POSTFILTERS).
-    comb_chooser: "auto" or one of COMB_CHOOSERS: how the comb heads
-      (COMB_HEADS) choose a clip's comb (see COMB_CHOOSERS).
+      over time, calibrated after training).
+    comb_chooser: "auto" or one of COMB_CHOOSERS: how the comb heads choose
+      a clip's comb.
   """
 
   method: str = "ours"
@@ -342,9 +278,9 @@ class ModelConfig:
     if self.comb_chooser not in COMB_CHOOSERS + ("auto",):
       raise ValueError(f"ModelConfig: comb_chooser must be auto or one of {COMB_CHOOSERS}. "
                        f"Received comb_chooser={self.comb_chooser!r}")
-    if self.comb_chooser == "learned" and self.resolved_output_head not in COMB_HEADS:
+    if self.comb_chooser == "learned" and defaults.output_head(self) not in defaults.COMB_HEADS:
       raise ValueError(f"ModelConfig: comb_chooser='learned' needs a head that chooses a "
-                       f"comb {COMB_HEADS}. Received output_head={self.output_head!r} "
+                       f"comb {defaults.COMB_HEADS}. Received output_head={self.output_head!r} "
                        f"(method={self.method!r})")
     if self.pyramid_layers < 0 or self.prenet_units < 0:
       raise ValueError("ModelConfig: pyramid_layers and prenet_units must be >= 0. "
@@ -353,49 +289,13 @@ class ModelConfig:
     if not 0.0 <= self.prenet_dropout < 1.0:
       raise ValueError(f"ModelConfig: prenet_dropout must be in [0, 1). "
                        f"Received {self.prenet_dropout}")
-    # The head registry (layers/heads.py, which imports Keras) owns the head
-    # names and their checks. A named head is checked here; "auto" (every
-    # preset) is checked where the config is used: make_run_config and
-    # make_head, before any work -- so importing configs stays light.
-    if self.output_head != "auto":
-      from tf_transforms.model import heads
-      heads.check_head(self)
+    # Head names and their own checks belong to the head registry
+    # (model/heads, which imports Keras): make_run_config and make_head check
+    # them before any work, so importing configs stays light.
 
   @property
   def uses_attention(self) -> bool:
     return self.method in ("ours", "las")
-
-  @property
-  def resolved_output_head(self) -> str:
-    """``output_head`` with "auto" resolved for this method (``DEFAULT_OUTPUT_HEADS``)."""
-    if self.output_head != "auto":
-      return self.output_head
-    return DEFAULT_OUTPUT_HEADS[self.method]
-
-  @classmethod
-  def from_stored(cls, stored: dict) -> "ModelConfig":
-    """A ModelConfig from a stored dict (a run's run_config.json, a .keras file).
-
-    Configs are stored with their head resolved (``resolved``), so a later
-    change of ``DEFAULT_OUTPUT_HEADS`` cannot change what a file loads as. Files
-    written by tf_transforms 0.1-0.2 stored "auto", which then meant
-    ``STORED_AUTO_HEADS``; they load as that.
-    """
-    stored = dict(stored)
-    stored.setdefault("postfilter", "none")  # files before 0.9 had none
-    stored.setdefault("comb_chooser", "template")  # files before 0.10 chose by template
-    if stored.get("output_head", "auto") == "auto":
-      stored["output_head"] = STORED_AUTO_HEADS[stored.get("method", "ours")]
-    return cls(**stored)
-
-  def resolved(self) -> "ModelConfig":
-    """This config with ``output_head``, ``postfilter`` and ``comb_chooser``
-    named (what is stored; "auto" is none and template here: RunConfig
-    resolves them first)."""
-    return dataclasses.replace(
-        self, output_head=self.resolved_output_head,
-        postfilter="none" if self.postfilter == "auto" else self.postfilter,
-        comb_chooser="template" if self.comb_chooser == "auto" else self.comb_chooser)
 
   @property
   def uses_conditioning(self) -> bool:
@@ -424,18 +324,16 @@ class TrainingConfig:
     decay_per_epoch: the learning rate is multiplied by this after every epoch.
     beta_1, beta_2, epsilon: Adam's parameters.
     guided_attention: weight of the guided-attention loss
-      (``models.guided_attention_loss``; 0, the paper's loss, turns it off).
-      None ("auto"): ``SPEECH_GUIDED_ATTENTION`` on spoken datasets, 0 on
-      the others; ``RunConfig`` resolves it, knowing the dataset.
+      (``losses.guided_attention_loss``; 0, the paper's loss, turns it off).
+      None: "auto" (``defaults.resolve``).
     guided_attention_sigma: its width (ESPnet's 0.4).
     frame_loss: the spectrogram loss, "mse" (the paper's) or "l1" (mean
-      absolute error). None ("auto"): ``DEFAULT_FRAME_LOSS``; ``RunConfig``
-      resolves it.
+      absolute error). None: "auto" (``defaults.resolve``).
     sort_window: training batches hold pairs of similar length: windows of
       this many batches are sorted by length before batching, and the
-      batches shuffled (``data.sorted_in_windows``); 0 batches pairs in
-      random order (runs stored before 0.4). Fixed-length notes are unchanged
-      either way; words train ~1.3x faster (bench/length_sorting.py).
+      batches shuffled (``pipeline.sorted_in_windows``); 0 batches pairs in
+      random order. Fixed-length notes are unchanged either way; words train
+      faster (bench/length_sorting.py).
   """
 
   batch_size: int = 128

@@ -20,6 +20,7 @@ import dataclasses
 import keras
 import tensorflow as tf
 
+from tf_transforms.core import compat, defaults
 from tf_transforms.core.configs import FRAME_LOSSES, AudioConfig, ModelConfig
 from tf_transforms.model.decoder import AttentionDecoder
 from tf_transforms.model.encoder import (ConvFrontEnd, ProjectedLSTM, PyramidalLSTM,
@@ -51,10 +52,10 @@ class AudioTransformModel(keras.Model):
     through the front-end (``harmonic_comb``), stored with the model."""
     super().__init__(**kwargs)
     if isinstance(config, dict):
-      config = ModelConfig.from_stored(config)
+      config = compat.model_config(config)
     if isinstance(audio_config, dict):
       audio_config = AudioConfig(**audio_config)
-    config = config.resolved()  # its head named: what get_config stores
+    config = defaults.resolve_model(config)  # every "auto" named: what get_config stores
     self.config = config
     self.audio_config = audio_config
     if config.uses_pyramid:

@@ -26,15 +26,13 @@ import shutil
 import keras
 import tensorflow as tf
 
-from tf_transforms.core.configs import (COMB_HEADS, DEFAULT_FRAME_LOSS, SPEECH_CONTEXT_MS,
-                                        SPEECH_GUIDED_ATTENTION, SPEECH_OUTPUT_HEAD, STRATEGIES,
-                                        AudioConfig, ModelConfig, TrainingConfig, get_preset)
+from tf_transforms.core import compat, defaults
+from tf_transforms.core.configs import (STRATEGIES, AudioConfig, ModelConfig, TrainingConfig,
+                                        get_preset)
 from tf_transforms.core.datasets import DATASETS
 from tf_transforms.core.errors import RunError
 from tf_transforms.core.files import write_text
-from tf_transforms.model import heads
-from tf_transforms.model import \
-    transform_model  # noqa: F401  (registers the classes model.keras holds)
+from tf_transforms.model import heads, transform_model
 from tf_transforms.training.run_files import FINISHED_RUN_FILES, LOCK_FILE, check_finished
 
 # ---------------------------------------------------------------- configuration
@@ -83,30 +81,11 @@ class RunConfig:
     if self.strategy not in STRATEGIES:
       raise ValueError(f"RunConfig: strategy must be one of {STRATEGIES}. "
                        f"Received {self.strategy!r}")
-    # The head named, as stored (configs.ModelConfig.resolved): the run in
-    # memory equals the run read back from run_config.json. Words take
-    # SPEECH_OUTPUT_HEAD for "auto".
-    model = self.model
-    if model.output_head == "auto" and DATASETS[self.dataset].spoken:
-      model = dataclasses.replace(model, output_head=SPEECH_OUTPUT_HEAD)
-    if model.postfilter == "auto":  # configs.POSTFILTERS: ours on notes
-      model = dataclasses.replace(model, postfilter=(
-          "global_variance" if model.method == "ours" and DATASETS[self.dataset].pitched
-          else "none"))
-    if model.comb_chooser == "auto":  # configs.COMB_CHOOSERS: the comb heads on notes
-      model = dataclasses.replace(model, comb_chooser=(
-          "learned" if model.resolved_output_head in COMB_HEADS and DATASETS[self.dataset].pitched
-          else "template"))
-    object.__setattr__(self, "model", model.resolved())
-    if self.training.guided_attention is None:  # "auto", stored resolved
-      weight = SPEECH_GUIDED_ATTENTION if DATASETS[self.dataset].spoken else 0.0
-      if not self.model.uses_attention:
-        weight = 0.0
-      object.__setattr__(self, "training",
-                         dataclasses.replace(self.training, guided_attention=weight))
-    if self.training.frame_loss is None:  # "auto", stored resolved
-      object.__setattr__(self, "training",
-                         dataclasses.replace(self.training, frame_loss=DEFAULT_FRAME_LOSS))
+    # Every "auto" named, as stored: the run in memory equals the run read
+    # back from run_config.json.
+    model, training = defaults.resolve(self.model, self.training, DATASETS[self.dataset])
+    object.__setattr__(self, "model", model)
+    object.__setattr__(self, "training", training)
     sizes = {"num_mel_bins": self.audio.num_mel_bins,
              "num_linear_bins": self.audio.num_spectrogram_bins}
     for name, expected in sizes.items():
@@ -130,12 +109,8 @@ class RunConfig:
   @classmethod
   def from_json(cls, text: str) -> "RunConfig":
     raw = json.loads(text)
-    # Runs stored before guided attention trained without it, before
-    # frame_loss with the mean squared error, before sort_window on random batches.
-    training = {"guided_attention": 0.0, "frame_loss": "mse", "sort_window": 0,
-                **raw["training"]}
-    return cls(**{**raw, "model": ModelConfig.from_stored(raw["model"]),
-                  "training": TrainingConfig(**training),
+    return cls(**{**raw, "model": compat.model_config(raw["model"]),
+                  "training": compat.training_config(raw["training"]),
                   "audio": AudioConfig(**raw["audio"])})
 
 
@@ -159,22 +134,20 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
 
   The model's feature sizes are taken from ``audio`` (default: the paper's
   front-end, ``AudioConfig()``); ``mel_inverse_prior`` replaces its
-  vocoder's (``"harmonic"``: pitched datasets only; None with the default
-  front-end: ``"harmonic"`` for notes, ``"none"`` for words). ``epochs``
+  vocoder's (``"harmonic"``: pitched datasets only). ``epochs``
   are converted to steps later, once the dataset size is known; exactly one
   of ``steps`` / ``epochs`` may be given (neither: the dataset's
   ``default_steps``, else the preset's epochs).
-  Without ``context_ms``, spoken datasets get ``SPEECH_CONTEXT_MS``, the
-  others the preset's context.
+  Settings left None take ``defaults.for_dataset``'s values; "auto" is
+  named by ``defaults.resolve`` (in RunConfig).
 
   Raises:
     RunError: flags that contradict each other or a bad --context_ms.
   """
   audio = AudioConfig() if audio is None else audio
-  if mel_inverse_prior is None and audio == AudioConfig() and dataset in DATASETS:
-    # Notes vocode with the harmonic prior by default since 0.7 (docs/results.md,
-    # "0.7: detuned training notes"); words cannot (several pitches per clip).
-    mel_inverse_prior = "harmonic" if DATASETS[dataset].pitched else None
+  unset = defaults.for_dataset(DATASETS.get(dataset), audio == AudioConfig())
+  if mel_inverse_prior is None:
+    mel_inverse_prior = unset["mel_inverse_prior"]
   if mel_inverse_prior is not None:
     if mel_inverse_prior == "harmonic" and not (dataset in DATASETS and
                                                 DATASETS[dataset].pitched):
@@ -200,13 +173,13 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
       raise RunError(f"--comb_chooser=learned: it is fitted on the training notes' pitches, "
                      f"and --dataset={dataset} is not a dataset of notes")
     changes["comb_chooser"] = comb_chooser
-  if context_ms is None and dataset in DATASETS and DATASETS[dataset].spoken:
-    context_ms = SPEECH_CONTEXT_MS
+  if context_ms is None:
+    context_ms = unset["context_ms"]
   if context_ms is not None:
     changes["context_frames"] = context_frames(context_ms, audio)
   try:
     model_config = dataclasses.replace(chosen.model, **changes)
-    heads.check_head(model_config)  # "auto" too (ModelConfig checks named heads only)
+    heads.check_head(model_config)  # the head registry's own checks
   except ValueError as error:
     raise RunError(str(error)) from None
   training = chosen.training
@@ -367,5 +340,9 @@ def load_run(model_dir: str) -> Run:
   paths = {name: os.path.join(model_dir, name) for name in FINISHED_RUN_FILES}
   with tf.io.gfile.GFile(paths["run_config.json"]) as handle:
     config = RunConfig.from_json(handle.read())
+  # (importing transform_model registered the classes model.keras holds)
   model = keras.saving.load_model(paths["model.keras"], safe_mode=True)
+  if not isinstance(model, transform_model.AudioTransformModel):
+    raise RunError(f"{paths['model.keras']}: holds a {type(model).__name__}, not a "
+                   "tf_transforms model")
   return Run(model_dir, model, config, StyleVocabulary.load(paths["styles.json"]))

@@ -21,6 +21,7 @@ import dataclasses
 import keras
 import tensorflow as tf
 
+from tf_transforms.core import defaults
 from tf_transforms.core.configs import AudioConfig
 
 PACKAGE = "tf_transforms"
@@ -37,9 +38,10 @@ def register_head(name):
 
 
 def check_head(config) -> None:
-  """Raises ValueError if ``config.resolved_output_head`` cannot serve
-  ``config`` (a ``ModelConfig``): an unknown name, or settings the head refuses."""
-  name = config.resolved_output_head
+  """Raises ValueError if the head ``config`` (a ``ModelConfig``) names
+  (``defaults.output_head``) cannot serve it: an unknown name, or settings
+  the head refuses."""
+  name = defaults.output_head(config)
   if name not in HEADS:
     raise ValueError(f"ModelConfig: output_head must be one of {('auto', *HEADS)}. "
                      f"Received output_head={config.output_head!r}")
@@ -57,7 +59,7 @@ def make_head(config, audio_config=None) -> "OutputHead":
   # A fixed layer name (Keras would number a second instance in one process),
   # so variable paths match between a model built here and one loaded from a
   # file (training's --init_from matches weights by path).
-  name = config.resolved_output_head
+  name = defaults.output_head(config)
   if not HEADS[name].needs_audio_config:
     return HEADS[name].from_model_config(config, name=f"{name}_head")
   if audio_config is None:

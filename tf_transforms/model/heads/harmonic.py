@@ -9,6 +9,7 @@ generated combs (``comb_chooser.py``); one pitch per clip, a note's.
 
 import tensorflow as tf
 
+from tf_transforms.core import defaults
 from tf_transforms.core.configs import COMB_CHOOSERS
 from tf_transforms.model.heads import comb_chooser as choosers
 from tf_transforms.model.heads.base import (attend, register_head, run_audio_config,
@@ -47,7 +48,7 @@ class _CombHead(SourceHead):
   def from_model_config(cls, config, audio_config=None, **kwargs):
     return cls(config.num_mel_bins, config.reduction_factor, config.envelope_coefficients,
                config.time_reduction, audio_config=audio_config,
-               comb_chooser=config.resolved().comb_chooser, **kwargs)
+               comb_chooser=defaults.resolve_model(config).comb_chooser, **kwargs)
 
   def choose_combs(self, source, source_length):
     """Per clip, the bank's index [B] (int32) of the comb chosen for the source."""
