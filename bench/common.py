@@ -5,7 +5,7 @@ import time
 import keras
 import tensorflow as tf
 
-from tf_transforms.model import transform_model
+from tf_transforms.model import losses
 
 
 def best_time(fn, repeats):
@@ -34,7 +34,7 @@ def make_train_step(model, config, compile_mode):
   def step(batch):
     with tf.GradientTape() as tape:
       outputs = model(batch, training=True)
-      loss = transform_model.transform_loss(outputs, batch["target"], batch["target_length"],
+      loss = losses.transform_loss(outputs, batch["target"], batch["target_length"],
                                    config.reduction_factor)["loss"]
     variables = model.trainable_variables
     optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))

@@ -32,6 +32,7 @@ import tensorflow as tf  # noqa: E402
 
 from tf_transforms.data import pipeline
 from tf_transforms.model import transform_model
+from tf_transforms.training import optimizer
 from tf_transforms.training import run as runs  # noqa: E402
 
 flags.DEFINE_string("dataset", "tts_words", "A prepared dataset with variable lengths.")
@@ -49,7 +50,7 @@ def main(argv):
   batch_size = run.training.batch_size
   keras.utils.set_random_seed(0)
   model = transform_model.build_model(config, run.audio)
-  model.compile(optimizer=transform_model.make_optimizer(run.training, 500),
+  model.compile(optimizer=optimizer.make_optimizer(run.training, 500),
                 guided_attention=run.training.guided_attention,
                 guided_attention_sigma=run.training.guided_attention_sigma,
                 frame_loss=run.training.frame_loss)

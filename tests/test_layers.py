@@ -13,9 +13,11 @@ from tf_transforms.model.decoder import AttentionDecoder
 from tf_transforms.model.encoder import (ConvFrontEnd, ProjectedLSTM, PyramidalLSTM,
                                          StyleConditioning)
 from tf_transforms.model.heads import (HEADS, DirectHead, PartialLevelsHead, SourceEnvelopeHead,
-                                       SourceFilterHead, SourceWarpHead, attend, dct_basis,
-                                       pool_source_frames)
+                                       SourceFilterHead, SourceWarpHead, attend)
+from tf_transforms.model.heads.source import pool_source_frames
 from tf_transforms.model.postnet import LinearPostNet
+from tf_transforms.signal.melspec import NORMALISED_FLOOR
+from tf_transforms.signal.ops import dct_basis
 
 
 def lengths_mask(lengths, time):

@@ -16,7 +16,7 @@ import tensorflow as tf
 from tf_transforms.core import defaults
 from tf_transforms.core.configs import AudioConfig, ModelConfig
 from tf_transforms.data.soundfont import NoteRenderer
-from tf_transforms.model import transform_model
+from tf_transforms.model import losses, transform_model
 from tf_transforms.model.heads import dct_basis
 from tf_transforms.signal import melspec
 
@@ -60,10 +60,10 @@ def test_ours_overfits_real_note_pairs_below_copy_baseline():
   model.compile(optimizer=keras.optimizers.Adam(3e-3))
   data = tf.data.Dataset.from_tensors(batch).repeat()
   history = model.fit(data, epochs=1, steps_per_epoch=150, verbose=0)
-  losses = history.history["loss"]
-  assert np.all(np.isfinite(losses))
+  history_losses = history.history["loss"]
+  assert np.all(np.isfinite(history_losses))
   outputs = model(batch)
-  frame_mse = float(transform_model.transform_loss(outputs, batch["target"], batch["target_length"],
+  frame_mse = float(losses.transform_loss(outputs, batch["target"], batch["target_length"],
                                           config.reduction_factor)["frame_loss"])
   # Each frame splits into orthogonal parts: smooth (the first K DCT
   # coefficients over the mel bins: envelope and level) and fine (the rest:

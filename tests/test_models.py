@@ -11,13 +11,13 @@ import tensorflow as tf
 
 from tf_transforms.core import compat, defaults
 from tf_transforms.core.compat import STORED_AUTO_HEADS
-from tf_transforms.core.configs import (METHODS, PRESETS, AudioConfig, ModelConfig,
-                                        TrainingConfig)
+from tf_transforms.core.configs import METHODS, PRESETS, AudioConfig, ModelConfig, TrainingConfig
 from tf_transforms.core.defaults import DEFAULT_OUTPUT_HEADS
 from tf_transforms.core.errors import RunError
-from tf_transforms.model import transform_model
+from tf_transforms.model import losses, transform_model
 from tf_transforms.model.heads import HEADS, make_head
 from tf_transforms.model.transform_model import AudioTransformModel
+from tf_transforms.training import optimizer
 from tf_transforms.training.run import RunConfig, make_run_config
 
 DATA = pathlib.Path(__file__).parent / "data"
@@ -106,11 +106,11 @@ def test_loss_ignores_padding_and_labels_the_last_step(rng):
   x["target_length"] = np.array([8, 5], np.int32)
   frames = rng.standard_normal((2, 8, 80)).astype(np.float32)
   logits = np.zeros((2, 4), np.float32)
-  base = transform_model.transform_loss({"frames": frames, "stop_logits": logits},
+  base = losses.transform_loss({"frames": frames, "stop_logits": logits},
                                x["target"], x["target_length"], 2)
   changed = frames.copy()
   changed[1, 5:] += 10.0                          # beyond example 1's length
-  again = transform_model.transform_loss({"frames": changed, "stop_logits": logits},
+  again = losses.transform_loss({"frames": changed, "stop_logits": logits},
                                 x["target"], x["target_length"], 2)
   assert float(again["frame_loss"]) == pytest.approx(float(base["frame_loss"]), rel=1e-6)
   expected = np.concatenate([((frames[0] - x["target"][0]) ** 2).mean(-1),
@@ -118,7 +118,7 @@ def test_loss_ignores_padding_and_labels_the_last_step(rng):
   assert float(base["frame_loss"]) == pytest.approx(expected, rel=1e-5)
   # Stop labels: example 0 steps [0,0,0,1]; example 1 (5 frames -> 3 steps) [0,0,1], step 3 masked.
   confident = np.array([[-9, -9, -9, 9], [-9, -9, 9, -9]], np.float32)
-  loss = transform_model.transform_loss({"frames": frames, "stop_logits": confident},
+  loss = losses.transform_loss({"frames": frames, "stop_logits": confident},
                                x["target"], x["target_length"], 2)["stop_loss"]
   assert float(loss) < 1e-3
 
@@ -128,12 +128,12 @@ def test_l1_frame_loss_is_the_mean_absolute_error_over_valid_frames(rng):
   x["target_length"] = np.array([8, 5], np.int32)
   frames = rng.standard_normal((2, 8, 80)).astype(np.float32)
   outputs = {"frames": frames, "stop_logits": np.zeros((2, 4), np.float32)}
-  loss = transform_model.transform_loss(outputs, x["target"], x["target_length"], 2, frame_loss="l1")
+  loss = losses.transform_loss(outputs, x["target"], x["target_length"], 2, frame_loss="l1")
   expected = np.concatenate([np.abs(frames[0] - x["target"][0]).mean(-1),
                              np.abs(frames[1, :5] - x["target"][1, :5]).mean(-1)]).mean()
   assert float(loss["frame_loss"]) == pytest.approx(expected, rel=1e-5)
   with pytest.raises(ValueError, match="frame_loss must be one of"):
-    transform_model.transform_loss(outputs, x["target"], x["target_length"], 2, frame_loss="huber")
+    losses.transform_loss(outputs, x["target"], x["target_length"], 2, frame_loss="huber")
 
 
 def test_frame_loss_is_l1_by_default_and_old_runs_keep_mse():
@@ -190,9 +190,9 @@ def test_compiled_frame_loss_is_saved_with_the_model(rng, tmp_path):
 
 
 def test_optimizer_is_the_papers_adam_with_per_epoch_decay():
-  optimizer = transform_model.make_optimizer(TrainingConfig(), steps_per_epoch=10)
-  assert (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon) == (0.9, 0.999, 1e-8)
-  schedule = transform_model.learning_rate_schedule(TrainingConfig(), steps_per_epoch=10)
+  adam = optimizer.make_optimizer(TrainingConfig(), steps_per_epoch=10)
+  assert (adam.beta_1, adam.beta_2, adam.epsilon) == (0.9, 0.999, 1e-8)
+  schedule = optimizer.learning_rate_schedule(TrainingConfig(), steps_per_epoch=10)
   assert float(schedule(9)) == pytest.approx(1e-3)
   assert float(schedule(10)) == pytest.approx(1e-3 * 0.99)
   assert float(schedule(25)) == pytest.approx(1e-3 * 0.99 ** 2)
@@ -244,7 +244,7 @@ def test_train_step_compiles_with_xla_and_matches_graph(rng):
   def loss_and_gradient_norm(inputs):
     with tf.GradientTape() as tape:
       outputs = model(inputs, training=True)
-      loss = transform_model.transform_loss(outputs, inputs["target"], inputs["target_length"],
+      loss = losses.transform_loss(outputs, inputs["target"], inputs["target_length"],
                                    config.reduction_factor)["loss"]
     gradients = tape.gradient(loss, model.trainable_variables)
     return loss, tf.linalg.global_norm(gradients)
@@ -267,11 +267,11 @@ def test_postnet_model_predicts_linear_and_trains_it(rng, tmp_path):
   x = postnet_batch(rng)
   out = model(x)
   assert out["linear"].shape == (2, 16, 1025)
-  losses = transform_model.transform_loss(out, x["target"], x["target_length"], 2, x["target_linear"])
-  assert float(losses["loss"]) == pytest.approx(
-      float(losses["frame_loss"] + losses["stop_loss"] + losses["linear_loss"]), rel=1e-6)
+  terms = losses.transform_loss(out, x["target"], x["target_length"], 2, x["target_linear"])
+  assert float(terms["loss"]) == pytest.approx(
+      float(terms["frame_loss"] + terms["stop_loss"] + terms["linear_loss"]), rel=1e-6)
   with pytest.raises(ValueError, match="target_linear"):
-    transform_model.transform_loss(out, x["target"], x["target_length"], 2)
+    losses.transform_loss(out, x["target"], x["target_length"], 2)
   generated = model.generate(x["source"], x["source_length"], x["source_style"],
                              x["target_style"], num_frames=9)
   assert generated["linear"].shape == (2, 9, 1025)
@@ -310,7 +310,7 @@ def test_guided_attention_loss_matches_espnets_formula_and_rewards_the_diagonal(
   alignments = rng.random((3, 7, 5)).astype(np.float32)
   alignments /= alignments.sum(-1, keepdims=True)
   memory_length, target_length = np.array([5, 3, 4]), np.array([14, 9, 6])
-  loss = transform_model.guided_attention_loss(alignments, memory_length, target_length, 2, 0.4)
+  loss = losses.guided_attention_loss(alignments, memory_length, target_length, 2, 0.4)
   assert float(loss) == pytest.approx(_guided_attention_reference(
       alignments, memory_length, target_length, 2, 0.4), rel=1e-5)
   # Attention on the diagonal costs (almost) nothing; on the anti-diagonal, much more
@@ -319,9 +319,9 @@ def test_guided_attention_loss_matches_espnets_formula_and_rewards_the_diagonal(
   diagonal = np.eye(5, dtype=np.float32)[steps][None]
   anti = np.eye(5, dtype=np.float32)[4 - steps][None]
   lengths = dict(memory_length=[5], target_length=[14], reduction_factor=2)
-  on_diagonal = float(transform_model.guided_attention_loss(diagonal, **lengths))
+  on_diagonal = float(losses.guided_attention_loss(diagonal, **lengths))
   assert on_diagonal < 0.01
-  assert float(transform_model.guided_attention_loss(anti, **lengths)) > 5 * on_diagonal + 0.05
+  assert float(losses.guided_attention_loss(anti, **lengths)) > 5 * on_diagonal + 0.05
 
 
 def test_guided_attention_is_part_of_the_training_loss_only_when_asked(rng, tmp_path):
@@ -334,7 +334,7 @@ def test_guided_attention_is_part_of_the_training_loss_only_when_asked(rng, tmp_
   outputs = guided(x, training=True)
   loss = float(guided.compute_loss(x, y_pred=outputs))
   logs = {m.name: float(m.result()) for m in guided.metrics if m.name.endswith("_loss")}
-  expected = transform_model.guided_attention_loss(outputs["alignments"], outputs["memory_length"],
+  expected = losses.guided_attention_loss(outputs["alignments"], outputs["memory_length"],
                                           x["target_length"], 2)
   assert logs["attention_loss"] == pytest.approx(float(expected), rel=1e-5)
   assert loss == pytest.approx(

@@ -1,9 +1,9 @@
 """Encoder layers: learned filterbank, style conditioning, pyramidal LSTM."""
 
 import keras
-from keras.src.backend.tensorflow.rnn import rnn as keras_rnn
 import tensorflow as tf
 
+from tf_transforms.model import keras_compat
 from tf_transforms.model.recurrences import lstm_sequence, lstm_step
 
 PACKAGE = "tf_transforms"
@@ -56,7 +56,7 @@ class ProjectedLSTM(keras.layers.LSTM):
     # Inference: Keras' loop (TensorArrays, which TFLite lowers to builtins)
     # around the same step.
     if not training or self.unroll or not self.return_sequences:
-      return keras_rnn(step, projected, list(initial_state), go_backwards=self.go_backwards,
+      return keras_compat.rnn_loop(step, projected, list(initial_state), go_backwards=self.go_backwards,
                        mask=mask, unroll=self.unroll, input_length=projected.shape[1],
                        zero_output_for_mask=self.zero_output_for_mask,
                        return_all_outputs=self.return_sequences)

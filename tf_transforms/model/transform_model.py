@@ -21,7 +21,8 @@ import keras
 import tensorflow as tf
 
 from tf_transforms.core import compat, defaults
-from tf_transforms.core.configs import FRAME_LOSSES, AudioConfig, ModelConfig
+from tf_transforms.core.configs import AudioConfig, ModelConfig
+from tf_transforms.model import keras_compat, losses
 from tf_transforms.model.decoder import AttentionDecoder
 from tf_transforms.model.encoder import (ConvFrontEnd, ProjectedLSTM, PyramidalLSTM,
                                          StyleConditioning)
@@ -31,12 +32,6 @@ from tf_transforms.model.postnet import LinearPostNet
 from tf_transforms.signal import melspec, vocoding
 
 PACKAGE = "tf_transforms"
-
-
-def _pad_to_multiple(frames, multiple):
-  """Zero-pads [batch, time, F] along time to a multiple."""
-  extra = -tf.shape(frames)[1] % multiple
-  return tf.pad(frames, [[0, 0], [0, extra], [0, 0]])
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -106,7 +101,7 @@ class AudioTransformModel(keras.Model):
     if guided_attention < 0 or guided_attention_sigma <= 0:
       raise ValueError("compile: need guided_attention >= 0 and guided_attention_sigma > 0. "
                        f"Received {guided_attention}, {guided_attention_sigma}")
-    _check_frame_loss(frame_loss, "compile")
+    losses.check_frame_loss(frame_loss, "compile")
     self.frame_loss = frame_loss
     if guided_attention and not self.config.uses_attention:
       raise ValueError(f"compile: guided_attention needs a method with attention; "
@@ -160,7 +155,7 @@ class AudioTransformModel(keras.Model):
     """Teacher-forced forward pass; targets padded to a multiple of r."""
     memory, mask, state = self.encode(inputs["source"], inputs["source_length"],
                                       inputs["source_style"], training)
-    target = _pad_to_multiple(tf.convert_to_tensor(inputs["target"], tf.float32),
+    target = losses.pad_to_multiple(tf.convert_to_tensor(inputs["target"], tf.float32),
                               self.config.reduction_factor)
     conditioning = self._target_conditioning(inputs["target_style"], tf.shape(target)[0])
     outputs = self.decoder(memory, mask, conditioning, targets=target, initial_state=state,
@@ -232,18 +227,18 @@ class AudioTransformModel(keras.Model):
 
   def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
     del y, sample_weight, training
-    losses = transform_loss(y_pred, x["target"], x["target_length"],
+    terms = losses.transform_loss(y_pred, x["target"], x["target_length"],
                             self.config.reduction_factor, x.get("target_linear"),
                             frame_loss=self.frame_loss)
     if self.guided_attention:
-      losses["attention_loss"] = guided_attention_loss(
+      terms["attention_loss"] = losses.guided_attention_loss(
           y_pred["alignments"], y_pred["memory_length"], x["target_length"],
           self.config.reduction_factor, self.guided_attention_sigma)
-      losses["loss"] += self.guided_attention * losses["attention_loss"]
+      terms["loss"] += self.guided_attention * terms["attention_loss"]
     for name, tracker in self.loss_trackers.items():
-      if name in losses:
+      if name in terms:
         tracker.update_state(losses[name])
-    return losses["loss"]
+    return terms["loss"]
 
   @property
   def metrics(self):
@@ -261,23 +256,11 @@ class AudioTransformModel(keras.Model):
     return self._reducible_logs(super().test_step(data))
 
   def _reducible_logs(self, logs):
-    # Keras 3.15 averages step outputs over a multi-worker cluster with
-    # strategy.reduce("MEAN", v, axis=0), which rejects scalars
-    # (tensorflow/tensorflow#72388); as [1]-vectors they reduce to the mean
-    # over replicas.
-    if isinstance(self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
-      return {name: tf.reshape(value, [1]) for name, value in logs.items()}
-    return logs
+    return keras_compat.reducible_logs(self, logs)
 
   def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-    # Keras 3.15 builds an unbuilt model before fit by reducing the first
-    # distributed batch with strategy.reduce(), which MultiWorkerMirrored's
-    # collective reduce cannot do for a dict of inputs with two or more
-    # workers. build_model() builds the model and training.train() the
-    # optimizer, so there is nothing left to build.
-    if self.built and self.optimizer is not None and self.optimizer.built:
-      return
-    super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+    if not keras_compat.built_for_fit(self):  # (a multi-worker cluster cannot: keras_compat)
+      super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
   def get_config(self):
     stored = {**super().get_config(), "config": dataclasses.asdict(self.config)}
@@ -288,95 +271,6 @@ class AudioTransformModel(keras.Model):
   @classmethod
   def from_config(cls, config):
     return cls(**config)
-
-
-def _check_frame_loss(kind, where):
-  if kind not in FRAME_LOSSES:
-    raise ValueError(f"{where}: frame_loss must be one of {FRAME_LOSSES}. Received {kind!r}")
-
-
-def _masked_error(prediction, target, mask, kind):
-  """Squared ("mse") or absolute ("l1") error, averaged over valid frames
-  (mask [B, T]) and feature bins."""
-  difference = prediction - target
-  error = tf.square(difference) if kind == "mse" else tf.abs(difference)
-  per_frame = tf.reduce_mean(error, axis=-1)                                 # [B, T]
-  return tf.reduce_sum(per_frame * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
-
-
-def transform_loss(outputs, target, target_length, reduction_factor, target_linear=None,
-                   frame_loss="mse"):
-  """Masked spectrogram MSE (or L1) + stop-token BCE (+ post-net MSE or L1).
-
-  Args:
-    outputs: the model's teacher-forced outputs (``frames`` [B, T', F] with
-      T' = T rounded up to a multiple of r, ``stop_logits`` [B, T'/r], and
-      ``linear`` [B, T', L] for a post-net model).
-    target: [B, T, F]; target_length: [B] valid frames.
-    target_linear: [B, T, L]; required when ``outputs`` has ``linear``.
-
-  Returns:
-    dict of scalar ``loss`` (the sum of the others), ``frame_loss`` (MSE, or
-    mean absolute error with ``frame_loss="l1"``, over valid frames and
-    bins), ``stop_loss`` (BCE over the steps up to and including the one
-    holding the last valid frame, whose label is 1) and, with a post-net,
-    ``linear_loss``.
-  """
-  r = reduction_factor
-  target = _pad_to_multiple(tf.convert_to_tensor(target, tf.float32), r)
-  time = tf.shape(target)[1]
-  frame_mask = tf.cast(tf.sequence_mask(target_length, time), tf.float32)  # [B, T]
-  _check_frame_loss(frame_loss, "transform_loss")
-  frame_error = _masked_error(outputs["frames"], target, frame_mask, frame_loss)
-  steps = time // r
-  last_step = (tf.cast(target_length, tf.int32) + r - 1) // r                # [B]
-  step_index = tf.range(steps)[tf.newaxis, :]
-  stop_labels = tf.cast(step_index >= last_step[:, tf.newaxis] - 1, tf.float32)
-  step_mask = tf.cast(step_index < last_step[:, tf.newaxis], tf.float32)
-  bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=stop_labels,
-                                                logits=outputs["stop_logits"])
-  stop_loss = tf.reduce_sum(bce * step_mask) / tf.maximum(tf.reduce_sum(step_mask), 1.0)
-  losses = {"loss": frame_error + stop_loss, "frame_loss": frame_error, "stop_loss": stop_loss}
-  if "linear" in outputs:
-    if target_linear is None:
-      raise ValueError("transform_loss: the model has a post-net, so the batch needs "
-                       "'target_linear' (normalised linear log-power)")
-    target_linear = _pad_to_multiple(tf.convert_to_tensor(target_linear, tf.float32), r)
-    losses["linear_loss"] = _masked_error(outputs["linear"], target_linear, frame_mask,
-                                          frame_loss)
-    losses["loss"] += losses["linear_loss"]
-  return losses
-
-
-def guided_attention_loss(alignments, memory_length, target_length, reduction_factor,
-                          sigma=0.4):
-  """Penalty on attention far from the diagonal (Tachibana et al. 2018, "guided
-  attention"; ESPnet's ``GuidedAttentionLoss``).
-
-  For decoder step n of N and encoder step t of T (each example's valid
-  lengths), the weight a_nt costs ``1 - exp(-(t/T - n/N)^2 / (2 sigma^2))``;
-  the loss is the mean cost over the valid (n, t) of the batch. A source and
-  target saying the same thing at similar pace align near the diagonal, so
-  the term teaches the attention to follow the source from the first steps
-  instead of leaving the decoder to predict an average frame.
-
-  Args:
-    alignments: [B, S, T] attention weights of the teacher-forced decoder.
-    memory_length: [B] valid encoder steps; target_length: [B] valid frames
-      (N = ceil(target_length / reduction_factor) decoder steps).
-
-  Returns:
-    scalar: mean penalty (0 for attention on the diagonal, below 1).
-  """
-  alignments = tf.convert_to_tensor(alignments, tf.float32)
-  steps = tf.cast((tf.cast(target_length, tf.int32) + reduction_factor - 1) //
-                  reduction_factor, tf.float32)[:, None, None]                 # N [B, 1, 1]
-  memory = tf.cast(memory_length, tf.float32)[:, None, None]                   # T [B, 1, 1]
-  n = tf.range(tf.shape(alignments)[1], dtype=tf.float32)[None, :, None]
-  t = tf.range(tf.shape(alignments)[2], dtype=tf.float32)[None, None, :]
-  cost = 1.0 - tf.exp(-tf.square(t / memory - n / steps) / (2.0 * sigma ** 2))
-  mask = tf.cast(tf.logical_and(n < steps, t < memory), tf.float32)
-  return tf.reduce_sum(alignments * cost * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
 
 def build_model(config: ModelConfig, audio_config: AudioConfig | None = None
@@ -398,19 +292,3 @@ def build_model(config: ModelConfig, audio_config: AudioConfig | None = None
                                        config.num_linear_bins])
   model(dummy)
   return model
-
-
-def learning_rate_schedule(training, steps_per_epoch: int):
-  """learning_rate x decay_per_epoch after every epoch (a staircase)."""
-  if steps_per_epoch < 1:
-    raise ValueError(f"steps_per_epoch must be >= 1. Received {steps_per_epoch}")
-  return keras.optimizers.schedules.ExponentialDecay(
-      training.learning_rate, decay_steps=steps_per_epoch,
-      decay_rate=training.decay_per_epoch, staircase=True)
-
-
-def make_optimizer(training, steps_per_epoch: int) -> keras.optimizers.Adam:
-  """The paper's Adam(beta_1, beta_2, epsilon) on ``learning_rate_schedule``."""
-  schedule = learning_rate_schedule(training, steps_per_epoch)
-  return keras.optimizers.Adam(schedule, beta_1=training.beta_1,
-                               beta_2=training.beta_2, epsilon=training.epsilon)

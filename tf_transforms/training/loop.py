@@ -33,7 +33,7 @@ from tf_transforms.core.files import atomic_output, write_text
 from tf_transforms.data import pipeline
 from tf_transforms.model import transform_model
 from tf_transforms.model.heads import comb_chooser
-from tf_transforms.training import calibration
+from tf_transforms.training import calibration, optimizer
 from tf_transforms.training.run import RunConfig, check_model_dir, cleaned_up_on_failure, worker_dir
 from tf_transforms.training.run_files import check_writable_directory, model_dir_lock
 
@@ -274,7 +274,7 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
   keras.utils.set_random_seed(run.seed)
   with strategy.scope():
     model = transform_model.build_model(model_config, run.audio)
-    model.compile(optimizer=transform_model.make_optimizer(run.training, steps_per_epoch),
+    model.compile(optimizer=optimizer.make_optimizer(run.training, steps_per_epoch),
                   guided_attention=run.training.guided_attention,
                   guided_attention_sigma=run.training.guided_attention_sigma,
                   frame_loss=run.training.frame_loss)

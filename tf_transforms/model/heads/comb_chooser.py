@@ -30,6 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tf_transforms.model import keras_compat
 from tf_transforms.model.heads.base import PACKAGE, run_audio_config, stored_audio_config
 from tf_transforms.signal import harmonic_combs
 from tf_transforms.signal.ops import runtime_constant
@@ -161,11 +162,8 @@ class CombChooser(keras.layers.Layer):
     return tf.argmax(logits, axis=-1, output_type=tf.int32)
 
   def load_own_variables(self, store):
-    # Files from before the chooser was its own layer store its weights with
-    # the head's (model/keras_compat.py); the head has set them then.
-    if self.loaded_by_owner and not len(store.keys()):
-      return
-    super().load_own_variables(store)
+    if not keras_compat.chooser_loaded_by_head(self, store):  # (0.10 files' layout)
+      super().load_own_variables(store)
 
   def get_config(self):
     return {**super().get_config(), "audio_config": stored_audio_config(self.audio_config),

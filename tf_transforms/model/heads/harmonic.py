@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from tf_transforms.core import defaults
 from tf_transforms.core.configs import COMB_CHOOSERS
+from tf_transforms.model import keras_compat
 from tf_transforms.model.heads import comb_chooser as choosers
 from tf_transforms.model.heads.base import (attend, register_head, run_audio_config,
                                             stored_audio_config)
@@ -71,16 +72,8 @@ class _CombHead(SourceHead):
     return comb if step is not None else tf.expand_dims(comb, 1)             # [B, 1, 1, F]
 
   def load_own_variables(self, store):
-    # Files written before the chooser was its own layer hold its three
-    # weights after the kernel and bias (model/keras_compat.py).
-    if self.chooser is not None and len(store.keys()) == 5:
-      self.kernel.assign(store["0"])
-      self.bias.assign(store["1"])
-      for i, variable in enumerate(self.chooser.chooser_weights):
-        variable.assign(store[f"{i + 2}"])
-      self.chooser.loaded_by_owner = True
-      return
-    super().load_own_variables(store)
+    if not keras_compat.load_comb_head(self, store):  # (0.10 files' layout)
+      super().load_own_variables(store)
 
   def get_config(self):
     return {**super().get_config(), "audio_config": stored_audio_config(self.audio_config),
