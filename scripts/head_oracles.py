@@ -48,7 +48,8 @@ import tensorflow as tf  # noqa: E402
 from tf_transforms.core.configs import AudioConfig, ModelConfig  # noqa: E402
 from tf_transforms.data import pipeline
 from tf_transforms.evaluation.judges import Judges, score_pair  # noqa: E402
-from tf_transforms.model.heads import dct_basis, make_head  # noqa: E402
+from tf_transforms.model.heads import make_head  # noqa: E402
+from tf_transforms.signal.ops import dct_basis  # noqa: E402
 from tf_transforms.signal import harmonic_combs  # noqa: E402
 from tf_transforms.signal import melspec, vocoding
 

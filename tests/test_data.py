@@ -9,8 +9,8 @@ import pytest
 from tf_transforms.core.configs import AudioConfig
 from tf_transforms.core.errors import RunError
 from tf_transforms.data import pipeline
+from tf_transforms.data.styles import StyleVocabulary
 from tf_transforms.signal import melspec
-from tf_transforms.training.run import StyleVocabulary
 
 PAPER = AudioConfig()  # the paper's front-end
 

@@ -12,9 +12,10 @@ import pytest
 from tests import signals
 from tf_transforms.core.configs import AudioConfig
 from tf_transforms.data import pipeline
+from tf_transforms.data.styles import StyleVocabulary
 from tf_transforms.evaluation import judges, metrics, pitch, report, tables
 from tf_transforms.signal import melspec
-from tf_transforms.training.run import Run, RunConfig, StyleVocabulary, load_run
+from tf_transforms.training.run import Run, RunConfig, load_run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

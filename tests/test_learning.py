@@ -17,8 +17,8 @@ from tf_transforms.core import defaults
 from tf_transforms.core.configs import AudioConfig, ModelConfig
 from tf_transforms.data.soundfont import NoteRenderer
 from tf_transforms.model import losses, transform_model
-from tf_transforms.model.heads import dct_basis
 from tf_transforms.signal import melspec
+from tf_transforms.signal.ops import dct_basis
 
 PAPER = AudioConfig()  # the paper's front-end
 

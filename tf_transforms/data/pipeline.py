@@ -22,7 +22,7 @@ as the paper):
      batching (``_waveforms_to_features``; frame counts ``1 + samples // hop``
      become the lengths) -- pads, batches and prefetches.
 
-The style vocabulary (``run.StyleVocabulary``, id <-> sorted names) is saved
+The style vocabulary (``styles.StyleVocabulary``, id <-> sorted names) is saved
 in the run so that trained models and exports can take names.
 """
 
@@ -39,8 +39,8 @@ import tensorflow_datasets as tfds
 from tf_transforms.core.configs import AudioConfig
 from tf_transforms.core.datasets import DATASETS
 from tf_transforms.core.errors import DatasetError, RunError
+from tf_transforms.data.styles import StyleVocabulary
 from tf_transforms.signal import melspec
-from tf_transforms.training.run import StyleVocabulary
 
 
 def pad_rows(rows, pad_value=0.0) -> np.ndarray:

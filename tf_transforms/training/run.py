@@ -32,6 +32,7 @@ from tf_transforms.core.configs import (STRATEGIES, AudioConfig, ModelConfig, Tr
 from tf_transforms.core.datasets import DATASETS
 from tf_transforms.core.errors import RunError
 from tf_transforms.core.files import write_text
+from tf_transforms.data.styles import StyleVocabulary
 from tf_transforms.model import heads, transform_model
 from tf_transforms.training.run_files import FINISHED_RUN_FILES, LOCK_FILE, check_finished
 
@@ -272,41 +273,6 @@ def worker_dir(strategy, model_dir):
 
 
 # ---------------------------------------------------------------- styles and loading
-
-
-@dataclasses.dataclass(frozen=True)
-class StyleVocabulary:
-  """Style names <-> ids (ids are positions in the sorted name list)."""
-
-  names: tuple
-
-  def id(self, name: str) -> int:
-    try:
-      return self.names.index(name)
-    except ValueError:
-      raise KeyError(f"unknown style {name!r}; known styles: {list(self.names)}") from None
-
-  def name(self, style_id: int) -> str:
-    if not 0 <= style_id < len(self.names):
-      raise KeyError(f"style id {style_id} out of range [0, {len(self.names)})")
-    return self.names[style_id]
-
-  def __len__(self):
-    return len(self.names)
-
-  def save(self, path):
-    """Writes JSON ``{"styles": [...]}``; refuses to overwrite a different one."""
-    if tf.io.gfile.exists(path):
-      if StyleVocabulary.load(path) != self:
-        raise FileExistsError(f"{path}: holds a different style vocabulary; refusing to "
-                              "overwrite it")
-      return
-    write_text(path, json.dumps({"styles": list(self.names)}, indent=1))
-
-  @classmethod
-  def load(cls, path):
-    with tf.io.gfile.GFile(path) as handle:
-      return cls(tuple(json.load(handle)["styles"]))
 
 
 @dataclasses.dataclass
