@@ -12,7 +12,7 @@ Works for notes (gm_notes, nsynth) and words (tts_words, timit). Writes to
 --output_dir: table2.md (and table3.md for a sweep, pitch.md for notes),
 results.json (every number, per pair too), figure2_<run>.png with the example
 WAVs in <run>/, and figure3_<run>.png (notes). Existing results are refused
-before any work unless --overwrite. See tf_transforms/evaluation.py for what
+before any work unless --overwrite. See tf_transforms/evaluation/scoring.py for what
 each column measures (docs/evaluation.md for the conventions).
 """
 

@@ -18,7 +18,6 @@ import numpy as np
 
 from tf_transforms.core.configs import AudioConfig
 from tf_transforms.core.errors import reported_in_one_line
-from tf_transforms.signal import melspec, stft, vocoding
 from tf_transforms.training import run_files
 
 flags.DEFINE_string("input", None, "Input audio file; default: a synthetic vowel.")
@@ -58,7 +57,7 @@ def main(argv):
   import tensorflow as tf
 
   from tf_transforms.evaluation import metrics
-  from tf_transforms.signal import audio_files
+  from tf_transforms.signal import audio_files, melspec, vocoding
   config = AudioConfig(griffin_lim_iters=FLAGS.iterations)
   waveform = (audio_files.read_audio(FLAGS.input, config.sample_rate) if FLAGS.input
               else synthetic_vowel(config))

@@ -30,7 +30,7 @@ def tfds_dir(tmp_path_factory, request):
   """One TFDS data directory for the whole test run, shared by the xdist
   workers (their base temp directories are siblings): each small dataset is
   rendered once per run, not once per module. Concurrent first builds are
-  safe: TFDS renames a complete build into place and ``data.load_index``
+  safe: TFDS renames a complete build into place and ``pipeline.load_index``
   takes the other process's copy when it lost the race. Tests that damage or
   fail a build use their own directory."""
   base = tmp_path_factory.getbasetemp()

@@ -13,7 +13,7 @@ from tests import signals
 from tests.head_reference import dct_curve, dct_smooth, project_random
 from tf_transforms.core.configs import AudioConfig, ModelConfig
 from tf_transforms.model import transform_model
-from tf_transforms.model.heads import HarmonicCombHead, HarmonicLevelsHead, make_head
+from tf_transforms.model.heads import HarmonicCombHead, HarmonicLevelsHead, comb_chooser, make_head
 from tf_transforms.signal import harmonic_combs, melspec
 
 CONFIG = AudioConfig()
@@ -123,7 +123,7 @@ def test_harmonic_comb_head_sets_the_levels_of_the_chosen_comb(rng):
     valid = frames[b, :lengths[b]]
     fine = sum(frame - smooth(frame) for frame in valid)
     chosen = np.argmax(bank @ fine / np.linalg.norm(bank, axis=1) +
-                       HarmonicCombHead.FUNDAMENTAL_WEIGHT * fine[fundamental])
+                       harmonic_combs.FUNDAMENTAL_WEIGHT * fine[fundamental])
     assert int(head.choose_combs(frames, lengths)[b]) == chosen
     padded = np.concatenate([valid, np.zeros((8 - lengths[b], bins))])
     means = [padded[2 * j:2 * j + 2][:max(0, min(2, lengths[b] - 2 * j))] for j in range(4)]
@@ -213,7 +213,7 @@ def test_harmonic_levels_head_puts_each_harmonics_level_on_its_bands(rng):
   frames = rng.standard_normal((2, 8, bins)).astype(np.float32)
   lengths = np.array([8, 5])
   out, features, weights, kernel, bias = project_random(head, rng, frames, lengths)
-  h = HarmonicLevelsHead.NUM_HARMONICS
+  h = comb_chooser.NUM_HARMONICS
   assert kernel.shape[-1] == r * (2 * k + h)
   low, high = audio_config.log_range
   shares = harmonic_combs.harmonic_band_shares(audio_config, h)

@@ -203,13 +203,15 @@ def test_model_config_rejects_bad_values():
     ModelConfig(method="transformer")
   with pytest.raises(ValueError, match="encoder_units must be >= 1"):
     ModelConfig(encoder_units=0)
+  # The head registry checks a head's settings where the config is used
+  # (configs stays light to import): in make_run_config before training, and
+  # when the model is built; "auto" as a named head.
   with pytest.raises(ValueError, match="has no attention"):
-    ModelConfig(method="seq2seq", output_head="source_filter")
+    make_head(ModelConfig(method="seq2seq", output_head="source_filter"))
+  with pytest.raises(RunError, match="has no attention"):
+    make_run_config(model="seq2seq", output_head="source_filter")
   with pytest.raises(ValueError, match="envelope_coefficients must be in"):
-    ModelConfig(output_head="source_filter", envelope_coefficients=81)
-  # "auto" is resolved, and checked, where the config is used (configs stays
-  # light to import): in run.make_run_config before training, and when the
-  # model is built.
+    make_head(ModelConfig(output_head="source_filter", envelope_coefficients=81), AudioConfig())
   auto = dataclasses.replace(PRESETS["tiny"].model, envelope_coefficients=81)
   with pytest.raises(ValueError, match="envelope_coefficients must be in"):
     make_head(auto)

@@ -140,7 +140,7 @@ class AudioConfig:
 
 
 METHODS = ("ours", "seq2seq", "las", "cseq2seq")
-STRATEGIES = ("default", "mirrored", "multi_worker")  # tf.distribute, see training.make_strategy
+STRATEGIES = ("default", "mirrored", "multi_worker")  # tf.distribute, see loop.make_strategy
 # The content splits evaluate.py scores (--split): test, the paper's unseen
 # content; valid, also unseen in training, for choosing settings.
 EVALUATION_SPLITS = ("test", "valid")

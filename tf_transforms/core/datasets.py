@@ -1,6 +1,6 @@
 """The dataset registry: every dataset the flags offer, with its properties.
 
-Light on purpose (no TensorFlow import): ``flags.py`` builds ``--dataset``
+Light on purpose (no TensorFlow import): ``cli/flag_defs.py`` builds ``--dataset``
 from ``DATASETS``, and the data pipeline, evaluation and export read a
 dataset's properties here instead of keeping their own lists.
 """
@@ -70,7 +70,7 @@ DATASETS = {
                          "word", "speaker", "TIMIT words from --manual_dir"),
     "tts_words": DatasetSpec("tfds_builders.tts_words:TtsWords", "default", ("train",),
                              "word", "speaker", "words of synthetic voices, rendered locally",
-                             default_steps=6000),  # ~18 min on 2 CPU cores (docs/results.md)
+                             default_steps=6000),
     # One style ("speech"): autoencoder pre-training only.
     "audioset_speech": DatasetSpec("tfds_builders.audioset_speech:AudiosetSpeech", None,
                                    ("train", "eval"), "id", "",

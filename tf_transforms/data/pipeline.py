@@ -445,7 +445,7 @@ def pair_dataset(index: Index, split: str, batch_size: int, *, audio_config: Aud
                  autoencoder=False, every=6, linear: bool = False, drop_remainder=False,
                  cache_features: bool = False, start_batch: int = 0,
                  sort_window: int = 0) -> tf.data.Dataset:
-  """Batches of model inputs (see ``models.py``) for ``split``.
+  """Batches of model inputs (see ``model/transform_model.py``) for ``split``.
 
   The pairs are ``pair_stream``'s (re-drawn every epoch, shuffled when
   ``shuffle``, deterministic for a seed; ``epochs`` None: forever).

@@ -3,7 +3,7 @@
 None of them is what the model is trained against (log-mel MSE): WORLD
 mel-cepstra for the field's MCD (``metrics``), a style classifier on vocoded
 real clips, pyin for notes' pitch (``pitch``), pocketsphinx for words
-(``recognition``) and WORLD F0 for speakers. ``evaluation.py`` generates the
+(``recognition``) and WORLD F0 for speakers. ``scoring.py`` generates the
 clips; ``tables.py`` summarises the measures.
 """
 
@@ -122,8 +122,8 @@ def train_style_classifier(index: pipeline.Index, audio_config, every=6, cache=N
 
   Trained on the training split's clips after the same vocoding path the
   models' outputs take, so that Griffin-Lim's artifacts are not mistaken for
-  style (trained on unvocoded audio, it recognised 4% of vocoded true
-  targets). Returns (classifier, accuracy on vocoded real test-split clips:
+  style (trained on unvocoded audio, it recognises almost no vocoded true
+  target). Returns (classifier, accuracy on vocoded real test-split clips:
   the ceiling for "target style recognised").
   """
   assignment = pipeline.split_content(index.content, every)

@@ -2,7 +2,7 @@
 
 ``check_outputs`` refuses, before any work, what cannot be done;
 ``evaluate_runs`` builds the judges once, scores every run
-(``evaluation.evaluate_run``), and writes the tables (``tables.py``), figures
+(``scoring.evaluate_run``), and writes the tables (``tables.py``), figures
 (``figures.py``), example WAVs and results.json.
 """
 

@@ -1,6 +1,6 @@
 """Summaries of per-pair measures and the Markdown tables shaped like the paper's.
 
-``summarize`` turns ``evaluation.evaluate_run``'s records into Table 2's
+``summarize`` turns ``scoring.evaluate_run``'s records into Table 2's
 numbers (means with 95% CIs, shares with Wilson intervals); ``table_2``,
 ``pitch_table``, ``family_table`` and ``table_3`` render them.
 """

@@ -3,7 +3,7 @@
 TFLite has no error ops, so the file itself cannot refuse a bad request: a
 NaN sample comes back as silence, an out-of-range style id as garbage. This
 wrapper checks, before invoking the interpreter, what the SavedModel's
-signatures check in the graph (``export.TransformModule``): rank, a non-empty
+signatures check in the graph (``saved_model.TransformModule``): rank, a non-empty
 and not too long input, finite values, the mel count, and style names or ids
 in range. Failures raise ``LiteError`` naming the input and the problem.
 
@@ -40,7 +40,7 @@ def _load_styles(styles):
 
 
 class LiteTransform:
-  """Validating runner for both signatures of an ``export.export_tflite`` file.
+  """Validating runner for both signatures of an ``saved_model.export_tflite`` file.
 
   Args:
     model_path: the .tflite file.

@@ -46,7 +46,7 @@ class Vocoder:
   iterations (equal on notes, better on words) in 0.75x LiteRT's time
   (bench/griffin_lim_grids.py; docs/export.md, "Speed"). ``Vocoder(32, 0)`` computes
   what evaluate.py's vocoder does. The exported graphs write the loops out
-  (``unroll=True``: the same ops, 12-25% less LiteRT time).
+  (``unroll=True``: the same ops, less LiteRT time: bench/tflite.py).
 
   Attributes:
     iterations: full-grid iterations, >= 1.

@@ -237,7 +237,7 @@ class AudioTransformModel(keras.Model):
       terms["loss"] += self.guided_attention * terms["attention_loss"]
     for name, tracker in self.loss_trackers.items():
       if name in terms:
-        tracker.update_state(losses[name])
+        tracker.update_state(terms[name])
     return terms["loss"]
 
   @property

@@ -5,11 +5,9 @@ A comb is equal-amplitude harmonics of one fundamental (random, seeded
 phases) up to Nyquist, rendered as a waveform and passed through the model's
 own front-end (``melspec.log_mel_spectrogram``, normalised); its middle frame
 is the comb. Its fine structure (the comb minus its smooth part, see
-``layers.heads.SourceFilterHead``) puts a harmonic wherever the pitch puts
-one, including where a given source instrument has none: the
-``harmonic_comb`` head builds its output on it, and
-``scripts/head_oracles.py`` measured what that can reach
-(docs/results.md, "Notes that take on the target").
+``model/heads/source.py``) puts a harmonic wherever the pitch puts one,
+including where a given source instrument has none: the comb heads build
+their output on it (``scripts/head_oracles.py`` measures what that can reach).
 
 The same choice gives the vocoder its pitch: with
 ``AudioConfig.mel_inverse_prior="harmonic"`` (``train.py
@@ -36,18 +34,15 @@ PEAK = 0.1       # peak amplitude of the rendered comb
 BANK_LOWEST_MIDI, BANK_HIGHEST_MIDI, BANK_CENTS = 24.0, 96.0, 10.0
 # The prior of ``comb_scorer`` on the fundamental's band: a comb an octave or a
 # twelfth below the note fits the source's harmonics too, but puts its
-# fundamental where the source has no peak. 0.5, chosen on gm_notes' *training*
-# notes (comb within 50 cents of the note: 81% without, 88% with; 0.5-1 within
-# a point of each other). Every bank comb from MIDI 36 up is still chosen
-# within 50 cents of itself (tests/test_harmonic_combs.py): docs/results.md,
-# "Notes that take on the target".
+# fundamental where the source has no peak. Chosen on gm_notes' training notes;
+# every bank comb from MIDI 36 up is chosen within 50 cents of itself
+# (tests/test_harmonic_combs.py).
 FUNDAMENTAL_WEIGHT = 0.5
 # DCT coefficients of the smooth part the vocoder's choice removes (the
 # ``harmonic_comb`` head's default ``envelope_coefficients``).
 PRIOR_COEFFICIENTS = 12
-# The harmonic prior's level between harmonics, relative to a harmonic's peak:
-# chosen on gm_notes' validation pairs (docs/results.md, "A harmonic prior in
-# the mel inverse").
+# The harmonic prior's level between harmonics, relative to a harmonic's peak
+# (chosen on gm_notes' validation pairs).
 PRIOR_FLOOR = 1e-3
 
 
@@ -178,7 +173,7 @@ def harmonic_band_shares(config: AudioConfig, num_harmonics: int) -> np.ndarray:
   a band no harmonic reaches belongs to the last row. So with per-harmonic
   power gains ``g`` ``[H]``, ``log([g, 1] @ shares[q])`` is what they do to
   the comb's log-mel band by band (exactly, where one harmonic fills a band),
-  and ``g = 1`` changes nothing (``layers.heads.HarmonicLevelsHead``).
+  and ``g = 1`` changes nothing (``heads.HarmonicLevelsHead``).
   """
   bins_hz = (np.arange(config.num_spectrogram_bins) * config.sample_rate /
              config.fft_length)                                             # [K]

@@ -1,6 +1,6 @@
-"""Graph helpers shared by the front-end (``audio.py``) and the layers.
+"""Graph helpers shared by the signal tier and the model's layers.
 
-No project imports: ``configs`` -> ``layers.heads`` -> here must not cycle.
+No project imports.
 """
 
 import numpy as np

@@ -41,26 +41,23 @@ def mel_to_linear(mel_power, config: AudioConfig, unroll=False, prior=None):
 
   Why not least squares: a squared-error fit is dominated by the loudest
   bands and leaves quiet bands with large *relative* errors, which is what a
-  log-mel (and MCD) sees. Measured on a synthetic vowel, the mel of the
-  recovered linear spectrogram differs from the input by an MCD of 0.42 dB
-  after 30 plain RL steps, against 10.6 dB for 30 projected-gradient
-  least-squares steps and 27 dB for ``librosa.feature.inverse.mel_to_stft``
-  (L-BFGS-B NNLS); tests/test_audio.py checks this ordering. Sparse harmonic
-  spectra converge slowest (a decaying 220 Hz tone: 4.6 dB after 50 steps).
+  log-mel (and MCD) sees. On a synthetic vowel the KL fit recovers the mel
+  far more closely than projected-gradient least squares or
+  ``librosa.feature.inverse.mel_to_stft`` (L-BFGS-B NNLS); tests/test_audio.py
+  checks this ordering. Sparse harmonic spectra converge slowest.
 
   ``prior`` multiplies the starting point. The updates are multiplicative and
   their correction is smooth within a band, so what the start has between
   bands' centres (a harmonic comb's peaks and valleys) survives the fit, which
   matches the mel all the same: ``harmonic_combs.harmonic_prior`` (a note's
-  harmonics) lifts the pitch of low notes (docs/results.md, "A harmonic prior
-  in the mel inverse").
+  harmonics) lifts the pitch of low notes (docs/design.md, "Defaults and why").
 
   Args:
     mel_power: float32 mel power, shape ``[..., frames, num_mel_bins]``.
     prior: None, or float32 > 0 broadcastable to ``[..., frames, bins]``.
     unroll: write the steps into the graph one after another instead of a
       ``tf.while_loop`` (the same ops): LiteRT copies a loop's state between
-      its subgraphs on every step, and this saves 25% of its time here.
+      its subgraphs on every step, and this saves time (bench/tflite.py).
 
   Returns:
     float32 linear power, shape ``[..., frames, fft_length // 2 + 1]``; zero
@@ -155,7 +152,7 @@ def griffin_lim(magnitude, config: AudioConfig, *,
     length: samples to return; default ``(frames - 1) * frame_step``.
     coarse_iterations: half-grid iterations run first (Python int >= 0).
     unroll: the iterations written out instead of a ``tf.while_loop`` (see
-      ``mel_to_linear``; 12% less LiteRT time here); ``iterations`` must be a
+      ``mel_to_linear``; less LiteRT time: bench/tflite.py); ``iterations`` must be a
       Python int.
 
   Returns:

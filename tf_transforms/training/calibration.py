@@ -2,15 +2,14 @@
 training, the global-variance post-filter after it.
 
 Before training, ``fit_comb_chooser`` fits the learned comb chooser of the
-``harmonic_comb`` / ``harmonic_levels`` heads (``layers.heads.HarmonicCombHead``)
-to the training notes' known pitches: a softmax over the bank, cross-entropy
-against the bank comb nearest each note's pitch.
+comb heads (``model/heads/comb_chooser.py``, where the fit itself lives) to
+the training notes' known pitches.
 
 After training, ``calibrate_postfilter`` generates training pairs free-running
 (as at inference, without the post-filter), and sets, per requested style and
 mel band, the gain that gives the outputs the targets' mean variance over time
 and the offset that gives them the targets' mean level
-(``layers.postfilter.GlobalVariancePostFilter``). Only training pairs are used:
+(``model/postfilter.py``). Only training pairs are used:
 no held-out content is seen.
 """
 
@@ -24,9 +23,7 @@ from tf_transforms.model.heads import comb_chooser
 from tf_transforms.model.heads.source import SourceSpectra
 
 # Training pairs generated for the calibration: 64 batches of 16, about 47 per
-# style on gm_notes' 22. On the main job's validation split, 480 and 960 pairs
-# gave the same target style (84%) and 960 kept closeness at 95% where 480
-# lost 2 points (docs/results.md, "0.9").
+# style on gm_notes' 22 (the count was chosen on the main job's validation split).
 CALIBRATION_PAIRS = 1024
 # Added to both variances (normalised log-mel units squared): a band that is
 # flat in outputs and targets alike (silent, on the floor) keeps gain 1.

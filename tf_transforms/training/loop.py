@@ -1,6 +1,6 @@
 """Training: resumable Keras fit, summaries, distribution.
 
-A run's directory layout, configuration, lock and loading live in ``run.py``.
+A run's directory layout, configuration, lock and loading live in ``run.py`` (this folder).
 
 Resuming: Keras ``fit`` runs in *chunks* of ``checkpoint_every`` steps (what
 its progress bar calls epochs); BackupAndRestore saves weights, optimizer

@@ -6,7 +6,7 @@ A run lives in ``model_dir``:
   run_config.json   the RunConfig; a different config in the same dir is refused
   styles.json       the style vocabulary (id <-> name)
   backup/           Keras BackupAndRestore state: weights + optimizer + position,
-                    and the dropout RNG state (``training.py``)
+                    and the dropout RNG state (``loop.py``)
   logs/             TensorBoard: losses, learning rate, spectrogram images, audio
   model.keras       the trained model (written when the run completes)
   workers/          multi-worker runs: the non-chief workers' own backup/ and logs/
@@ -56,7 +56,7 @@ class RunConfig:
     autoencoder: pairs are (x, x) instead of (x, same content in another style).
     init_from: a model.keras whose weights initialise this run (fine-tuning).
     seed: seeds weights, pairs and order.
-    strategy: one of ``configs.STRATEGIES``.
+    strategy: one of ``core.configs.STRATEGIES``.
     audio: the AudioConfig of the features; the model's feature sizes must
       agree with it (checked).
   """
