@@ -57,7 +57,7 @@ def main(argv):
   import tensorflow as tf
 
   from tf_transforms.evaluation import metrics
-  from tf_transforms.signal import audio_files, melspec, vocoding
+  from tf_transforms.signal import audio_files, melspec, stft, vocoding
   config = AudioConfig(griffin_lim_iters=FLAGS.iterations)
   waveform = (audio_files.read_audio(FLAGS.input, config.sample_rate) if FLAGS.input
               else synthetic_vowel(config))

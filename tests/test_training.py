@@ -311,5 +311,5 @@ def test_print_config_shows_what_the_run_stores_and_writes_nothing(tiny_notes_ru
   stored = json.load(open(os.path.join(tiny_notes_run, "run_config.json")))
   printed["model"].pop("num_styles"), stored["model"].pop("num_styles")
   assert printed == stored
-  assert "auto" not in shown.stdout
+  assert '"auto"' not in shown.stdout
   assert not model_dir.exists()
