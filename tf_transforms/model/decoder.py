@@ -82,10 +82,8 @@ class AttentionDecoder(keras.layers.Layer):
       self.query_layer = keras.layers.Dense(attention_units, use_bias=False, name="W")
       self.memory_layer = keras.layers.Dense(attention_units, use_bias=True, name="V")
       self.score_layer = keras.layers.Dense(1, use_bias=False, name="w")
-    # The head is made here, between the attention and the stop layer, where
-    # the decoder made its output Dense before heads were layers: initialisers
-    # draw their seeds when created, so a seeded model gets the same weights as
-    # then. The attribute name is part of the weight files' layout.
+    # Made here, between the attention and the stop layer, and kept as
+    # ``frame_layer``: the weight files' layout (model/keras_compat.py).
     self.frame_layer = self._make_head(head, num_mel_bins, reduction_factor, use_attention)
     self.stop_layer = keras.layers.Dense(1, name="stop")
 

@@ -25,8 +25,6 @@ every earlier layout, tests/test_training.py runs a two-worker cluster).
 from keras.src.backend.tensorflow.rnn import rnn as rnn_loop  # noqa: F401  (re-exported)
 import tensorflow as tf
 
-HEAD_ATTRIBUTE = "frame_layer"  # the decoder's attribute holding its head
-
 
 def load_comb_head(head, store) -> bool:
   """Loads a comb head's 0.10 layout (kernel, bias, U, c, v in the head's own
