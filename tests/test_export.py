@@ -154,6 +154,11 @@ def test_fresh_process_without_the_project_matches_the_eager_model_and_loads_by_
 @pytest.mark.parametrize("change, message", [
     (lambda x: {**x, "waveform": x["waveform"][0]}, "rank"),
     (lambda x: {**x, "waveform": x["waveform"][:, :0]}, "waveform is empty"),
+    (lambda x: {**x, "waveform": x["waveform"][:, :799]}, "shorter than one analysis window"),
+    (lambda x: {**x, "waveform": np.round(x["waveform"] * 32767)},
+     r"must be in \[-1, 1\].*divided by 32768"),
+    (lambda x: {**x, "waveform": np.where(np.arange(x["waveform"].shape[1]) == 9, 1e30,
+                                          x["waveform"]).astype(np.float32)}, r"in \[-1, 1\]"),
     (lambda x: {**x, "waveform": np.where(np.arange(x["waveform"].shape[1]) == 5, np.nan,
                                           x["waveform"]).astype(np.float32)}, "NaN or Inf"),
     (lambda x: {**x, "target_style": np.array([0, 7], np.int32)}, "target_style id out of range"),
@@ -235,8 +240,12 @@ def test_transform_checks_everything_before_inference(exported, loaded, tmp_path
   long = str(tmp_path / "long.wav")
   audio_files.write_audio(long, np.zeros(16000 * 11, np.float32))
   with pytest.raises(TransformError, match=r"longer than this export's maximum of 10 s .*"
-                     r"11.0 s.*--max_seconds"):
+                     r"176000 samples, 11.0000 s.*--max_seconds"):
     convert.transform_file(path, long, str(tmp_path / "o.wav"), *styles)
+  loud = str(tmp_path / "loud.wav")  # a float WAV whose samples are far outside [-1, 1]
+  audio_files.write_audio(loud, 49.5 * signals.harmonic_tone(seconds=0.5), subtype="FLOAT")
+  with pytest.raises(TransformError, match=r"loud.wav: has samples up to 1[0-9.]+, outside \[-1, 1\]"):
+    convert.transform_file("no_model", loud, str(tmp_path / "o.wav"), *styles)
   assert not os.path.exists(tmp_path / "o.wav")
 
 
@@ -417,11 +426,25 @@ def check_lite_wrapper(path, model_dir, serve):
       ((wave, 0, len(names)), "target_style id 4 out of range"),
       ((wave, "tuba", 1), "source_style='tuba' is not a style"),
       ((wave[:100], 0, 1), "100 samples; at least 800"),
-      ((np.zeros(16000 * 11, np.float32), 0, 1), "the limit is 10 s"),
+      ((np.zeros(16000 * 11, np.float32), 0, 1), r"the limit is 160000 \(10 s"),
+      ((np.zeros(160001, np.float32), 0, 1), r"160001 samples \(10.0001 s\)"),
       ((np.stack([wave, wave]), 0, 1), "one mono clip"),
+      ((np.round(wave * 32767), 0, 1), "looks like integer samples given as floats; divide by "
+                                       "32768"),
+      ((np.where(np.arange(wave.size) == 9, 1e30, wave), 0, 1), r"outside \[-1, 1\]"),
   ]:
     with pytest.raises(LiteError, match=message):
       lite.transform(*arguments)
+  # One instance from several threads at once: each call gets its own answer
+  # (an interpreter per thread; one shared interpreter crashed the process).
+  import concurrent.futures
+  clips = [signals.harmonic_tone(f0=180.0 + 40 * i, seconds=0.3 + 0.05 * i) for i in range(8)]
+  alone = [lite.transform(clip, names[0], names[1]) for clip in clips]
+  with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    together = list(pool.map(lambda clip: lite.transform(clip, names[0], names[1]),
+                             clips * 2))
+  for got, expected in zip(together, alone * 2):
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
   with pytest.raises(LiteError, match="must have shape \\[frames, 80\\]"):
     lite.transform_log_mel(np.zeros((10, 40), np.float32), 0, 1)
   frames, length = lite.transform_log_mel(np.full((12, 80), -0.5, np.float32), 0, 1)

@@ -7,6 +7,7 @@ Only the SavedModel is used, not the training code. Styles are given by name
 import os
 import re
 
+from tf_transforms.core import waveforms
 from tf_transforms.core.errors import TransformError
 from tf_transforms.training import run_files
 
@@ -26,7 +27,7 @@ def transform_file(model_path, input_path, output_path, source_style, target_sty
 
   Everything that can be checked is checked before inference: the output
   location, the input audio (``audio_files.read_audio``: missing, empty, truncated,
-  implausible rate, NaN) and its length (at least one analysis window; at
+  implausible rate, NaN; ``core.waveforms``: samples outside [-1, 1]) and its length (at least one analysis window; at
   most the export's limit, which the SavedModel enforces and names), and the
   style names.
 
@@ -39,6 +40,9 @@ def transform_file(model_path, input_path, output_path, source_style, target_sty
 
   from tf_transforms.signal import audio_files
   waveform = audio_files.read_audio(input_path)
+  problem = waveforms.amplitude_problem(waveform)
+  if problem:
+    raise TransformError(f"--input={input_path}: {problem}")
   if len(waveform) < MIN_SECONDS * audio_files.DEFAULT_SAMPLE_RATE:
     raise TransformError(f"--input={input_path}: {1000 * len(waveform) / audio_files.DEFAULT_SAMPLE_RATE:.1f} "
                          f"ms of audio; at least {1000 * MIN_SECONDS:.0f} ms (one analysis "
@@ -64,7 +68,8 @@ def transform_file(model_path, input_path, output_path, source_style, target_sty
     reason = found.group(1) if found else error.message.strip().splitlines()[-1]
     reason = reason.replace("\\'", "'")  # TF escapes quotes in assertion messages
     if "longer than this export's maximum" in reason:
-      reason += (f" (the input is {len(waveform) / audio_files.DEFAULT_SAMPLE_RATE:.1f} s; the model "
+      reason += (f" (the input is {len(waveform)} samples, "
+                 f"{len(waveform) / audio_files.DEFAULT_SAMPLE_RATE:.4f} s; the model "
                  "transforms one note or word: cut the file, or re-export with a larger "
                  "`export.py --max_seconds`)")
     raise TransformError(f"--input={input_path}: {reason}") from None

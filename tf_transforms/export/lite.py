@@ -3,9 +3,17 @@
 TFLite has no error ops, so the file itself cannot refuse a bad request: a
 NaN sample comes back as silence, an out-of-range style id as garbage. This
 wrapper checks, before invoking the interpreter, what the SavedModel's
-signatures check in the graph (``saved_model.TransformModule``): rank, a non-empty
-and not too long input, finite values, the mel count, and style names or ids
-in range. Failures raise ``LiteError`` naming the input and the problem.
+signatures check in the graph (``saved_model.TransformModule``): rank, at least
+one analysis window and not too long an input, finite values in [-1, 1]
+(``core.waveforms``), the mel count, and style names or ids in range.
+Failures raise ``LiteError`` naming the input and the problem.
+
+One instance may be called from any number of threads: a TFLite interpreter
+is not thread-safe, so each calling thread gets an interpreter of its own,
+made on its first call: on 2 cores, four threads so serve more requests per
+second than one interpreter whose calls take turns behind a lock
+(``bench/lite_threads.py``; docs/export.md); each interpreter holds its own
+copy of the model's buffers.
 
     lite = LiteTransform("exports/tf_transforms/1.float32.tflite",
                          styles="exports/tf_transforms/1/assets.extra/styles.json")
@@ -16,9 +24,11 @@ training code): what an app would ship.
 """
 
 import json
+import threading
 
 import numpy as np
 
+from tf_transforms.core import waveforms
 from tf_transforms.core.configs import AudioConfig
 from tf_transforms.core.errors import LiteError
 
@@ -64,14 +74,16 @@ class LiteTransform:
     self.min_samples = audio_config.frame_length   # one analysis window
     self.max_samples = int(max_seconds * self.sample_rate)
     self.max_frames = int(audio_config.num_frames(self.max_samples))
+    self._make_interpreter = lambda: Interpreter(model_path=model_path, num_threads=num_threads)
+    self._local = threading.local()  # each thread's own interpreter
     try:
-      self._interpreter = Interpreter(model_path=model_path, num_threads=num_threads)
+      self._local.interpreter = self._make_interpreter()
     except (ValueError, RuntimeError) as error:
       raise LiteError(f"{model_path}: not a loadable TFLite file ({error})") from None
-    signatures = set(self._interpreter.get_signature_list())
+    signatures = set(self._local.interpreter.get_signature_list())
     if signatures != {"serving_default", "transform_log_mel"}:
       raise LiteError(f"{model_path}: not a tf_transforms export (signatures {sorted(signatures)})")
-    inputs = self._interpreter.get_signature_runner("transform_log_mel").get_input_details()
+    inputs = self._local.interpreter.get_signature_runner("transform_log_mel").get_input_details()
     self.num_mel_bins = int(inputs["log_mel"]["shape_signature"][-1])
 
   def style_id(self, style, name="style"):
@@ -111,16 +123,28 @@ class LiteTransform:
       raise LiteError(f"waveform has {waveform.size} samples; at least {self.min_samples} "
                       f"(one analysis window at {self.sample_rate} Hz) are needed")
     if waveform.size > self.max_samples:
-      raise LiteError(f"waveform is {waveform.size / self.sample_rate:.1f} s; the limit is "
-                      f"{self.max_samples / self.sample_rate:g} s (max_seconds)")
+      raise LiteError(f"waveform is {waveform.size} samples ({waveform.size / self.sample_rate:.4f}"
+                      f" s); the limit is {self.max_samples} ({self.max_samples / self.sample_rate:g}"
+                      " s, max_seconds)")
     if not np.all(np.isfinite(waveform)):
       raise LiteError(f"waveform contains {int(np.sum(~np.isfinite(waveform)))} NaN or Inf "
                       "samples")
+    problem = waveforms.amplitude_problem(waveform)
+    if problem:
+      raise LiteError(f"waveform {problem}")
     source, target = self._styles(source_style, target_style)
-    runner = self._interpreter.get_signature_runner("serving_default")
-    out = runner(waveform=waveform.astype(np.float32)[np.newaxis], source_style=source,
-                 target_style=target)
+    out = self._invoke("serving_default", waveform=waveform.astype(np.float32)[np.newaxis],
+                       source_style=source, target_style=target)
     return out["waveform"][0, :int(out["lengths"][0])]
+
+  def _invoke(self, signature, **inputs):
+    """Runs ``signature`` on ``inputs`` with this thread's interpreter; returns
+    copies of its outputs (the interpreter reuses its buffers on the next call)."""
+    interpreter = getattr(self._local, "interpreter", None)
+    if interpreter is None:
+      interpreter = self._local.interpreter = self._make_interpreter()
+    runner = interpreter.get_signature_runner(signature)
+    return {name: np.array(value) for name, value in runner(**inputs).items()}
 
   def transform_log_mel(self, log_mel, source_style, target_style):
     """Normalised log-mel [frames, mels] -> (log-mel [frames', mels], valid frames)."""
@@ -136,7 +160,6 @@ class LiteTransform:
     if not np.all(np.isfinite(log_mel)):
       raise LiteError("log_mel contains NaN or Inf")
     source, target = self._styles(source_style, target_style)
-    runner = self._interpreter.get_signature_runner("transform_log_mel")
-    out = runner(log_mel=log_mel.astype(np.float32)[np.newaxis], source_style=source,
-                 target_style=target)
+    out = self._invoke("transform_log_mel", log_mel=log_mel.astype(np.float32)[np.newaxis],
+                       source_style=source, target_style=target)
     return out["log_mel"][0], int(out["lengths"][0])

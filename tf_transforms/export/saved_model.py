@@ -28,9 +28,10 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from tf_transforms.core import waveforms
 from tf_transforms.core.errors import RunError
 from tf_transforms.core.files import atomic_output
-from tf_transforms.signal import melspec, vocoding
+from tf_transforms.signal import melspec
 from tf_transforms.training.run import load_run
 from tf_transforms.training.run_files import check_writable_directory
 
@@ -162,14 +163,26 @@ class TransformModule:
     with tf.control_dependencies([rank_check]):
       waveform = tf.reshape(waveform, tf.stack([tf.shape(waveform)[0], -1]))
     waveform = tf.ensure_shape(waveform, [None, None])  # [batch, samples]
+    window = self._audio_config.frame_length
     checks = [
         tf.debugging.assert_positive(tf.shape(waveform)[0], message=(
             "waveform batch is empty: give at least one example")),
         tf.debugging.assert_positive(tf.shape(waveform)[1], message="waveform is empty"),
-        tf.debugging.assert_less_equal(tf.shape(waveform)[1], self._max_samples, message=(
-            f"waveform longer than this export's maximum of {self._max_seconds:g} s")),
         tf.debugging.assert_all_finite(waveform, "waveform contains NaN or Inf"),
     ] + self._check_styles(tf.shape(waveform)[0], source_style, target_style)
+    with tf.control_dependencies(checks):  # (these first: each failure names its own cause)
+      checks = [
+          tf.debugging.assert_greater_equal(tf.shape(waveform)[1], window, message=(
+              f"waveform shorter than one analysis window ({window} samples at "
+              f"{self._audio_config.sample_rate} Hz)")),
+          tf.debugging.assert_less_equal(tf.shape(waveform)[1], self._max_samples, message=(
+              f"waveform longer than this export's maximum of {self._max_seconds:g} s")),
+          tf.debugging.assert_less_equal(
+              tf.reduce_max(tf.abs(waveform)), waveforms.MAX_MAGNITUDE, message=(
+                  "waveform samples must be in [-1, 1] (tolerance "
+                  f"±{waveforms.MAX_MAGNITUDE:g}); integer samples given as floats must be "
+                  "divided by 32768")),
+      ]
     with tf.control_dependencies(checks):  # every input: no op may read one unchecked
       waveform, source_style, target_style = (
           tf.identity(waveform), tf.identity(source_style), tf.identity(target_style))

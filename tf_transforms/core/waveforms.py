@@ -1,0 +1,30 @@
+"""What a waveform given to a model must be, checked the same way everywhere.
+
+The SavedModel checks it in its graph, ``LiteTransform`` and the transform
+command before any work (NumPy only here: no TensorFlow import). Samples are
+float in [-1, 1]; ``MAX_MAGNITUDE`` leaves room for a resampler's overshoot
+of a clipped recording (soxr's ringing on a full-scale square wave stays
+under 1.1) and refuses what is not audio in that range: integer samples
+passed as floats (peak ~32767), a float file scaled wrongly, one huge value.
+"""
+
+import numpy as np
+
+MAX_MAGNITUDE = 1.25
+
+
+def amplitude_problem(waveform) -> str | None:
+  """Why ``waveform`` (float, finite) is not in [-1, 1] within
+  ``MAX_MAGNITUDE``, as the end of a one-line message, or None if it is."""
+  waveform = np.asarray(waveform)
+  if not waveform.size:
+    return None
+  peak = float(np.max(np.abs(waveform)))
+  if peak <= MAX_MAGNITUDE:
+    return None
+  if peak > 2.0 and np.all(waveform == np.round(waveform)):
+    scale = 32768 if peak < 32769 else 2 ** 31
+    return (f"has samples up to {peak:g}, outside [-1, 1]: it looks like integer samples "
+            f"given as floats; divide by {scale}")
+  return (f"has samples up to {peak:g}, outside [-1, 1] (tolerance ±{MAX_MAGNITUDE:g}); "
+          "scale it into [-1, 1]")
