@@ -19,8 +19,8 @@ flags.DEFINE_string("name", "tf_transforms", "Model name (the folder under --exp
 flags.DEFINE_integer("version", None, "Version number (>= 1); default the next free one.",
                      lower_bound=1)
 flags.DEFINE_float("max_seconds", 10.0, "Longest waveform the export accepts.")
-flags.register_validator("max_seconds", lambda value: value > 0,
-                         message="--max_seconds must be a positive number of seconds")
+flags.register_validator("max_seconds", lambda value: 0 < value <= 600,
+                         message="--max_seconds must be in (0, 600] seconds")
 flags.DEFINE_multi_enum("tflite", [], ["float32", "float16", "dynamic_range"],
                         "Also write <export_dir>/<name>/<version>.<variant>.tflite "
                         "(audio in / out with Griffin-Lim, and log-mel in / out; builtin ops only).")

@@ -31,7 +31,10 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   model_dir = FLAGS.model_dir or os.path.join("runs", f"{FLAGS.dataset}_{FLAGS.model}")
-  from tf_transforms.training.run_files import check_not_busy, check_writable_directory
+  from tf_transforms.training.run_files import (check_not_busy, check_tf_config,
+                                                check_writable_directory)
+  if FLAGS.strategy == "multi_worker":
+    check_tf_config(os.environ.get("TF_CONFIG"))
   if not FLAGS.print_config:
     check_writable_directory(model_dir, "--model_dir")  # before TensorFlow starts up
     if FLAGS.strategy != "multi_worker":  # a cluster's chief takes the lock as the others start

@@ -226,6 +226,8 @@ def test_transform_checks_everything_before_inference(exported, loaded, tmp_path
     convert.transform_file("no_model", good, str(tmp_path / "missing" / "o.wav"), *styles)
   with pytest.raises(TransformError, match="is a directory"):
     convert.transform_file("no_model", good, str(tmp_path), *styles)
+  with pytest.raises(TransformError, match=r"o.mp3: cannot write .mp3; give .wav, .flac or .ogg"):
+    convert.transform_file("no_model", good, str(tmp_path / "o.mp3"), *styles)
   short = str(tmp_path / "short.wav")
   audio_files.write_audio(short, np.zeros(1, np.float32))
   with pytest.raises(TransformError, match="0.1 ms of audio; at least 50 ms"):

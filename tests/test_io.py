@@ -217,3 +217,18 @@ def test_an_implausible_sample_rate_is_refused(tmp_path, rate):
   soundfile.write(path, np.zeros(100, np.float32), rate)
   with pytest.raises(AudioError, match=f"implausible sample rate {rate} Hz"):
     audio_files.read_audio(path)
+
+
+def test_the_output_format_follows_the_extension(tmp_path):
+  """.flac is FLAC (lossless at 16 bits), .ogg is Ogg Vorbis, .wav is WAV;
+  another extension is refused before anything is written."""
+  import soundfile
+  x = signals.sinusoid(seconds=0.2)
+  for name, expected in (("a.flac", "FLAC"), ("a.ogg", "OGG"), ("a.wav", "WAV")):
+    audio_files.write_audio(str(tmp_path / name), x)
+    assert soundfile.info(str(tmp_path / name)).format == expected
+  np.testing.assert_allclose(audio_files.read_audio(str(tmp_path / "a.flac")), x,
+                             atol=2.0 ** -15)
+  with pytest.raises(AudioError, match=r"a.mp3: cannot write .mp3; give one of .wav, .flac, .ogg"):
+    audio_files.write_audio(str(tmp_path / "a.mp3"), x)
+  assert not os.path.exists(tmp_path / "a.mp3")

@@ -39,6 +39,7 @@ def test_scripts_parse_flags(script, flag):
     ("train.py", ["--context_ms=-12.5"], "--context_ms"),
     ("evaluate.py", ["--model_dir=x", "--max_pairs=0"], "--max_pairs"),
     ("export.py", ["--model_dir=x", "--max_seconds=-1"], "--max_seconds"),
+    ("export.py", ["--model_dir=x", "--max_seconds=1000000"], "--max_seconds must be in (0, 600]"),
     ("export.py", ["--model_dir=x", "--version=-3"], "--version"),
     ("export.py", ["--model_dir=x", "--griffin_lim_iters=0"], "--griffin_lim_iters"),
     ("export.py", ["--model_dir=x", "--griffin_lim_coarse_iters=-1"],

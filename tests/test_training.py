@@ -313,3 +313,50 @@ def test_print_config_shows_what_the_run_stores_and_writes_nothing(tiny_notes_ru
   assert printed == stored
   assert '"auto"' not in shown.stdout
   assert not model_dir.exists()
+
+
+def test_init_from_a_run_directory_means_its_model_keras_and_damaged_files_are_one_line(
+    tiny_notes_run, tmp_path):
+  """--init_from=<a finished run's directory> is its model.keras; a directory
+  without one, a cut-off model.keras and a cut-off run_config.json are refused
+  in one line naming the file (before 0.11: tracebacks, "File not found")."""
+  assert run_files.resolve_init_from(tiny_notes_run) == os.path.join(tiny_notes_run,
+                                                                      "model.keras")
+  with pytest.raises(RunError, match="a directory without model.keras"):
+    run_files.resolve_init_from(str(tmp_path))
+  cut = tmp_path / "cut"
+  cut.mkdir()
+  for name in ("run_config.json", "styles.json", "model.keras"):
+    data = open(os.path.join(tiny_notes_run, name), "rb").read()
+    (cut / name).write_bytes(data[:len(data) // 2] if name == "model.keras" else data)
+  with pytest.raises(RunError, match=r"model.keras: not a complete .keras file"):
+    runs.load_run(str(cut))
+  (cut / "model.keras").write_bytes(open(os.path.join(tiny_notes_run, "model.keras"),
+                                         "rb").read())
+  text = (cut / "run_config.json").read_text()
+  (cut / "run_config.json").write_text(text[:len(text) // 2])
+  with pytest.raises(RunError, match=r"run_config.json: not a readable run configuration"):
+    runs.load_run(str(cut))
+
+
+@pytest.mark.parametrize("tf_config, message", [
+    (None, "set TF_CONFIG"),
+    ("{not json", "TF_CONFIG is not JSON"),
+    ('{"task": {"type": "worker", "index": 0}}', 'no "cluster"'),
+    ('{"cluster": {"worker": ["localhost:1"]}}', 'no "task"'),
+    ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "chief", "index": 0}}',
+     "'chief' is not in the cluster"),
+    ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 3}}',
+     "index 3 out of range for 1 worker"),
+])
+def test_a_malformed_tf_config_is_one_line(tf_config, message):
+  with pytest.raises(RunError, match=message):
+    run_files.check_tf_config(tf_config)
+  run_files.check_tf_config('{"cluster": {"worker": ["a:1", "b:2"]}, '
+                            '"task": {"type": "worker", "index": 1}}')
+
+
+def test_a_symbolic_link_loop_as_model_dir_is_one_line(tmp_path):
+  (tmp_path / "loop").symlink_to(tmp_path / "loop")
+  with pytest.raises(RunError, match="broken or looping symbolic link"):
+    run_files.check_writable_directory(str(tmp_path / "loop" / "run"), "--model_dir")

@@ -115,20 +115,36 @@ def _decode(encoded: bytes, name, sample_rate):
   return np.ascontiguousarray(audio, dtype=np.float32)
 
 
+# The formats write_audio writes, by file extension.
+WRITTEN_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}
+
+
+def written_format(path) -> str:
+  """The soundfile format ``write_audio`` writes ``path`` in (by its
+  extension); AudioError for another extension."""
+  extension = os.path.splitext(os.fspath(path))[1].lower()
+  if extension not in WRITTEN_FORMATS:
+    raise AudioError(f"{path}: cannot write {extension or 'a file without an extension'}; "
+                     f"give one of {', '.join(WRITTEN_FORMATS)}")
+  return WRITTEN_FORMATS[extension]
+
+
 def write_audio(path, audio, sample_rate: int = DEFAULT_SAMPLE_RATE, *,
                 overwrite: bool = False, subtype: str = "PCM_16") -> None:
-  """Writes a mono waveform as a WAV file, atomically.
+  """Writes a mono waveform as a WAV, FLAC or Ogg Vorbis file (by the
+  extension of ``path``), atomically.
 
   The data go to a temporary file in the same directory that is renamed over
   ``path`` only once complete, so an interrupted write never leaves a
   half-written file behind.
 
   Args:
-    path: destination ``.wav`` path.
+    path: destination ``.wav``, ``.flac`` or ``.ogg`` path.
     audio: float waveform ``[samples]`` in [-1, 1].
     sample_rate: Hz.
     overwrite: replace an existing file; otherwise refuse.
-    subtype: soundfile subtype, e.g. "PCM_16", "PCM_24", "FLOAT".
+    subtype: soundfile subtype, e.g. "PCM_16", "PCM_24", "FLOAT" (WAV; Ogg is
+      always Vorbis).
 
   Raises:
     AudioError: the audio is empty, not 1-D, non-finite, or (for integer
@@ -136,6 +152,9 @@ def write_audio(path, audio, sample_rate: int = DEFAULT_SAMPLE_RATE, *,
       ``overwrite`` is False.
   """
   path = os.fspath(path)
+  file_format = written_format(path)
+  if file_format == "OGG":
+    subtype = "VORBIS"
   audio = np.asarray(audio, dtype=np.float32)
   if audio.ndim != 1:
     raise AudioError(f"{path}: expected a mono waveform of shape [samples], "
@@ -152,4 +171,4 @@ def write_audio(path, audio, sample_rate: int = DEFAULT_SAMPLE_RATE, *,
   if os.path.exists(path) and not overwrite:
     raise FileExistsError(f"{path}: already exists; pass overwrite=True to replace it")
   with atomic_output(os.path.abspath(path)) as temporary:
-    soundfile.write(temporary, audio, sample_rate, subtype=subtype, format="WAV")
+    soundfile.write(temporary, audio, sample_rate, subtype=subtype, format=file_format)

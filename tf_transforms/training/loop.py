@@ -28,14 +28,16 @@ import tensorflow as tf
 
 from tf_transforms.core.configs import STRATEGIES, AudioConfig
 from tf_transforms.core.datasets import DATASETS
-from tf_transforms.core.errors import DivergedError, RunError
+from tf_transforms.core.errors import DivergedError
 from tf_transforms.core.files import atomic_output, write_text
 from tf_transforms.data import pipeline
 from tf_transforms.model import transform_model
 from tf_transforms.model.heads import comb_chooser
 from tf_transforms.training import calibration, optimizer
-from tf_transforms.training.run import RunConfig, check_model_dir, cleaned_up_on_failure, worker_dir
-from tf_transforms.training.run_files import check_writable_directory, model_dir_lock
+from tf_transforms.training.run import (RunConfig, check_model_dir, cleaned_up_on_failure,
+                                        load_keras_file, worker_dir)
+from tf_transforms.training.run_files import (check_writable_directory, model_dir_lock,
+                                              resolve_init_from)
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -199,7 +201,7 @@ def _layer_path(variable, model):
 def _initialise_from(model, path):
   """Copies weights of matching path (inside the model) and shape from another
   run's model.keras; the rest keep their fresh values."""
-  source = keras.saving.load_model(path, safe_mode=True)
+  source = load_keras_file(path, "--init_from")
   available = {_layer_path(v, source): v for v in source.weights}
   copied, skipped = 0, []
   for target_var in model.weights:
@@ -234,9 +236,8 @@ def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbos
     RunError: the model_dir is in use or holds another run, or --init_from is
       missing -- before any work is done.
   """
-  if run.init_from and not tf.io.gfile.exists(run.init_from):
-    raise RunError(f"--init_from={run.init_from}: no such file (give a finished run's "
-                   "model.keras)")
+  if run.init_from:
+    resolve_init_from(run.init_from)  # (refused before any work)
   check_writable_directory(model_dir, "--model_dir")
   strategy = make_strategy(run.strategy)
   own_dir = worker_dir(strategy, model_dir)
@@ -280,7 +281,7 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
                   frame_loss=run.training.frame_loss)
     model.optimizer.build(model.trainable_variables)
     if run.init_from and _read_chunk(os.path.join(own_dir, "backup")) == 0:
-      _initialise_from(model, run.init_from)
+      _initialise_from(model, resolve_init_from(run.init_from))
 
   backup_dir = os.path.join(own_dir, "backup")
   start_chunk = _read_chunk(backup_dir)

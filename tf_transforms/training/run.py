@@ -227,8 +227,7 @@ def check_model_dir(model_dir: str, run: RunConfig) -> None:
   """
   path = os.path.join(model_dir, "run_config.json")
   if tf.io.gfile.exists(path):
-    with tf.io.gfile.GFile(path) as handle:
-      existing = RunConfig.from_json(handle.read())
+    existing = read_run_config(path)
     if existing == run:
       return
     differences = [f"{field.name}: {getattr(existing, field.name)!r} -> "
@@ -296,6 +295,34 @@ class Run:
     return DATASETS[self.config.dataset]
 
 
+def read_run_config(path: str) -> RunConfig:
+  """The RunConfig stored at ``path``; RunError if it cannot be read as one
+  (cut off, edited by hand, not a run's)."""
+  with tf.io.gfile.GFile(path) as handle:
+    text = handle.read()
+  try:
+    return RunConfig.from_json(text)
+  except (ValueError, KeyError, TypeError) as error:  # (JSONDecodeError is a ValueError)
+    raise RunError(f"{path}: not a readable run configuration ({type(error).__name__}: "
+                   f"{error}); it may have been cut off: remove the run directory and train "
+                   "again") from None
+
+
+def load_keras_file(path: str, what: str = "the run's model"):
+  """``keras.saving.load_model(path)`` in safe mode; RunError if the file is
+  not a complete Keras archive (Keras says "File not found" for a cut-off zip).
+  Importing transform_model registered the classes it may hold."""
+  import zipfile
+  if "://" not in path and not zipfile.is_zipfile(path):
+    raise RunError(f"{what} {path}: not a complete .keras file (cut off or damaged); train "
+                   "it again")
+  try:
+    return keras.saving.load_model(path, safe_mode=True)
+  except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
+    raise RunError(f"{what} {path}: cannot be loaded ({type(error).__name__}: "
+                   f"{str(error).splitlines()[0] if str(error) else ''})") from None
+
+
 def load_run(model_dir: str) -> Run:
   """Loads model.keras, run_config.json and styles.json from ``model_dir``.
 
@@ -304,10 +331,8 @@ def load_run(model_dir: str) -> Run:
   """
   check_finished(model_dir, tf.io.gfile.exists)
   paths = {name: os.path.join(model_dir, name) for name in FINISHED_RUN_FILES}
-  with tf.io.gfile.GFile(paths["run_config.json"]) as handle:
-    config = RunConfig.from_json(handle.read())
-  # (importing transform_model registered the classes model.keras holds)
-  model = keras.saving.load_model(paths["model.keras"], safe_mode=True)
+  config = read_run_config(paths["run_config.json"])
+  model = load_keras_file(paths["model.keras"])
   if not isinstance(model, transform_model.AudioTransformModel):
     raise RunError(f"{paths['model.keras']}: holds a {type(model).__name__}, not a "
                    "tf_transforms model")

@@ -81,6 +81,8 @@ def check_writable_directory(path: str, flag: str) -> None:
     raise RunError(f"{flag}={path}: exists and is not a directory")
   existing = path
   while not os.path.exists(existing):
+    if os.path.lexists(existing):  # a symbolic link to nowhere, or a loop of them
+      raise RunError(f"{flag}={path}: {existing} is a broken or looping symbolic link")
     existing = os.path.dirname(existing)
   if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
     raise RunError(f"{flag}={path}: {existing} is not a writable directory")
@@ -156,3 +158,47 @@ def check_not_busy(model_dir: str) -> None:
     _refuse_busy(model_dir, handle)
   fcntl.flock(handle, fcntl.LOCK_UN)
   handle.close()
+
+
+def resolve_init_from(path: str) -> str:
+  """The model.keras that ``--init_from=path`` means: the file itself, or a
+  finished run directory's. Raises RunError naming what is missing."""
+  if "://" not in path and os.path.isdir(path):
+    model = os.path.join(path, "model.keras")
+    if not os.path.isfile(model):
+      raise RunError(f"--init_from={path}: a directory without model.keras (give a finished "
+                     "run's directory or its model.keras)")
+    return model
+  if "://" not in path and not os.path.isfile(path):
+    raise RunError(f"--init_from={path}: no such file (give a finished run's directory or "
+                   "its model.keras)")
+  return path
+
+
+def check_tf_config(text: str | None) -> None:
+  """Raises RunError, in one line, if ``TF_CONFIG`` (its text) cannot describe
+  this process's place in a cluster: missing, not JSON, no cluster or task,
+  a task type the cluster lacks, or an index out of range."""
+  import json
+  if not text:
+    raise RunError("--strategy=multi_worker: set TF_CONFIG to this worker's cluster and task "
+                   '(e.g. {"cluster": {"worker": ["host1:port", "host2:port"]}, '
+                   '"task": {"type": "worker", "index": 0}})')
+  try:
+    config = json.loads(text)
+  except ValueError as error:
+    raise RunError(f"TF_CONFIG is not JSON ({error})") from None
+  cluster = config.get("cluster") if isinstance(config, dict) else None
+  task = config.get("task") if isinstance(config, dict) else None
+  if not isinstance(cluster, dict) or not cluster:
+    raise RunError("TF_CONFIG has no \"cluster\" (a dict of task type -> list of host:port)")
+  if not isinstance(task, dict) or "type" not in task or "index" not in task:
+    raise RunError('TF_CONFIG has no "task" with "type" and "index"')
+  members = cluster.get(task["type"])
+  if not isinstance(members, list):
+    raise RunError(f"TF_CONFIG: task type {task['type']!r} is not in the cluster "
+                   f"({sorted(cluster)})")
+  index = task["index"]
+  if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(members):
+    raise RunError(f"TF_CONFIG: task index {index!r} out of range for {len(members)} "
+                   f"{task['type']} task(s)")
