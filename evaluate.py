@@ -31,14 +31,18 @@ def main(argv):
   del argv
   if FLAGS.warm_cache:
     return _warm_cache()
-  from tf_transforms.training.run_files import check_model_dirs
-  check_model_dirs(FLAGS.model_dir)  # before TensorFlow and the judges start up
-  from tf_transforms.evaluation import report
-  report.evaluate(FLAGS.model_dir, FLAGS.output_dir, data_dir=FLAGS.data_dir,
-                  manual_dir=FLAGS.manual_dir, sweep=FLAGS.sweep, max_pairs=FLAGS.max_pairs,
-                  seed=FLAGS.seed, overwrite=FLAGS.overwrite,
-                  processes=FLAGS.processes, split=FLAGS.split,
-                  progress=lambda line: print(line, flush=True))
+  from tf_transforms.training import run_files
+  run_files.check_model_dirs(FLAGS.model_dir)  # before TensorFlow and the judges start up
+  run_files.check_writable_directory(FLAGS.output_dir, "--output_dir")
+  lock = run_files.EVALUATE_LOCK_FILE
+  with run_files.removed_if_left_empty(FLAGS.output_dir, lock), run_files.directory_lock(
+      FLAGS.output_dir, lock, "--output_dir", "evaluate.py"):
+    from tf_transforms.evaluation import report
+    report.evaluate(FLAGS.model_dir, FLAGS.output_dir, data_dir=FLAGS.data_dir,
+                    manual_dir=FLAGS.manual_dir, sweep=FLAGS.sweep, max_pairs=FLAGS.max_pairs,
+                    seed=FLAGS.seed, overwrite=FLAGS.overwrite,
+                    processes=FLAGS.processes, split=FLAGS.split,
+                    progress=lambda line: print(line, flush=True))
   print(f"\nwrote {FLAGS.output_dir}/")
 
 

@@ -14,7 +14,9 @@ Rerunning a command resumes its run from the last checkpoint; a model_dir
 holding a run with other settings is refused. TensorBoard: --logdir=<model_dir>/logs.
 """
 
+import errno
 import os
+import signal
 import sys
 
 from absl import app, flags
@@ -57,8 +59,26 @@ def main(argv):
           file=sys.stderr)
     return
   from tf_transforms.training import loop
-  loop.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
-             deterministic=FLAGS.deterministic)
+
+  # SIGTERM ends the run as Ctrl-C does: between steps, the checkpoints kept.
+  signal.signal(signal.SIGTERM, _interrupt)
+  try:
+    loop.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
+               deterministic=FLAGS.deterministic)
+  except (KeyboardInterrupt, OSError) as error:
+    if isinstance(error, OSError) and error.errno != errno.ENOSPC:
+      raise
+    cause = "interrupted" if isinstance(error, KeyboardInterrupt) else "the disk is full"
+    saved = loop.saved_steps(model_dir, run)
+    resume = (f"rerun the same command to resume at step {saved}" if saved else
+              "no checkpoint was saved yet: rerun the same command to start again")
+    print(f"train.py: {cause}; {resume}", file=sys.stderr, flush=True)
+    sys.exit(130 if isinstance(error, KeyboardInterrupt) else 1)
+
+
+def _interrupt(signum, frame):
+  del signum, frame
+  raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

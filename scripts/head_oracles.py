@@ -49,9 +49,9 @@ from tf_transforms.core.configs import AudioConfig, ModelConfig  # noqa: E402
 from tf_transforms.data import pipeline
 from tf_transforms.evaluation.judges import Judges, score_pair  # noqa: E402
 from tf_transforms.model.heads import make_head  # noqa: E402
-from tf_transforms.signal.ops import dct_basis  # noqa: E402
 from tf_transforms.signal import harmonic_combs  # noqa: E402
 from tf_transforms.signal import melspec, vocoding
+from tf_transforms.signal.ops import dct_basis  # noqa: E402
 
 flags.DEFINE_integer("max_pairs", 64, "Test pairs to score (in evaluate.py's order).")
 flags.DEFINE_list("coefficients", ["12", "24"], "DCT coefficients K of the smooth curves.")

@@ -54,3 +54,39 @@ def test_two_worker_processes_judge_notes_and_words_as_one_process_does():
 def test_processes_must_be_positive():
   with pytest.raises(ValueError, match="at least 1"):
     clip_analysis.Analyser("pitch", processes=0)
+
+
+WORKERS_THEN_SLEEP = """
+import sys, time
+import numpy as np
+from tf_transforms.evaluation.clip_analysis import Analyser
+analyser = Analyser("world", processes=2)
+analyser.map([(np.zeros(2048, np.float32), None)] * 4, 16000)
+print(" ".join(str(p) for p in analyser._pool._processes), flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_killed_parent_leaves_no_worker_process_behind():
+  """kill -9 of a process whose judge workers are running (evaluate.py's):
+  the workers end with it (before 0.11 they lived on, re-parented to PID 1)."""
+  import os
+  import signal
+  import subprocess
+  import sys
+  import time
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  parent = subprocess.Popen([sys.executable, "-c", WORKERS_THEN_SLEEP], cwd=root,
+                            stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=root))
+  workers = [int(p) for p in parent.stdout.readline().split()]
+  assert len(workers) == 2
+  parent.send_signal(signal.SIGKILL)
+  parent.wait(timeout=60)
+  deadline = time.monotonic() + 60
+  alive = workers
+  while alive and time.monotonic() < deadline:
+    time.sleep(0.2)
+    alive = [p for p in workers if os.path.exists(f"/proc/{p}")
+             and open(f"/proc/{p}/stat").read().split()[2] != "Z"]
+  assert alive == [], f"workers {alive} outlived their parent"

@@ -403,3 +403,30 @@ def test_a_failed_evaluation_leaves_the_previous_results(tmp_path, monkeypatch):
     report.evaluate_runs([_fake_run(str(tmp_path / "run"))], fake_index, str(out),
                          overwrite=True)
   assert os.listdir(out) == ["table2.md"] and (out / "table2.md").read_text() == "previous"
+
+
+def test_evaluate_py_refuses_a_busy_or_unwritable_output_dir_before_loading(tiny_notes_run,
+                                                                           tmp_path):
+  """An --output_dir another evaluate.py writes is refused naming its PID, and
+  an unwritable one in one line, both before TensorFlow starts (TensorFlow is
+  made unimportable); a refused command leaves no directory behind."""
+  from tests.commands import run_command, without_tensorflow
+  from tf_transforms.training import run_files
+  busy = tmp_path / "busy"
+  command = [sys.executable, "evaluate.py", f"--model_dir={tiny_notes_run}"]
+  with run_files.directory_lock(str(busy), run_files.EVALUATE_LOCK_FILE, "--output_dir",
+                                "evaluate.py"):
+    env = without_tensorflow(tmp_path)
+    result = subprocess.run(command + [f"--output_dir={busy}"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+  assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+  assert f"in use by another evaluate.py process (PID {os.getpid()})" in result.stderr
+  (tmp_path / "file").write_text("x")
+  result = subprocess.run(command + [f"--output_dir={tmp_path / 'file' / 'out'}"], cwd=ROOT,
+                          env=without_tensorflow(tmp_path), capture_output=True, text=True,
+                          timeout=300)
+  assert "is not a writable directory" in result.stderr and "Traceback" not in result.stderr
+  fresh = tmp_path / "fresh"
+  refused = run_command(command + [f"--output_dir={fresh}", "--sweep=layers"])
+  assert refused.returncode != 0 and "--sweep supports context_ms only" in refused.stderr
+  assert not fresh.exists()

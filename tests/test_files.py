@@ -92,3 +92,23 @@ def test_an_unfinished_run_is_named_without_tensorflow(tmp_path):
     run_files.check_finished("gs://bucket/run", exists=lambda path: False)
   with pytest.raises(RunError, match="give at least one --model_dir"):
     run_files.check_model_dirs([])
+
+
+def test_a_staged_set_replaces_the_previous_set_and_dead_stagings_are_removed(tmp_path):
+  """With a manifest, files of the previous set that the new one lacks go
+  (two runs' outputs never mix under --overwrite); a staging folder left by a
+  killed process (a PID that no longer exists) is removed by the next one."""
+  import subprocess
+  out = tmp_path / "out"
+  with files.staged_directory(str(out), manifest=".set.json") as staging:
+    os.makedirs(os.path.join(staging, "run_a"))
+    for name in ("table.md", "figure_run_a.png", os.path.join("run_a", "x.wav")):
+      open(os.path.join(staging, name), "w").write("a")
+  dead = subprocess.Popen(["true"])
+  dead.wait()
+  (out / f".tmp-{dead.pid}-staging").mkdir()
+  with files.staged_directory(str(out), manifest=".set.json") as staging:
+    open(os.path.join(staging, "table.md"), "w").write("b")
+    open(os.path.join(staging, "figure_run_b.png"), "w").write("b")
+  assert sorted(os.listdir(out)) == [".set.json", "figure_run_b.png", "table.md"]
+  assert (out / "table.md").read_text() == "b"

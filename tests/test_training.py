@@ -3,6 +3,7 @@
 import dataclasses
 import glob
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -360,3 +361,22 @@ def test_a_symbolic_link_loop_as_model_dir_is_one_line(tmp_path):
   (tmp_path / "loop").symlink_to(tmp_path / "loop")
   with pytest.raises(RunError, match="broken or looping symbolic link"):
     run_files.check_writable_directory(str(tmp_path / "loop" / "run"), "--model_dir")
+
+
+def test_sigterm_ends_training_in_one_line_saying_where_a_rerun_resumes(tfds_dir, tmp_path):
+  """SIGTERM (as Ctrl-C) after the first checkpoint: train.py exits with one
+  line naming the step a rerun of the same command resumes at, no traceback."""
+  model_dir = str(tmp_path / "run")
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
+  process = subprocess.Popen(tiny_notes_command(model_dir, tfds_dir, "--steps=3000"), cwd=ROOT,
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+  metadata = os.path.join(model_dir, "backup", "training_metadata.json")
+  deadline = time.time() + 600
+  while not os.path.exists(metadata) and time.time() < deadline and process.poll() is None:
+    time.sleep(0.05)
+  process.send_signal(signal.SIGTERM)
+  _, stderr = process.communicate(timeout=300)
+  assert process.returncode == 130, stderr[-3000:]
+  assert "Traceback" not in stderr
+  assert re.search(r"train.py: interrupted; rerun the same command to resume at step \d+", stderr)

@@ -62,20 +62,28 @@ def write_text(path: str, text: str, *, overwrite: bool = True) -> None:
 
 
 @contextlib.contextmanager
-def staged_directory(directory: str):
+def staged_directory(directory: str, manifest: str | None = None):
   """Yields a staging directory beside ``directory``'s contents; when the
   block succeeds, moves every file written there into ``directory`` (same
   relative paths, replacing older files), and when it fails, removes it --
   so ``directory`` holds the previous set of files or the new set, never a
   mix left by a failed run. (Each file lands by rename; the set is replaced
-  in the time the renames take, not in one step.)"""
+  in the time the renames take, not in one step.)
+
+  Staging folders left by processes that no longer exist (killed) are
+  removed first. With ``manifest`` (a file name), the set written is recorded
+  there, and files of the previous set that the new one lacks are removed
+  once it has landed: a directory holds one set, not two runs' files mixed.
+  """
   tf.io.gfile.makedirs(directory)
+  _remove_dead_stagings(directory)
   staging = os.path.join(directory, f".tmp-{os.getpid()}-staging")
   if tf.io.gfile.exists(staging):
     tf.io.gfile.rmtree(staging)
   tf.io.gfile.makedirs(staging)
   try:
     yield staging
+    written = []
     for folder, _, names in tf.io.gfile.walk(staging):
       relative = os.path.relpath(folder, staging)
       target_folder = os.path.normpath(os.path.join(directory, relative))
@@ -83,6 +91,48 @@ def staged_directory(directory: str):
       for name in names:
         tf.io.gfile.rename(os.path.join(folder, name), os.path.join(target_folder, name),
                            overwrite=True)
+        written.append(os.path.normpath(os.path.join(relative, name)))
+    if manifest:
+      _replace_manifest(directory, manifest, written)
   finally:
     if tf.io.gfile.exists(staging):
       shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_dead_stagings(directory):
+  """Removes ``.tmp-<pid>-staging`` folders in ``directory`` whose process is gone."""
+  if "://" in directory:
+    return
+  for name in os.listdir(directory):
+    parts = name.split("-")
+    if len(parts) == 3 and parts[0] == ".tmp" and parts[2] == "staging" and parts[1].isdigit():
+      try:
+        os.kill(int(parts[1]), 0)
+      except ProcessLookupError:
+        shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
+      except PermissionError:  # alive, another user's
+        pass
+
+
+def _replace_manifest(directory, manifest, written):
+  """Records ``written`` in ``directory/manifest`` and removes the files the
+  previous record lists that ``written`` lacks (and folders they leave empty)."""
+  import json
+  path = os.path.join(directory, manifest)
+  previous = []
+  if tf.io.gfile.exists(path):
+    try:
+      previous = json.loads(tf.io.gfile.GFile(path).read())["files"]
+    except (ValueError, KeyError, TypeError):
+      previous = []
+  root = os.path.abspath(directory)
+  for stale in sorted(set(previous) - set(written)):
+    target = os.path.normpath(os.path.join(root, stale))
+    if os.path.commonpath([target, root]) != root:
+      continue  # (a record naming a path outside the directory is not trusted)
+    if tf.io.gfile.exists(target) and not tf.io.gfile.isdir(target):
+      tf.io.gfile.remove(target)
+      folder = os.path.dirname(target)
+      if folder != root and not tf.io.gfile.listdir(folder):
+        tf.io.gfile.rmtree(folder)
+  write_text(path, json.dumps({"files": sorted(written)}, indent=1))

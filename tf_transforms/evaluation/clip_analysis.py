@@ -65,7 +65,23 @@ def analyse(waveform, sample_rate, kind, content, recognizer=None) -> dict:
 _WORKER = {}  # per worker process: its own recogniser
 
 
+def _die_with_parent():
+  """Asks Linux to end this worker when its parent dies (prctl
+  PR_SET_PDEATHSIG), so that a killed evaluate.py leaves no worker behind;
+  elsewhere, a no-op."""
+  try:
+    import ctypes
+    import signal
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG = 1
+    if os.getppid() == 1:  # the parent died before prctl took effect
+      os._exit(1)
+  except (OSError, AttributeError):
+    pass
+
+
 def _start_worker(kind, words):
+  _die_with_parent()
   if kind == "word":
     from tf_transforms.evaluation.recognition import WordRecognizer
     _WORKER["recognizer"] = WordRecognizer(words)

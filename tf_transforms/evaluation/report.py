@@ -81,6 +81,11 @@ def output_names(runs, sweep=None):
   return names
 
 
+# What the last evaluation into an --output_dir wrote (files.staged_directory):
+# --overwrite replaces that set whole, so two runs' files never mix.
+OUTPUT_MANIFEST = ".evaluation-files.json"
+
+
 def check_outputs(runs, output_dir, *, sweep=None, overwrite=False, split="test"):
   """Refuses, before any work, what ``evaluate_runs`` could not do: runs that
   cannot share an evaluation (``check_runs``), an unknown sweep or split, or
@@ -125,7 +130,7 @@ def evaluate_runs(runs, index: pipeline.Index, output_dir, *, sweep=None, max_pa
   for run in runs:
     if run.vocabulary != index.vocabulary:
       raise ValueError(f"{run.model_dir}/styles.json does not match the dataset's styles")
-  with staged_directory(output_dir) as staging:
+  with staged_directory(output_dir, manifest=OUTPUT_MANIFEST) as staging:
     return _evaluate_into(runs, index, staging, sweep, max_pairs, seed, progress, processes,
                           split)
 

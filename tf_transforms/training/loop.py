@@ -183,6 +183,12 @@ def validation_dataset(index: pipeline.Index, run: RunConfig, batch_size: int):
   return valid.cache(), next(iter(valid))
 
 
+def saved_steps(model_dir: str, run: RunConfig) -> int:
+  """Optimizer steps the last checkpoint in ``model_dir`` holds (0: none):
+  where rerunning the same command resumes."""
+  return min(_read_chunk(os.path.join(model_dir, "backup")) * run.checkpoint_every, run.steps)
+
+
 def _read_chunk(backup_dir):
   path = os.path.join(backup_dir, "training_metadata.json")
   if not tf.io.gfile.exists(path):

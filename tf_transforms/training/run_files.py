@@ -12,6 +12,7 @@ where it does the work (``run.load_run`` with ``tf.io.gfile``, remote paths too)
 import contextlib
 import fcntl
 import os
+import shutil
 
 from tf_transforms.core.errors import RunError
 
@@ -105,35 +106,40 @@ def check_output_file(path: str, flag: str = "--output", overwrite: bool = False
     raise error(f"{flag}={path}: already exists; pass --overwrite to replace it")
 
 
-def _refuse_busy(model_dir, handle):
+EVALUATE_LOCK_FILE = ".evaluate.lock"  # held by the evaluate.py process writing an --output_dir
+EXPORT_LOCK_FILE = ".export.lock"      # held by the export.py process writing a model's versions
+
+
+def _refuse_held(handle, flag, directory, holder):
   handle.seek(0)
-  holder = handle.read().strip() or "unknown"
+  pid = handle.read().strip() or "unknown"
   handle.close()
-  raise RunError(f"--model_dir={model_dir}: in use by another train.py process (PID "
-                 f"{holder}); wait for it to finish, or use another --model_dir")
+  raise RunError(f"{flag}={directory}: in use by another {holder} process (PID {pid}); "
+                 f"wait for it to finish, or use another {flag}")
 
 
 @contextlib.contextmanager
-def model_dir_lock(model_dir: str):
-  """Holds ``model_dir`` for one train.py process; a second is refused.
+def directory_lock(directory: str, lock_file: str, flag: str, holder: str):
+  """Holds ``directory`` for one process; a second is refused, naming the first.
 
-  An exclusive ``fcntl.flock`` on ``model_dir/.train.lock``: the operating
+  An exclusive ``fcntl.flock`` on ``directory/lock_file``: the operating
   system releases it when the holder exits or is killed, so a lock is never
   stale. The file holds the holder's PID, named in the refusal. Remote paths
   (``gs://`` ...) cannot be flock'ed and are not locked.
 
   Raises:
-    RunError: another process holds the lock.
+    RunError: another process holds the lock (``flag`` and ``holder``, e.g.
+      "--model_dir" and "train.py", name it).
   """
-  if "://" in model_dir:
+  if "://" in directory:
     yield
     return
-  os.makedirs(model_dir, exist_ok=True)
-  handle = open(os.path.join(model_dir, LOCK_FILE), "a+")
+  os.makedirs(directory, exist_ok=True)
+  handle = open(os.path.join(directory, lock_file), "a+")
   try:
     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
   except BlockingIOError:
-    _refuse_busy(model_dir, handle)
+    _refuse_held(handle, flag, directory, holder)
   try:
     handle.seek(0)
     handle.truncate()
@@ -143,6 +149,25 @@ def model_dir_lock(model_dir: str):
   finally:
     fcntl.flock(handle, fcntl.LOCK_UN)
     handle.close()
+
+
+@contextlib.contextmanager
+def removed_if_left_empty(directory: str, lock_file: str):
+  """Removes ``directory`` again if this block created it and fails before
+  anything but ``lock_file`` was written there: a refused command leaves no trace."""
+  created = "://" not in directory and not os.path.exists(directory)
+  try:
+    yield
+  except BaseException:
+    if created and os.path.isdir(directory) and set(os.listdir(directory)) <= {lock_file}:
+      shutil.rmtree(directory, ignore_errors=True)
+    raise
+
+
+def model_dir_lock(model_dir: str):
+  """Holds ``model_dir`` for one train.py process (``directory_lock`` on
+  ``.train.lock``); a second is refused."""
+  return directory_lock(model_dir, LOCK_FILE, "--model_dir", "train.py")
 
 
 def check_not_busy(model_dir: str) -> None:
@@ -155,7 +180,7 @@ def check_not_busy(model_dir: str) -> None:
   try:
     fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
   except BlockingIOError:
-    _refuse_busy(model_dir, handle)
+    _refuse_held(handle, "--model_dir", model_dir, "train.py")
   fcntl.flock(handle, fcntl.LOCK_UN)
   handle.close()
 

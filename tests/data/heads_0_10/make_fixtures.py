@@ -4,11 +4,17 @@ as `PYTHONPATH=. python make_fixtures.py OUT_DIR` from that checkout's root.
 Tiny models of every head with random non-zero weights (the learned chooser's
 too), saved as .keras, and the frames they generate (head_outputs.npz), which
 tests/test_models.py checks 0.11 and later reproduce."""
-import dataclasses, sys
-import numpy as np, keras, tensorflow as tf
+import dataclasses
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
 from tf_transforms import models
-from tf_transforms.configs import AudioConfig, PRESETS
+from tf_transforms.configs import PRESETS, AudioConfig
 from tf_transforms.layers.heads import HEADS
+
 out = sys.argv[1]
 rng = np.random.default_rng(7)
 tiny = PRESETS["tiny"].model
