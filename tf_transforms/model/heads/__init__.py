@@ -8,16 +8,16 @@
 (source_envelope, source_warp). Importing this package registers them all.
 """
 
-# isort: off  (registration order is HEADS' order, which the flags and errors list)
+# Registration order is HEADS' order, which the flags and errors list.
+# isort: off
 from tf_transforms.model.heads.base import (HEADS, OutputHead, attend, check_head, make_head,
                                             register_head)
-from tf_transforms.model.heads.comb_chooser import CombBank, CombChooser
-from tf_transforms.model.heads.direct import DirectHead
-from tf_transforms.model.heads.envelope import SourceEnvelopeHead, SourceWarpHead
-from tf_transforms.model.heads.harmonic import HarmonicCombHead, HarmonicLevelsHead
 from tf_transforms.model.heads.source import SourceHead, SourceSpectra
+from tf_transforms.model.heads.direct import DirectHead
 from tf_transforms.model.heads.source_filter import PartialLevelsHead, SourceFilterHead
-
+from tf_transforms.model.heads.comb_chooser import CombBank, CombChooser
+from tf_transforms.model.heads.harmonic import HarmonicCombHead, HarmonicLevelsHead
+from tf_transforms.model.heads.envelope import SourceEnvelopeHead, SourceWarpHead
 # isort: on
 
 __all__ = ["HEADS", "CombBank", "CombChooser", "DirectHead", "HarmonicCombHead",
