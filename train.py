@@ -61,7 +61,10 @@ def main(argv):
   from tf_transforms.training import loop
 
   # SIGTERM ends the run as Ctrl-C does: between steps, the checkpoints kept.
-  signal.signal(signal.SIGTERM, _interrupt)
+  # (Not in a cluster: a Python handler waits for TensorFlow to return, and a
+  # worker waiting for its peers inside TensorFlow would then ignore SIGTERM.)
+  if FLAGS.strategy != "multi_worker":
+    signal.signal(signal.SIGTERM, _interrupt)
   try:
     loop.train(run, model_dir, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
                deterministic=FLAGS.deterministic)
