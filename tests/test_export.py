@@ -155,6 +155,8 @@ def test_fresh_process_without_the_project_matches_the_eager_model_and_loads_by_
     (lambda x: {**x, "waveform": x["waveform"][0]}, "rank"),
     (lambda x: {**x, "waveform": x["waveform"][:, :0]}, "waveform is empty"),
     (lambda x: {**x, "waveform": x["waveform"][:, :799]}, "shorter than one analysis window"),
+    (lambda x: {**x, "waveform": x["waveform"] * np.array([[1.0], [0.0]], np.float32)},
+     "example is digital silence"),
     (lambda x: {**x, "waveform": np.round(x["waveform"] * 32767)},
      r"must be in \[-1, 1\].*divided by 32768"),
     (lambda x: {**x, "waveform": np.where(np.arange(x["waveform"].shape[1]) == 9, 1e30,
@@ -164,7 +166,7 @@ def test_fresh_process_without_the_project_matches_the_eager_model_and_loads_by_
     (lambda x: {**x, "target_style": np.array([0, 7], np.int32)}, "target_style id out of range"),
     (lambda x: {**x, "source_style": np.array([-1, 0], np.int32)}, "source_style ids must be >= 0"),
     (lambda x: {**x, "source_style": np.array([0], np.int32)}, "one id per example"),
-    (lambda x: {**x, "waveform": np.zeros((1, 16000 * 11), np.float32),
+    (lambda x: {**x, "waveform": np.full((1, 16000 * 11), 0.01, np.float32),
                 "source_style": np.array([0], np.int32),
                 "target_style": np.array([1], np.int32)}, "longer than"),
     (lambda x: {"waveform": np.zeros((0, 8000), np.float32),
@@ -240,10 +242,14 @@ def test_transform_checks_everything_before_inference(exported, loaded, tmp_path
   with pytest.raises(TransformError, match="not a SavedModel version directory"):
     convert.transform_file(str(tmp_path), good, str(tmp_path / "o.wav"), *styles)
   long = str(tmp_path / "long.wav")
-  audio_files.write_audio(long, np.zeros(16000 * 11, np.float32))
+  audio_files.write_audio(long, np.full(16000 * 11, 0.01, np.float32))
   with pytest.raises(TransformError, match=r"longer than this export's maximum of 10 s .*"
                      r"176000 samples, 11.0000 s.*--max_seconds"):
     convert.transform_file(path, long, str(tmp_path / "o.wav"), *styles)
+  silent = str(tmp_path / "silent.wav")
+  audio_files.write_audio(silent, np.zeros(8000, np.float32))
+  with pytest.raises(TransformError, match=r"silent.wav: is digital silence"):
+    convert.transform_file("no_model", silent, str(tmp_path / "o.wav"), *styles)
   loud = str(tmp_path / "loud.wav")  # a float WAV whose samples are far outside [-1, 1]
   audio_files.write_audio(loud, 49.5 * signals.harmonic_tone(seconds=0.5), subtype="FLOAT")
   with pytest.raises(TransformError, match=r"loud.wav: has samples up to 1[0-9.]+, outside \[-1, 1\]"):
@@ -434,6 +440,7 @@ def check_lite_wrapper(path, model_dir, serve):
       ((np.round(wave * 32767), 0, 1), "looks like integer samples given as floats; divide by "
                                        "32768"),
       ((np.where(np.arange(wave.size) == 9, 1e30, wave), 0, 1), r"outside \[-1, 1\]"),
+      ((np.zeros(8000, np.float32), 0, 1), "is digital silence"),
   ]:
     with pytest.raises(LiteError, match=message):
       lite.transform(*arguments)

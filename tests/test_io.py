@@ -232,3 +232,18 @@ def test_the_output_format_follows_the_extension(tmp_path):
   with pytest.raises(AudioError, match=r"a.mp3: cannot write .mp3; give one of .wav, .flac, .ogg"):
     audio_files.write_audio(str(tmp_path / "a.mp3"), x)
   assert not os.path.exists(tmp_path / "a.mp3")
+
+
+def test_anti_phase_stereo_is_read_with_a_warning(tmp_path):
+  """Channels that cancel when averaged to mono are read (as the mix they
+  are) with a warning naming the file; ordinary stereo warns of nothing."""
+  import warnings
+  x = signals.sinusoid(seconds=0.2)
+  soundfile.write(str(tmp_path / "anti.wav"), np.stack([x, -x], 1), 16000, subtype="FLOAT")
+  with pytest.warns(UserWarning, match=r"anti.wav: its 2 channels cancel when averaged"):
+    audio_files.read_audio(str(tmp_path / "anti.wav"))
+  soundfile.write(str(tmp_path / "stereo.wav"), np.stack([x, 0.5 * x], 1), 16000,
+                  subtype="FLOAT")
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    audio_files.read_audio(str(tmp_path / "stereo.wav"))

@@ -1,6 +1,7 @@
 """What a waveform given to a model must be, checked the same way everywhere.
 
-The SavedModel checks it in its graph, ``LiteTransform`` and the transform
+Digital silence has no note or word to transform (a model would answer it
+with a sound of its own) and is refused too. The SavedModel checks both in its graph, ``LiteTransform`` and the transform
 command before any work (NumPy only here: no TensorFlow import). Samples are
 float in [-1, 1]; ``MAX_MAGNITUDE`` leaves room for a resampler's overshoot
 of a clipped recording (soxr's ringing on a full-scale square wave stays
@@ -14,12 +15,15 @@ MAX_MAGNITUDE = 1.25
 
 
 def amplitude_problem(waveform) -> str | None:
-  """Why ``waveform`` (float, finite) is not in [-1, 1] within
-  ``MAX_MAGNITUDE``, as the end of a one-line message, or None if it is."""
+  """Why ``waveform`` (float, finite) cannot be transformed -- digital
+  silence, or samples outside [-1, 1] beyond ``MAX_MAGNITUDE`` -- as the end
+  of a one-line message, or None."""
   waveform = np.asarray(waveform)
   if not waveform.size:
     return None
   peak = float(np.max(np.abs(waveform)))
+  if peak == 0.0:
+    return "is digital silence (every sample 0): there is nothing to transform"
   if peak <= MAX_MAGNITUDE:
     return None
   if peak > 2.0 and np.all(waveform == np.round(waveform)):

@@ -45,13 +45,13 @@ def transform_file(model_path, input_path, output_path, source_style, target_sty
 
   from tf_transforms.signal import audio_files
   waveform = audio_files.read_audio(input_path)
-  problem = waveforms.amplitude_problem(waveform)
-  if problem:
-    raise TransformError(f"--input={input_path}: {problem}")
   if len(waveform) < MIN_SECONDS * audio_files.DEFAULT_SAMPLE_RATE:
     raise TransformError(f"--input={input_path}: {1000 * len(waveform) / audio_files.DEFAULT_SAMPLE_RATE:.1f} "
                          f"ms of audio; at least {1000 * MIN_SECONDS:.0f} ms (one analysis "
                          "window) is needed")
+  problem = waveforms.amplitude_problem(waveform)
+  if problem:
+    raise TransformError(f"--input={input_path}: {problem}")
   if not tf.io.gfile.exists(os.path.join(model_path, "saved_model.pb")):
     raise TransformError(f"--model={model_path}: not a SavedModel version directory (no "
                          "saved_model.pb; give e.g. exports/tf_transforms/1)")

@@ -182,6 +182,9 @@ class TransformModule:
                   "waveform samples must be in [-1, 1] (tolerance "
                   f"±{waveforms.MAX_MAGNITUDE:g}); integer samples given as floats must be "
                   "divided by 32768")),
+          tf.debugging.assert_positive(tf.reduce_max(tf.abs(waveform), axis=1), message=(
+              "waveform example is digital silence (every sample 0): there is nothing to "
+              "transform")),
       ]
     with tf.control_dependencies(checks):  # every input: no op may read one unchecked
       waveform, source_style, target_style = (

@@ -9,8 +9,10 @@ resampler).
 Every failure raises ``AudioError`` naming the file and the reason.
 """
 
-import io as _io
+import io
+import math
 import os
+import warnings
 
 import numpy as np
 import soundfile
@@ -65,6 +67,9 @@ def decode_audio(data: bytes, name: str, sample_rate: int | None = DEFAULT_SAMPL
   return _decode(data, name, sample_rate)
 
 
+# A mono mix this much quieter than its channels (RMS ratio, -20 dB) means the
+# channels cancel: anti-phase stereo, which averaging turns into near silence.
+CANCELLED_MIX = 0.1
 # Rates outside this range are a broken header, not audio (8 kHz telephony to
 # 384 kHz studio recordings).
 PLAUSIBLE_SAMPLE_RATES = (4000, 384000)
@@ -94,7 +99,7 @@ def _decode(encoded: bytes, name, sample_rate):
     raise AudioError(f"{name}: truncated WAV file: its header announces {missing} more bytes "
                      "of audio than the file holds (an interrupted download or copy?)")
   try:
-    data, file_rate = soundfile.read(_io.BytesIO(encoded), dtype="float32", always_2d=True)
+    data, file_rate = soundfile.read(io.BytesIO(encoded), dtype="float32", always_2d=True)
   except (soundfile.LibsndfileError, RuntimeError, TypeError) as error:
     reason = getattr(error, "error_string", None) or str(error)  # not "<GFile object ...>"
     raise AudioError(f"{name}: cannot decode audio ({reason})") from error
@@ -108,6 +113,13 @@ def _decode(encoded: bytes, name, sample_rate):
     bad = int(np.sum(~np.isfinite(data)))
     raise AudioError(f"{name}: {bad} non-finite (NaN or Inf) samples")
   audio = data.mean(axis=1, dtype=np.float32)  # [samples]
+  if data.shape[1] > 1:
+    channels = float(np.sqrt(np.mean(np.square(data, dtype=np.float64))))
+    mixed = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    if channels > 0 and mixed < CANCELLED_MIX * channels:
+      warnings.warn(f"{name}: its {data.shape[1]} channels cancel when averaged to mono "
+                    f"({20 * math.log10(max(mixed, 1e-30) / channels):.0f} dB): they may be "
+                    "in anti-phase; pass one channel instead", stacklevel=3)
   if sample_rate is not None and file_rate != sample_rate:
     if sample_rate <= 0:
       raise ValueError(f"sample_rate must be > 0. Received sample_rate={sample_rate}")
