@@ -113,3 +113,26 @@ def test_interrupted_build_leaves_no_dataset(tmp_path, monkeypatch):
   monkeypatch.setattr(common.BadFileGuard, "read_audio", real_read)
   builder = prepare(nsynth.NsynthJsonWav, NSYNTH_DUMMY, tmp_path / "data")  # rerun completes
   assert builder.info.splits["train"].num_examples == 3
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda notes: list(notes.values()), "expected an object of notes"),
+    (lambda notes: {k: {f: v for f, v in n.items() if f != "pitch"} for k, n in notes.items()},
+     "has no 'pitch'"),
+    (lambda notes: {k: {**n, "pitch": str(n["pitch"])} for k, n in notes.items()},
+     "has pitch='[0-9]+'; expected an integer"),
+    (lambda notes: {k: {**n, "pitch": 200} for k, n in notes.items()},
+     "pitch=200; expected a MIDI number"),
+])
+def test_a_malformed_nsynth_index_names_the_note_and_field(tmp_path, damage, message):
+  """Before any audio is read: one DatasetError naming examples.json, the note
+  and the field (before 0.11: a KeyError or TypeError traceback)."""
+  import json
+  manual = tmp_path / "manual"
+  shutil.copytree(NSYNTH_DUMMY, manual)
+  index = manual / "nsynth-train" / "examples.json"
+  index.write_text(json.dumps(damage(json.loads(index.read_text()))))
+  with pytest.raises(DatasetError, match=message) as error:
+    prepare(nsynth.NsynthJsonWav, manual, tmp_path / "data")
+  assert "examples.json" in str(error.value)
+  assert no_dataset_left(tmp_path / "data")

@@ -85,6 +85,7 @@ class NsynthJsonWav(tfds.core.GeneratorBasedBuilder):
         notes = json.load(handle)
     except (tf.errors.OpError, json.JSONDecodeError) as error:
       raise DatasetError(f"{examples_path}: cannot read the NSynth index ({error})") from error
+    _check_index(notes, examples_path)
     guard = common.BadFileGuard(split)
     for note_str in sorted(notes):
       note = notes[note_str]
@@ -110,3 +111,31 @@ class NsynthJsonWav(tfds.core.GeneratorBasedBuilder):
                         zip(common.NSYNTH_QUALITIES, note["qualities"])},
       }
     guard.check()
+
+
+# The fields of an NSynth examples.json entry the builder reads, and their types.
+INDEX_FIELDS = {"pitch": int, "velocity": int, "instrument": int, "instrument_str": str,
+                "instrument_family_str": str, "instrument_source_str": str, "qualities": list}
+
+
+def _check_index(notes, path):
+  """Raises DatasetError, naming the first bad entry and field, if ``notes``
+  (a parsed examples.json) is not NSynth's {note_str: {field: value}} index
+  with ``INDEX_FIELDS`` of the right types (pitch a MIDI number 0-127);
+  checked before any audio is read."""
+  if not isinstance(notes, dict):
+    raise DatasetError(f"{path}: expected an object of notes ({{note_str: {{...}}}}), found a "
+                       f"{type(notes).__name__}")
+  for note_str, note in notes.items():
+    if not isinstance(note, dict):
+      raise DatasetError(f"{path}: note {note_str!r} is a {type(note).__name__}, not an object")
+    for field, kind in INDEX_FIELDS.items():
+      if field not in note:
+        raise DatasetError(f"{path}: note {note_str!r} has no {field!r}")
+      value = note[field]
+      if isinstance(value, bool) or not isinstance(value, kind):
+        raise DatasetError(f"{path}: note {note_str!r} has {field}={value!r}; expected "
+                           f"{'an integer' if kind is int else 'a ' + kind.__name__}")
+    if not 0 <= note["pitch"] <= 127:
+      raise DatasetError(f"{path}: note {note_str!r} has pitch={note['pitch']}; expected a "
+                         "MIDI number 0-127")
