@@ -198,6 +198,7 @@ def log_mel_request(batch=2, frames=41):
     (lambda x: {**log_mel_request(batch=1, frames=802), "source_style": np.array([0], np.int32),
                 "target_style": np.array([1], np.int32)},
      r"log_mel longer than this export.{0,2}s maximum of 801 frames"),
+    (lambda x: {**x, "log_mel": x["log_mel"] * 11.5}, "values below -1, the normalised floor"),
     (lambda x: {**x, "log_mel": np.zeros((0, 41, 80), np.float32), "lengths": np.zeros([0], np.int32),
                 "source_style": np.zeros([0], np.int32), "target_style": np.zeros([0], np.int32)},
      "log_mel batch is empty"),
@@ -454,6 +455,8 @@ def check_lite_wrapper(path, model_dir, serve):
                              clips * 2))
   for got, expected in zip(together, alone * 2):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+  with pytest.raises(LiteError, match="below -1, the normalised floor"):
+    lite.transform_log_mel(np.full((12, 80), -11.5, np.float32), 0, 1)
   with pytest.raises(LiteError, match="must have shape \\[frames, 80\\]"):
     lite.transform_log_mel(np.zeros((10, 40), np.float32), 0, 1)
   frames, length = lite.transform_log_mel(np.full((12, 80), -0.5, np.float32), 0, 1)

@@ -32,3 +32,9 @@ def amplitude_problem(waveform) -> str | None:
             f"given as floats; divide by {scale}")
   return (f"has samples up to {peak:g}, outside [-1, 1] (tolerance ±{MAX_MAGNITUDE:g}); "
           "scale it into [-1, 1]")
+
+
+# The least value a normalised log-mel frame holds (melspec.NORMALISED_FLOOR, -1,
+# less a rounding margin): natural-log mel power itself (about -11.5 at the
+# floor) is refused, not transformed as if it were normalised.
+MIN_NORMALISED_LOG_MEL = -1.05

@@ -159,6 +159,9 @@ class LiteTransform:
       raise LiteError(f"log_mel has {log_mel.shape[0]} frames; 1..{self.max_frames} accepted")
     if not np.all(np.isfinite(log_mel)):
       raise LiteError("log_mel contains NaN or Inf")
+    if log_mel.min() < waveforms.MIN_NORMALISED_LOG_MEL:
+      raise LiteError(f"log_mel has values down to {log_mel.min():.2f}, below -1, the normalised "
+                      "floor: give normalised log-mel, not natural-log mel power")
     source, target = self._styles(source_style, target_style)
     out = self._invoke("transform_log_mel", log_mel=log_mel.astype(np.float32)[np.newaxis],
                        source_style=source, target_style=target)

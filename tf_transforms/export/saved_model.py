@@ -218,6 +218,11 @@ class TransformModule:
             "lengths must not exceed the frames given in log_mel")),
     ]
     checks += self._check_styles(batch, source_style, target_style)
+    with tf.control_dependencies(checks):  # (these first: each failure names its own cause)
+      checks = [tf.debugging.assert_greater_equal(
+          tf.reduce_min(log_mel), waveforms.MIN_NORMALISED_LOG_MEL, message=(
+              "log_mel has values below -1, the normalised floor: give normalised log-mel "
+              "(melspec.normalize_log_spectrogram), not natural-log mel power"))]
     with tf.control_dependencies(checks):  # every input: no op may read one unchecked
       log_mel, lengths, source_style, target_style = (
           tf.identity(log_mel), tf.identity(lengths), tf.identity(source_style),
