@@ -9,6 +9,8 @@ Usage:
   saved_model_cli show --dir exports/tf_transforms/1 --all
 """
 
+import os
+
 from absl import app, flags
 
 from tf_transforms.core.errors import reported_in_one_line
@@ -38,9 +40,17 @@ FLAGS = flags.FLAGS
 @reported_in_one_line  # user errors: one line, no traceback (TF_TRANSFORMS_TRACEBACK=1 shows it)
 def main(argv):
   del argv
-  from tf_transforms.training.run_files import check_finished, check_writable_directory
-  check_writable_directory(FLAGS.export_dir, "--export_dir")  # before TensorFlow starts up
-  check_finished(FLAGS.model_dir)
+  from tf_transforms.training import run_files
+  run_files.check_writable_directory(FLAGS.export_dir, "--export_dir")  # before TensorFlow
+  run_files.check_finished(FLAGS.model_dir)
+  models = os.path.join(FLAGS.export_dir, FLAGS.name)  # this model's versions
+  lock = run_files.EXPORT_LOCK_FILE
+  with run_files.removed_if_left_empty(models, lock), run_files.directory_lock(
+      models, lock, "--export_dir", "export.py"):
+    _export()
+
+
+def _export():
   from tf_transforms.export import saved_model  # TF starts up here
   vocoder = dict(griffin_lim_iters=FLAGS.griffin_lim_iters,
                  griffin_lim_coarse_iters=FLAGS.griffin_lim_coarse_iters)

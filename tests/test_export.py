@@ -461,3 +461,20 @@ def check_lite_wrapper(path, model_dir, serve):
     lite.transform_log_mel(np.zeros((10, 40), np.float32), 0, 1)
   frames, length = lite.transform_log_mel(np.full((12, 80), -0.5, np.float32), 0, 1)
   assert frames.shape == (12, 80) and length == 12
+
+
+def test_a_second_export_py_into_the_same_model_folder_is_refused_naming_the_first(
+    tiny_notes_run, tmp_path):
+  """export.py holds <export_dir>/<name> while it writes (``.export.lock``): a
+  second one is refused with the holder's PID, before TensorFlow starts."""
+  from tests.commands import without_tensorflow
+  from tf_transforms.training import run_files
+  models = tmp_path / "exports" / "tf_transforms"
+  with run_files.directory_lock(str(models), run_files.EXPORT_LOCK_FILE, "--export_dir",
+                                "export.py"):
+    result = subprocess.run([sys.executable, "export.py", f"--model_dir={tiny_notes_run}",
+                             f"--export_dir={tmp_path / 'exports'}"], cwd=ROOT,
+                            env=without_tensorflow(tmp_path), capture_output=True, text=True,
+                            timeout=300)
+  assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+  assert f"in use by another export.py process (PID {os.getpid()})" in result.stderr
