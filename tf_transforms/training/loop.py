@@ -34,9 +34,9 @@ from tf_transforms.data import pipeline
 from tf_transforms.model import transform_model
 from tf_transforms.model.heads import comb_chooser
 from tf_transforms.training import calibration, optimizer
-from tf_transforms.training.run import (RunConfig, check_model_dir, cleaned_up_on_failure,
-                                        load_keras_file, worker_dir)
-from tf_transforms.training.run_files import (check_writable_directory, model_dir_lock,
+from tf_transforms.training.run import RunConfig, check_model_dir, load_keras_file, worker_dir
+from tf_transforms.training.run_files import (LOCK_FILE, check_writable_directory,
+                                              model_dir_lock, removed_if_left_empty,
                                               resolve_init_from)
 
 
@@ -250,7 +250,8 @@ def train(run: RunConfig, model_dir: str, data_dir=None, manual_dir=None, verbos
   if own_dir != model_dir:  # a non-chief worker: the chief holds the lock
     return _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose,
                   deterministic)
-  with cleaned_up_on_failure(model_dir), model_dir_lock(model_dir):
+  # (a start that fails before writing anything but its lock leaves no trace)
+  with removed_if_left_empty(model_dir, LOCK_FILE), model_dir_lock(model_dir):
     return _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose,
                   deterministic)
 

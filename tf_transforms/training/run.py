@@ -17,11 +17,9 @@ it imports neither the data pipeline nor the evaluation's judges. Every file
 a run (or its evaluation or export) writes goes through ``files.atomic_output``.
 """
 
-import contextlib
 import dataclasses
 import json
 import os
-import shutil
 
 import keras
 import tensorflow as tf
@@ -34,7 +32,7 @@ from tf_transforms.core.errors import RunError
 from tf_transforms.core.files import write_text
 from tf_transforms.data.styles import StyleVocabulary
 from tf_transforms.model import heads, transform_model
-from tf_transforms.training.run_files import FINISHED_RUN_FILES, LOCK_FILE, check_finished
+from tf_transforms.training.run_files import FINISHED_RUN_FILES, check_finished
 
 # ---------------------------------------------------------------- configuration
 
@@ -242,19 +240,6 @@ def check_model_dir(model_dir: str, run: RunConfig) -> None:
     print(f"{model_dir}: replacing the configuration of a start that saved no checkpoint "
           f"({'; '.join(differences)})")
   write_text(path, run.to_json())
-
-
-@contextlib.contextmanager
-def cleaned_up_on_failure(model_dir: str):
-  """Removes ``model_dir`` again if this start created it and fails before
-  writing anything but its lock file: a failed start leaves no trace."""
-  created = "://" not in model_dir and not os.path.exists(model_dir)
-  try:
-    yield
-  except BaseException:
-    if created and os.path.isdir(model_dir) and set(os.listdir(model_dir)) <= {LOCK_FILE}:
-      shutil.rmtree(model_dir, ignore_errors=True)
-    raise
 
 
 def worker_dir(strategy, model_dir):
