@@ -153,8 +153,15 @@ class PyramidalLSTM(keras.layers.Layer):
     self.pyramid_layers = pyramid_layers
     self.bidirectional = bidirectional
     self.rnns = []
+    # Bidirectional re-creates both directions from the layer's serialised
+    # config; while Keras loads a model, its object-sharing scope keys objects
+    # by id(), so a freed template's id reused by the next one handed back an
+    # earlier direction ("go_backwards" equal in both, about 1 build in 200).
+    # Every template stays alive until all are wrapped (model/keras_compat.py).
+    templates = []
     for j in range(pyramid_layers + 1):
       lstm = ProjectedLSTM(units, return_sequences=True, name=f"lstm_{j}")
+      templates.append(lstm)
       if bidirectional:
         lstm = keras.layers.Bidirectional(lstm, name=f"blstm_{j}")
       self.rnns.append(lstm)

@@ -15,6 +15,10 @@ every earlier layout, tests/test_training.py runs a two-worker cluster).
 * Files of 0.10 store the learned comb chooser's three weights after the
   comb head's kernel and bias (the chooser was not yet its own layer):
   ``load_comb_head`` reads that layout into the ``CombChooser``.
+* While Keras loads a model, its object-sharing scope keys serialised
+  objects by ``id()``: a layer built during the load that Keras serialises
+  (``Bidirectional``'s template) must outlive the others, or a reused id
+  returns an earlier object (``encoder.PyramidalLSTM`` keeps its templates).
 * Multi-worker fit (``MultiWorkerMirroredStrategy``, two or more workers):
   Keras averages step logs with ``strategy.reduce("MEAN", v, axis=0)``,
   which rejects scalars (tensorflow/tensorflow#72388), and builds an unbuilt
