@@ -122,17 +122,18 @@ def _replace_manifest(directory, manifest, written):
   previous = []
   if tf.io.gfile.exists(path):
     try:
-      previous = json.loads(tf.io.gfile.GFile(path).read())["files"]
+      with tf.io.gfile.GFile(path) as handle:
+        previous = json.load(handle)["files"]
     except (ValueError, KeyError, TypeError):
       previous = []
-  root = os.path.abspath(directory)
   for stale in sorted(set(previous) - set(written)):
-    target = os.path.normpath(os.path.join(root, stale))
-    if os.path.commonpath([target, root]) != root:
+    if os.path.isabs(stale) or ".." in stale.split(os.sep):
       continue  # (a record naming a path outside the directory is not trusted)
+    target = os.path.join(directory, stale)
     if tf.io.gfile.exists(target) and not tf.io.gfile.isdir(target):
       tf.io.gfile.remove(target)
       folder = os.path.dirname(target)
-      if folder != root and not tf.io.gfile.listdir(folder):
+      if (os.path.normpath(folder) != os.path.normpath(directory)
+          and not tf.io.gfile.listdir(folder)):
         tf.io.gfile.rmtree(folder)
   write_text(path, json.dumps({"files": sorted(written)}, indent=1))

@@ -1,9 +1,9 @@
-"""What a waveform given to a model must be, checked the same way everywhere.
+"""What a waveform given to a model must be, checked the same way everywhere:
+by the SavedModel in its graph, and by ``LiteTransform`` and the transform
+command before any work (NumPy only here: no TensorFlow import).
 
 Digital silence has no note or word to transform (a model would answer it
-with a sound of its own) and is refused too. The SavedModel checks both in its graph, ``LiteTransform`` and the transform
-command before any work (NumPy only here: no TensorFlow import). Samples are
-float in [-1, 1]; ``MAX_MAGNITUDE`` leaves room for a resampler's overshoot
+with a sound of its own) and is refused. Samples are float in [-1, 1]; ``MAX_MAGNITUDE`` leaves room for a resampler's overshoot
 of a clipped recording (soxr's ringing on a full-scale square wave stays
 under 1.1) and refuses what is not audio in that range: integer samples
 passed as floats (peak ~32767), a float file scaled wrongly, one huge value.

@@ -19,11 +19,13 @@ def check_output(output_path, overwrite=False):
   directory, a file in a missing or unwritable directory, or an existing file
   without ``overwrite``. Raises TransformError."""
   run_files.check_output_file(output_path, "--output", overwrite, error=TransformError)
+  from tf_transforms.signal.audio_files import WRITTEN_FORMATS
   extension = os.path.splitext(output_path)[1].lower()
-  if extension not in (".wav", ".flac", ".ogg"):  # (audio_files.WRITTEN_FORMATS)
+  if extension not in WRITTEN_FORMATS:
+    *others, last = WRITTEN_FORMATS
     raise TransformError(f"--output={output_path}: cannot write "
-                         f"{extension or 'a file without an extension'}; give .wav, .flac "
-                         "or .ogg")
+                         f"{extension or 'a file without an extension'}; give "
+                         f"{', '.join(others)} or {last}")
 
 
 def transform_file(model_path, input_path, output_path, source_style, target_style,
