@@ -48,11 +48,13 @@ def main(argv):
       learning_rate=FLAGS.learning_rate, context_ms=FLAGS.context_ms,
       output_head=FLAGS.output_head, envelope_coefficients=FLAGS.envelope_coefficients,
       guided_attention=FLAGS.guided_attention, frame_loss=FLAGS.frame_loss,
-      sort_window=FLAGS.sort_window, mel_inverse_prior=FLAGS.mel_inverse_prior,
+      sort_window=FLAGS.sort_window, unknown_source_share=FLAGS.unknown_source_share,
+      mel_inverse_prior=FLAGS.mel_inverse_prior,
       postfilter=FLAGS.postfilter, comb_chooser=FLAGS.comb_chooser,
       autoencoder=FLAGS.autoencoder,
       init_from=FLAGS.init_from, seed=FLAGS.seed, strategy=FLAGS.strategy,
-      soundfont=FLAGS.soundfont, checkpoint_every=FLAGS.checkpoint_every)
+      soundfont=FLAGS.soundfont, checkpoint_every=FLAGS.checkpoint_every,
+      manual_dir=FLAGS.manual_dir)
   if FLAGS.print_config:
     print(run.to_json())
     print("(model.num_styles is set from the dataset's style vocabulary when training starts)",

@@ -105,7 +105,7 @@ def main(argv):
   config = AudioConfig()
   coefficients = [int(k) for k in FLAGS.coefficients]
   index = pipeline.load_index("gm_notes", soundfont=FLAGS.soundfont)
-  judges = Judges(index, "gm_notes", config, cache_dir=index.data_dir)  # closed at exit
+  judges = Judges(index, config, cache_dir=index.data_dir)  # closed at exit
   vocode = tf.function(lambda log_mel: vocoding.log_mel_to_audio(log_mel, config))
   picker = make_head(ModelConfig(output_head="harmonic_comb"), config)
   bank = harmonic_combs.bank_log_mel(config)

@@ -137,14 +137,14 @@ def test_style_classifier_recognises_real_instruments_and_judgements_are_cached(
   and the on-disk cache of model-independent judgements: a second Judges on
   the same directory takes the classifier's features and the recordings'
   WORLD analyses and pitches from it, equal to what was computed."""
-  first = judges.Judges(notes, "gm_notes", AudioConfig(), cache_dir=str(tmp_path))
+  first = judges.Judges(notes, AudioConfig(), cache_dir=str(tmp_path))
   assert first.classifier_accuracy >= 0.9
   rows = [0, 5, 17]
   computed = [first.recording(r) for r in rows]
   first.cache.save()
   (cache_file,) = os.listdir(tmp_path)
   assert cache_file.startswith("tf_transforms_judgements.")
-  second = judges.Judges(notes, "gm_notes", AudioConfig(), cache_dir=str(tmp_path))
+  second = judges.Judges(notes, AudioConfig(), cache_dir=str(tmp_path))
   assert second.classifier_accuracy == first.classifier_accuracy
   for row, judgement in zip(rows, computed):
     cached = second.recording(row)

@@ -81,6 +81,11 @@ def define_train_flags():
                        "batches are sorted by length, then the batches shuffled; 0: random "
                        "batches. Default: the preset's (32). No effect on fixed-length notes.",
                        lower_bound=0)
+  flags.DEFINE_float("unknown_source_share", None,
+                     "Share of training pairs whose source style is hidden, so that recordings "
+                     "of voices or instruments outside the training set can be converted "
+                     "(source style 'unknown'); 0 is the paper's training. Default: 0.25 for "
+                     "ours and cseq2seq (core/defaults.py).", lower_bound=0.0, upper_bound=0.99)
   flags.DEFINE_enum("postfilter", None, ["auto", *POSTFILTERS],
                     "What generation applies to the decoder's frames: none, or "
                     "global_variance (each style's spread over time, calibrated after "

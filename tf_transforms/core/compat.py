@@ -16,8 +16,10 @@ MODEL_FIELDS_BEFORE = {"postfilter": "none",       # before the post-filter (0.9
                        "comb_chooser": "template"}  # before the learned chooser (0.10)
 # TrainingConfig fields a stored run may lack: before guided attention it
 # trained without it, before frame_loss with the mean squared error, before
-# sort_window on random batches.
-TRAINING_FIELDS_BEFORE = {"guided_attention": 0.0, "frame_loss": "mse", "sort_window": 0}
+# sort_window on random batches, before unknown_source_share with every source
+# named (0.11).
+TRAINING_FIELDS_BEFORE = {"guided_attention": 0.0, "frame_loss": "mse", "sort_window": 0,
+                          "unknown_source_share": 0.0}
 
 
 def model_config(stored: dict) -> ModelConfig:

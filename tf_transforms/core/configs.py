@@ -140,6 +140,10 @@ class AudioConfig:
 
 
 METHODS = ("ours", "seq2seq", "las", "cseq2seq")
+# The style id of a source whose style is not known (a voice or instrument
+# outside the training set): its one-hot is all zeros. Models trained with
+# ``TrainingConfig.unknown_source_share`` > 0 accept it.
+UNKNOWN_STYLE = -1
 STRATEGIES = ("default", "mirrored", "multi_worker")  # tf.distribute, see loop.make_strategy
 # The content splits evaluate.py scores (--split): test, the paper's unseen
 # content; valid, also unseen in training, for choosing settings.
@@ -334,6 +338,10 @@ class TrainingConfig:
       batches shuffled (``pipeline.sorted_in_windows``); 0 batches pairs in
       random order. Fixed-length notes are unchanged either way; words train
       faster (bench/length_sorting.py).
+    unknown_source_share: the share of training pairs whose source style is
+      hidden (id ``UNKNOWN_STYLE``, an all-zero one-hot), so that the model
+      also converts recordings of a voice or instrument it never heard; 0 is
+      the paper's training. None: "auto" (``defaults.resolve``).
   """
 
   batch_size: int = 128
@@ -347,8 +355,12 @@ class TrainingConfig:
   guided_attention_sigma: float = 0.4
   frame_loss: str | None = None
   sort_window: int = 32
+  unknown_source_share: float | None = None
 
   def __post_init__(self):
+    if self.unknown_source_share is not None and not 0 <= self.unknown_source_share < 1:
+      raise ValueError(f"TrainingConfig: unknown_source_share must be in [0, 1). "
+                       f"Received {self.unknown_source_share}")
     if self.sort_window < 0:
       raise ValueError(f"TrainingConfig: sort_window must be >= 0. Received {self.sort_window}")
     if self.frame_loss not in (None,) + FRAME_LOSSES:

@@ -29,6 +29,9 @@ class DatasetSpec:
       ``variant`` key, joins the training split only, and is never evaluated.
     variant: feature path of a variant's pairing key beside its content
       (gm_notes: ``detune_cents``).
+    kind: what the content is, "pitch", "word" or "key" (judged by MCD and
+      style only); "": named by the content feature ("pitch", "word", else
+      "key"). The folder dataset's comes from its dataset.json (``spec``).
   """
 
   builder: str
@@ -40,16 +43,22 @@ class DatasetSpec:
   default_steps: int | None = None
   variant_splits: tuple = ()
   variant: str = ""
+  kind: str = ""
+
+  @property
+  def content_kind(self) -> str:
+    """"pitch", "word" or "key"."""
+    return self.kind or (self.content if self.content in ("pitch", "word") else "key")
 
   @property
   def pitched(self) -> bool:
     """Notes: content is a MIDI pitch (judged by a pitch tracker)."""
-    return self.content == "pitch"
+    return self.content_kind == "pitch"
 
   @property
   def spoken(self) -> bool:
     """Words: content is a word (judged by a word recogniser)."""
-    return self.content == "word"
+    return self.content_kind == "word"
 
   @property
   def fixed_length(self) -> bool:
@@ -71,8 +80,30 @@ DATASETS = {
     "tts_words": DatasetSpec("tfds_builders.tts_words:TtsWords", "default", ("train",),
                              "word", "speaker", "words of synthetic voices, rendered locally",
                              default_steps=6000),
+    # The user's own recordings; its content kind is the folder's (``spec``).
+    "folder": DatasetSpec("tfds_builders.folder:RecordingsFolder", None, ("train",), "content",
+                          "style", "your own recordings from --manual_dir "
+                          "(README: 'Your own recordings')"),
     # One style ("speech"): autoencoder pre-training only.
     "audioset_speech": DatasetSpec("tfds_builders.audioset_speech:AudiosetSpeech", None,
                                    ("train", "eval"), "id", "",
                                    "AudioSet speech clips from --manual_dir (autoencoder)"),
 }
+
+# The datasets whose content kind is the data's, not the registry's.
+KIND_FROM_DATA = ("folder",)
+
+
+def spec(name: str, kind: str = "") -> DatasetSpec:
+  """``DATASETS[name]``; for a dataset of ``KIND_FROM_DATA``, with its content
+  ``kind`` ("pitch", "word", "key") as the prepared data declare it."""
+  if name not in DATASETS:
+    raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
+  if name in KIND_FROM_DATA:
+    if kind not in ("pitch", "word", "key"):
+      raise ValueError(f"dataset {name!r}: its content kind must be pitch, word or key. "
+                       f"Received {kind!r}")
+    return dataclasses.replace(DATASETS[name], kind=kind)
+  if kind and kind != DATASETS[name].content_kind:
+    raise ValueError(f"dataset {name!r} holds {DATASETS[name].content_kind} content, not {kind}")
+  return DATASETS[name]

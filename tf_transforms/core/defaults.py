@@ -28,6 +28,11 @@ SPEECH_GUIDED_ATTENTION = 1.0
 SPEECH_CONTEXT_MS = 12.5
 # The spectrogram loss "auto" means (the paper's is "mse").
 DEFAULT_FRAME_LOSS = "l1"
+# The share of training pairs whose source style is hidden ("auto"), for the
+# methods that condition on it: so that a recording of any voice or
+# instrument can be converted (measured in docs/results.md, "Sources the
+# model never heard").
+UNKNOWN_SOURCE_SHARE = 0.25
 # The heads that choose a comb (and so can take the learned chooser).
 COMB_HEADS = ("harmonic_comb", "harmonic_levels")
 
@@ -48,7 +53,9 @@ def resolve(model, training=None, spec=None):
   * comb_chooser: learned for the comb heads on notes, else template;
   * guided_attention: ``SPEECH_GUIDED_ATTENTION`` on spoken datasets for the
     methods with attention, else 0;
-  * frame_loss: ``DEFAULT_FRAME_LOSS``.
+  * frame_loss: ``DEFAULT_FRAME_LOSS``;
+  * unknown_source_share: ``UNKNOWN_SOURCE_SHARE`` for the methods that
+    condition on the source style, else 0.
 
   Returns:
     (model, training): the same types, nothing left "auto" (training None if
@@ -77,6 +84,9 @@ def resolve(model, training=None, spec=None):
       training = dataclasses.replace(training, guided_attention=weight)
     if training.frame_loss is None:
       training = dataclasses.replace(training, frame_loss=DEFAULT_FRAME_LOSS)
+    if training.unknown_source_share is None:
+      share = UNKNOWN_SOURCE_SHARE if model.uses_conditioning else 0.0
+      training = dataclasses.replace(training, unknown_source_share=share)
   return model, training
 
 

@@ -36,7 +36,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from tf_transforms.core.configs import AudioConfig
+from tf_transforms.core.configs import UNKNOWN_STYLE, AudioConfig
+from tf_transforms.core import datasets
 from tf_transforms.core.datasets import DATASETS
 from tf_transforms.core.errors import DatasetError, RunError
 from tf_transforms.data.styles import StyleVocabulary
@@ -84,6 +85,8 @@ class Index:
       None: all 0.
     training_only: bool [N]: rows from the ``DatasetSpec.variant_splits``
       (read by training's pairs only); None: none.
+    spec: the dataset's DatasetSpec (the folder dataset's with its content
+      kind); None: unknown.
   """
 
   sources: list
@@ -94,6 +97,7 @@ class Index:
   data_dir: str | None = None
   variant: np.ndarray | None = None
   training_only: np.ndarray | None = None
+  spec: datasets.DatasetSpec | None = None
   _features: dict = dataclasses.field(default_factory=dict, repr=False)
 
   def __post_init__(self):
@@ -141,19 +145,23 @@ class Index:
     return self._features[audio_config]
 
 
-def make_builder(name, data_dir=None, config=None, soundfont=None):
+def make_builder(name, data_dir=None, config=None, soundfont=None, manual_dir=None):
   """The TFDS builder for dataset ``name`` (ArrayRecord files, random access).
 
   Args:
     soundfont: gm_notes only: render from this .sf2 instead of TimGM6mb. The
       builder config is named after the file's content hash, so datasets
       rendered from different SoundFonts never share a directory.
+    manual_dir: the folder dataset without ``config``: the folder, checked
+      (``folder_dataset.describe``) and named by its fingerprint.
   """
   if name not in DATASETS:
     raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
   spec = DATASETS[name]
   module, cls = spec.builder.split(":")
   builder_class = getattr(importlib.import_module(module), cls)
+  if name == "folder":
+    return _folder_builder(builder_class, data_dir, config, manual_dir)
   config = config or spec.config
   known = [c.name for c in getattr(builder_class, "BUILDER_CONFIGS", [])]
   if config is not None and config not in known:
@@ -176,6 +184,25 @@ def make_builder(name, data_dir=None, config=None, soundfont=None):
   return builder_class(config=config, data_dir=data_dir, file_format="array_record")
 
 
+def _folder_builder(builder_class, data_dir, config, manual_dir):
+  """The folder dataset's builder: for ``config`` (a prepared folder's config
+  name), else for the folder ``manual_dir``."""
+  from tf_transforms.data import folder_dataset
+  if config is None:
+    config = folder_dataset.describe(manual_dir).config_name
+  builder = builder_class(config=builder_class.CONFIG_CLASS(name=config),
+                          data_dir=data_dir, file_format="array_record")
+  if not tf.io.gfile.exists(os.path.join(builder.data_dir, "dataset_info.json")):
+    found = folder_dataset.describe(manual_dir)  # (refuses a missing --manual_dir)
+    if found.config_name != config:
+      raise DatasetError(f"--manual_dir={found.root}: holds other recordings ({found.config_name}) "
+                         f"than the ones the run was trained on ({config}), and those are not "
+                         f"prepared under {os.path.dirname(os.path.dirname(builder.data_dir))}")
+    builder = builder_class(config=builder_class.CONFIG_CLASS.for_folder(found),
+                            data_dir=data_dir, file_format="array_record")
+  return builder
+
+
 def load_index(name, data_dir=None, manual_dir=None, config=None, prepare=True,
                soundfont=None) -> Index:
   """Prepares (if needed) dataset ``name`` and indexes content and style.
@@ -187,7 +214,7 @@ def load_index(name, data_dir=None, manual_dir=None, config=None, prepare=True,
   Raises:
     RunError: a damaged prepared dataset, or a bad --soundfont.
   """
-  builder = make_builder(name, data_dir, config, soundfont)
+  builder = make_builder(name, data_dir, config, soundfont, manual_dir)
   if prepare:
     download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
     with _no_empty_folder_on_failure(builder.data_dir):
@@ -196,14 +223,16 @@ def load_index(name, data_dir=None, manual_dir=None, config=None, prepare=True,
       except FileExistsError:
         # Another process sharing data_dir (e.g. another training worker)
         # finished preparing the same dataset first: use its complete copy.
-        builder = make_builder(name, data_dir, config, soundfont)
+        builder = make_builder(name, data_dir, config, soundfont, manual_dir)
         builder.download_and_prepare(download_config=download_config)
       except AssertionError as error:  # TFDS' own check of the manual directory
         if "anual dir" not in str(error):
           raise
         raise DatasetError(f"--manual_dir: {' '.join(str(error).split())}") from None
   try:
-    return _index(builder, DATASETS[name])
+    spec = datasets.spec(name, builder.info.metadata.get("content", "")
+                         if name in datasets.KIND_FROM_DATA else "")
+    return _index(builder, spec)
   except (RuntimeError, OSError) as error:  # e.g. "Corrupted Riegeli/records file"
     reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     raise RunError(f"{builder.data_dir}: the prepared {name} dataset is damaged or incomplete "
@@ -240,7 +269,8 @@ def _index(builder, spec) -> Index:
     for index in range(len(metadata)):
       example = metadata[index]
       location.append((number, index))
-      content.append(_feature(example, spec.content))
+      key = _feature(example, spec.content)
+      content.append(int(key) if spec.pitched else key)
       styles.append(_feature(example, spec.style))
       variant.append(float(_feature(example, spec.variant)) if spec.variant else 0.0)
       training_only.append(is_variant)
@@ -248,7 +278,8 @@ def _index(builder, spec) -> Index:
   style_ids = np.array([vocabulary.id(s) for s in styles], np.int32)
   return Index(sources, np.array(location, np.int64).reshape(-1, 2), np.array(content),
                style_ids, vocabulary, data_dir=builder.data_dir,
-               variant=np.array(variant, np.float32), training_only=np.array(training_only, bool))
+               variant=np.array(variant, np.float32), training_only=np.array(training_only, bool),
+               spec=spec)
 
 
 def split_content(keys, every: int = 6) -> dict:
@@ -422,6 +453,18 @@ def _pair_reader(index: Index, read, shape):
   return load
 
 
+def _hidden_sources(share: float, seed: int):
+  """A tf.data map function on (pair number, pair dict): the source style
+  replaced by ``UNKNOWN_STYLE`` for ``share`` of the pair numbers (a
+  stateless draw from (seed, pair number))."""
+  def hide(number, pair):
+    draw = tf.random.stateless_uniform([], seed=tf.stack([tf.cast(seed, tf.int64), number]))
+    hidden = draw < share
+    return {**pair, "source_style": tf.where(hidden, tf.constant(UNKNOWN_STYLE, tf.int32),
+                                             pair["source_style"])}
+  return hide
+
+
 def _waveforms_to_features(audio_config: AudioConfig, linear: bool):
   """A tf.data map function on batches of padded waveforms (lengths in
   samples): normalised log-mel (lengths in frames), the front-end in the graph;
@@ -444,7 +487,7 @@ def pair_dataset(index: Index, split: str, batch_size: int, *, audio_config: Aud
                  seed: int = 0, epochs: int | None = 1, shuffle: bool = False,
                  autoencoder=False, every=6, linear: bool = False, drop_remainder=False,
                  cache_features: bool = False, start_batch: int = 0,
-                 sort_window: int = 0) -> tf.data.Dataset:
+                 sort_window: int = 0, unknown_source_share: float = 0.0) -> tf.data.Dataset:
   """Batches of model inputs (see ``model/transform_model.py``) for ``split``.
 
   The pairs are ``pair_stream``'s (re-drawn every epoch, shuffled when
@@ -468,6 +511,10 @@ def pair_dataset(index: Index, split: str, batch_size: int, *, audio_config: Aud
   of that many batches (``sorted_in_windows``; needs ``cache_features``, whose
   frame counts are the lengths). Words pad a third less, and a step costs its
   longest pair (bench/length_sorting.py); fixed-length notes are unchanged.
+
+  ``unknown_source_share``: hide the source style (``UNKNOWN_STYLE``) of this
+  share of the pairs, chosen per pair by its place in the stream and ``seed``
+  (the same pairs for a resumed run).
   """
   if cache_features and linear:
     raise ValueError("pair_dataset: linear targets are not cached; use "
@@ -490,6 +537,9 @@ def pair_dataset(index: Index, split: str, batch_size: int, *, audio_config: Aud
     read = _pair_reader(index, index.audio, [None])
     padding = 0.0   # silent samples
   dataset = dataset.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+  if unknown_source_share:
+    dataset = dataset.enumerate(start_batch * batch_size).map(
+        _hidden_sources(unknown_source_share, seed))
   dataset = dataset.padded_batch(
       batch_size, drop_remainder=drop_remainder,
       padding_values={"source": padding, "target": padding, "source_length": 0,

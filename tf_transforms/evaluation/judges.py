@@ -18,7 +18,6 @@ import sklearn.pipeline
 import sklearn.preprocessing
 import tensorflow as tf
 
-from tf_transforms.core.datasets import DATASETS
 from tf_transforms.core.files import atomic_output
 from tf_transforms.data import pipeline
 from tf_transforms.evaluation import clip_analysis, metrics, recognition
@@ -177,12 +176,11 @@ class Judges:
 
   SPEAKER_F0_CLIPS = 12  # training clips per speaker for its median F0
 
-  def __init__(self, index: pipeline.Index, dataset_name: str, audio_config, every: int = 6,
+  def __init__(self, index: pipeline.Index, audio_config, every: int = 6,
                cache_dir=None, processes=None):
     self.index = index
     self.audio_config = audio_config
-    spec = DATASETS[dataset_name]
-    self.kind = "pitch" if spec.pitched else "word" if spec.spoken else spec.content
+    self.kind = index.spec.content_kind
     self.cache = JudgementCache(cache_dir, audio_config, self.kind)
     self.classifier, self.classifier_accuracy = train_style_classifier(
         index, audio_config, every, self.cache)

@@ -138,7 +138,7 @@ def evaluate_runs(runs, index: pipeline.Index, output_dir, *, sweep=None, max_pa
 def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress, processes, split):
   first = runs[0].config
   progress("training the style classifier (and, for words, building the recogniser)...")
-  with Judges(index, first.dataset, first.audio, cache_dir=index.data_dir,
+  with Judges(index, first.audio, cache_dir=index.data_dir,
               processes=processes) as judges:
     return _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progress, split)
 
@@ -263,7 +263,7 @@ def warm_cache(model_dir, *, data_dir=None, manual_dir=None, max_pairs=None, see
   index = pipeline.load_index(config.dataset, data_dir=data_dir, manual_dir=manual_dir,
                           config=config.dataset_config, soundfont=config.soundfont)
   progress("training the style classifier (and, for words, building the recogniser)...")
-  with Judges(index, config.dataset, config.audio, cache_dir=index.data_dir,
+  with Judges(index, config.audio, cache_dir=index.data_dir,
               processes=processes) as judges:
     judges.cache.save()  # the classifier's features, whatever comes next
     return prepare_judgements(index, judges, config.audio, max_pairs=max_pairs, seed=seed,

@@ -304,7 +304,8 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
   dataset = pipeline.pair_dataset(index, "train", batch_size, seed=run.seed, epochs=None,
                               shuffle=True, autoencoder=run.autoencoder, drop_remainder=True,
                               cache_features=True, start_batch=start_chunk * chunk,
-                              sort_window=run.training.sort_window, audio_config=run.audio)
+                              sort_window=run.training.sort_window, audio_config=run.audio,
+                              unknown_source_share=run.training.unknown_source_share)
   if run.strategy == "multi_worker":
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = (
@@ -334,7 +335,7 @@ def _train(run, model_dir, strategy, own_dir, data_dir, manual_dir, verbose, det
               callbacks=callbacks, verbose=verbose)
   started = time.monotonic()
   counts = calibration.calibrate_postfilter(model, index, run.audio,
-                                            fixed_length=DATASETS[run.dataset].fixed_length)
+                                            fixed_length=run.spec.fixed_length)
   if counts is not None:
     print(f"post-filter calibrated on {counts.sum()} training pairs "
           f"({counts.min()} to {counts.max()} per style) in {time.monotonic() - started:.0f} s")

@@ -24,7 +24,7 @@ import os
 import keras
 import tensorflow as tf
 
-from tf_transforms.core import compat, defaults
+from tf_transforms.core import compat, datasets, defaults
 from tf_transforms.core.configs import (STRATEGIES, AudioConfig, ModelConfig, TrainingConfig,
                                         get_preset)
 from tf_transforms.core.datasets import DATASETS
@@ -57,6 +57,9 @@ class RunConfig:
     strategy: one of ``core.configs.STRATEGIES``.
     audio: the AudioConfig of the features; the model's feature sizes must
       agree with it (checked).
+    content_kind: the folder dataset's content ("pitch", "word" or "key",
+      from its dataset.json; ``dataset_config`` names the folder's prepared
+      copy); "" for the other datasets, whose kind is the registry's.
   """
 
   dataset: str = "gm_notes"
@@ -72,17 +75,19 @@ class RunConfig:
   seed: int = 0
   strategy: str = "default"
   audio: AudioConfig = AudioConfig()
+  content_kind: str = ""
 
   def __post_init__(self):
     if self.dataset not in DATASETS:
       raise ValueError(f"RunConfig: unknown dataset {self.dataset!r}; choose one of "
                        f"{sorted(DATASETS)}")
+    datasets.spec(self.dataset, self.content_kind)  # (a kind the dataset can have)
     if self.strategy not in STRATEGIES:
       raise ValueError(f"RunConfig: strategy must be one of {STRATEGIES}. "
                        f"Received {self.strategy!r}")
     # Every "auto" named, as stored: the run in memory equals the run read
     # back from run_config.json.
-    model, training = defaults.resolve(self.model, self.training, DATASETS[self.dataset])
+    model, training = defaults.resolve(self.model, self.training, self.spec)
     object.__setattr__(self, "model", model)
     object.__setattr__(self, "training", training)
     sizes = {"num_mel_bins": self.audio.num_mel_bins,
@@ -91,6 +96,11 @@ class RunConfig:
       if getattr(self.model, name) != expected:
         raise ValueError(f"RunConfig: model.{name}={getattr(self.model, name)} disagrees with "
                          f"the audio front-end's {expected} (sizes derive from AudioConfig)")
+
+  @property
+  def spec(self) -> datasets.DatasetSpec:
+    """The dataset's ``datasets.DatasetSpec`` (with the folder's content kind)."""
+    return datasets.spec(self.dataset, self.content_kind)
 
   @property
   def frame_ms(self) -> float:
@@ -126,9 +136,10 @@ def context_frames(context_ms: float, audio: AudioConfig) -> int:
 def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=None,
                     batch_size=None, learning_rate=None, context_ms=None, model=None,
                     output_head=None, envelope_coefficients=None, guided_attention=None,
-                    frame_loss=None, sort_window=None, mel_inverse_prior=None,
+                    frame_loss=None, sort_window=None, unknown_source_share=None,
+                    mel_inverse_prior=None,
                     postfilter=None, comb_chooser=None, audio: AudioConfig | None = None,
-                    **kwargs) -> RunConfig:
+                    manual_dir=None, **kwargs) -> RunConfig:
   """A RunConfig from a preset plus overrides (what train.py's flags set).
 
   The model's feature sizes are taken from ``audio`` (default: the paper's
@@ -138,18 +149,28 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
   of ``steps`` / ``epochs`` may be given (neither: the dataset's
   ``default_steps``, else the preset's epochs).
   Settings left None take ``defaults.for_dataset``'s values; "auto" is
-  named by ``defaults.resolve`` (in RunConfig).
+  named by ``defaults.resolve`` (in RunConfig). The folder dataset is
+  checked here (``folder_dataset.describe(manual_dir)``), before any work:
+  its fingerprint becomes ``dataset_config``, its dataset.json the
+  ``content_kind``.
 
   Raises:
     RunError: flags that contradict each other or a bad --context_ms.
   """
   audio = AudioConfig() if audio is None else audio
-  unset = defaults.for_dataset(DATASETS.get(dataset), audio == AudioConfig())
+  if dataset == "folder":
+    from tf_transforms.data import folder_dataset
+    if kwargs.get("dataset_config"):
+      raise RunError("--dataset_config: the folder dataset is named by its folder "
+                     "(--manual_dir), not by a config")
+    folder = folder_dataset.describe(manual_dir)
+    kwargs.update(dataset_config=folder.config_name, content_kind=folder.kind)
+  spec = datasets.spec(dataset, kwargs.get("content_kind", "")) if dataset in DATASETS else None
+  unset = defaults.for_dataset(spec, audio == AudioConfig())
   if mel_inverse_prior is None:
     mel_inverse_prior = unset["mel_inverse_prior"]
   if mel_inverse_prior is not None:
-    if mel_inverse_prior == "harmonic" and not (dataset in DATASETS and
-                                                DATASETS[dataset].pitched):
+    if mel_inverse_prior == "harmonic" and not (spec and spec.pitched):
       raise RunError(f"--mel_inverse_prior=harmonic: it assumes one note per clip, and "
                      f"--dataset={dataset} is not a dataset of notes")
     try:
@@ -168,7 +189,7 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
   if postfilter is not None:
     changes["postfilter"] = postfilter
   if comb_chooser is not None:
-    if comb_chooser == "learned" and not (dataset in DATASETS and DATASETS[dataset].pitched):
+    if comb_chooser == "learned" and not (spec and spec.pitched):
       raise RunError(f"--comb_chooser=learned: it is fitted on the training notes' pitches, "
                      f"and --dataset={dataset} is not a dataset of notes")
     changes["comb_chooser"] = comb_chooser
@@ -191,7 +212,12 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
       raise RunError(f"--guided_attention: the {model_config.method} method has no attention")
     training = dataclasses.replace(training, guided_attention=guided_attention)
   checked = {name: value for name, value in (("frame_loss", frame_loss),
-                                             ("sort_window", sort_window)) if value is not None}
+                                             ("sort_window", sort_window),
+                                             ("unknown_source_share", unknown_source_share))
+             if value is not None}
+  if unknown_source_share and not model_config.uses_conditioning:
+    raise RunError(f"--unknown_source_share: the {model_config.method} method does not "
+                   "condition on the source style")
   try:  # TrainingConfig checks them
     training = dataclasses.replace(training, **checked)
   except ValueError as error:
@@ -200,8 +226,8 @@ def make_run_config(*, dataset="gm_notes", preset="default", steps=None, epochs=
     if steps is not None:
       raise RunError("give --steps or --epochs, not both")
     training = dataclasses.replace(training, epochs=epochs)
-  elif steps is None and dataset in DATASETS:
-    steps = DATASETS[dataset].default_steps
+  elif steps is None and spec:
+    steps = spec.default_steps
   return RunConfig(dataset=dataset, preset=preset, model=model_config, training=training,
                    steps=steps or 0, audio=audio, **kwargs)
 
@@ -277,7 +303,7 @@ class Run:
   @property
   def spec(self):
     """The dataset's ``datasets.DatasetSpec``."""
-    return DATASETS[self.config.dataset]
+    return self.config.spec
 
 
 def read_run_config(path: str) -> RunConfig:
