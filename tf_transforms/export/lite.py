@@ -18,6 +18,7 @@ copy of the model's buffers.
     lite = LiteTransform("exports/tf_transforms/1.float32.tflite",
                          styles="exports/tf_transforms/1/assets.extra/styles.json")
     waveform = lite.transform(wave, "keyboard_acoustic_000", "flute_acoustic_073")
+    waveform = lite.transform(my_recording, None, "flute_acoustic_073")  # unknown source
 
 Only numpy and ``ai_edge_litert`` are needed (no TensorFlow, no project
 training code): what an app would ship.
@@ -29,7 +30,7 @@ import threading
 import numpy as np
 
 from tf_transforms.core import waveforms
-from tf_transforms.core.configs import AudioConfig
+from tf_transforms.core.configs import UNKNOWN_STYLE, AudioConfig
 from tf_transforms.core.errors import LiteError
 
 # The front-end the TFLite file computes (``export_tflite`` writes the run's
@@ -39,14 +40,16 @@ DEFAULT_MAX_SECONDS = 10.0  # the SavedModel's default limit (export.DEFAULT_MAX
 
 
 def _load_styles(styles):
-  """A list of style names from a list, or from a styles.json path."""
+  """(style names, unknown_source or None) from a list, or from a styles.json
+  path (an export's says whether source style -1 is accepted; a run's does not)."""
   if isinstance(styles, str):
     try:
       with open(styles) as handle:
-        return list(json.load(handle)["styles"])
-    except (OSError, ValueError, KeyError) as error:
+        stored = json.load(handle)
+      return list(stored["styles"]), stored.get("unknown_source")
+    except (OSError, ValueError, KeyError, TypeError) as error:
       raise LiteError(f"styles={styles}: cannot read a styles.json ({error})") from None
-  return list(styles)
+  return list(styles), None
 
 
 class LiteTransform:
@@ -54,8 +57,11 @@ class LiteTransform:
 
   Args:
     model_path: the .tflite file.
-    styles: style names, id i = names[i]: a list, or the path of the run's
-      ``styles.json`` (also in the SavedModel's ``assets.extra/``).
+    styles: style names, id i = names[i]: a list, or the path of the
+      export's ``assets.extra/styles.json`` (or the run's).
+    unknown_source: whether the model converts sources of unknown style
+      (``source_style=None``); None: as the export's styles.json says (False
+      without it). The SavedModel's ``styles`` signature says it too.
     max_seconds: longest input accepted (the SavedModel's default, 10 s).
     num_threads: interpreter threads.
     audio_config: the run's front-end (``FRONT_END``, the paper's, unless the
@@ -63,11 +69,12 @@ class LiteTransform:
   """
 
   def __init__(self, model_path, styles, max_seconds=DEFAULT_MAX_SECONDS, num_threads=2,
-               audio_config=FRONT_END):
+               audio_config=FRONT_END, unknown_source=None):
     from ai_edge_litert.interpreter import Interpreter
     if not max_seconds > 0:
       raise LiteError(f"max_seconds must be > 0. Received {max_seconds}")
-    self.styles = _load_styles(styles)
+    self.styles, stored = _load_styles(styles)
+    self.unknown_source = bool(stored if unknown_source is None else unknown_source)
     if not self.styles:
       raise LiteError("styles: the list of style names is empty")
     self.sample_rate = audio_config.sample_rate
@@ -87,7 +94,13 @@ class LiteTransform:
     self.num_mel_bins = int(inputs["log_mel"]["shape_signature"][-1])
 
   def style_id(self, style, name="style"):
-    """An id from a name or an int, checked against the vocabulary."""
+    """An id from a name or an int, checked against the vocabulary; for
+    ``name="source_style"``, None is an unknown source (``UNKNOWN_STYLE``)."""
+    if style is None and name == "source_style":
+      if not self.unknown_source:
+        raise LiteError("source_style is needed: this model was trained with every source "
+                        "named (unknown_source_share 0), so it cannot take an unknown one")
+      return UNKNOWN_STYLE
     if isinstance(style, str):
       if style not in self.styles:
         raise LiteError(f"{name}={style!r} is not a style of this model; its styles are: "
@@ -107,6 +120,9 @@ class LiteTransform:
   def transform(self, waveform, source_style, target_style):
     """Waveform float [samples] at the front-end's rate (16 kHz) -> transformed
     waveform [samples'].
+
+    ``source_style`` None: the recording's voice or instrument is none of the
+    model's styles (``unknown_source`` models only).
 
     Runs the ``serving_default`` signature (front-end, model, mel inverse,
     Griffin-Lim, de-emphasis) and trims the output to its valid length.

@@ -11,17 +11,23 @@ Python code:
   transform_log_mel  normalised log-mel [batch, frames, mels], lengths, styles ->
                      log_mel, lengths (frames).
   styles             -> names string [num_styles]: id i is names[i] (also in
-                     assets.extra/styles.json).
+                     assets.extra/styles.json), unknown_source bool: whether
+                     source_style may be -1 (``UNKNOWN_STYLE``), a recording of a
+                     voice or instrument outside the training set (models
+                     trained with ``unknown_source_share`` > 0), max_seconds
+                     float: the longest waveform accepted.
 
 Bad requests fail with InvalidArgumentError naming the input and the problem:
 wrong rank, an empty batch, empty or too long a waveform or log_mel (the
 frame cap follows ``max_seconds``), a wrong mel count, NaN/Inf values,
-lengths outside 1..frames, a style id out of range, or style / lengths /
+lengths outside 1..frames, a style id out of range (-1 for the source of a
+model that was not trained for unknown sources), or style / lengths /
 batch sizes that disagree. The TFLite file has no error ops: ``lite.py``
 checks the same before invoking it.
 """
 
 import dataclasses
+import json
 import os
 import tempfile
 
@@ -29,8 +35,9 @@ import keras
 import tensorflow as tf
 
 from tf_transforms.core import waveforms
+from tf_transforms.core.configs import UNKNOWN_STYLE
 from tf_transforms.core.errors import RunError
-from tf_transforms.core.files import atomic_output
+from tf_transforms.core.files import atomic_output, write_text
 from tf_transforms.signal import melspec
 from tf_transforms.training.run import load_run
 from tf_transforms.training.run_files import check_writable_directory
@@ -83,8 +90,10 @@ class TransformModule:
   """
 
   def __init__(self, model, audio_config, style_names, fixed_length,
-               max_seconds=DEFAULT_MAX_SECONDS, vocoder: Vocoder = Vocoder()):
+               max_seconds=DEFAULT_MAX_SECONDS, vocoder: Vocoder = Vocoder(),
+               unknown_source=False):
     self.model = model
+    self._unknown_source = bool(unknown_source)
     self._audio_config = audio_config
     self._vocoder = vocoder
     self._style_names = list(style_names)
@@ -115,10 +124,19 @@ class TransformModule:
     count = len(self._style_names)
     checks = []
     for name, ids in (("source_style", source_style), ("target_style", target_style)):
+      if name == "source_style" and self._unknown_source:
+        lowest = tf.debugging.assert_greater_equal(ids, UNKNOWN_STYLE, message=(
+            f"source_style ids must be >= {UNKNOWN_STYLE} ({UNKNOWN_STYLE}: a source outside "
+            "the training styles)"))
+      else:
+        lowest = tf.debugging.assert_non_negative(ids, message=(
+            f"{name} ids must be >= 0" + (" (this model was trained with every source named: "
+                                          "it cannot take an unknown source)"
+                                          if name == "source_style" else "")))
       checks += [
           tf.debugging.assert_equal(tf.shape(ids)[0], batch, message=(
               f"{name} needs one id per example of the batch")),
-          tf.debugging.assert_non_negative(ids, message=f"{name} ids must be >= 0"),
+          lowest,
           tf.debugging.assert_less(ids, count, message=(
               f"{name} id out of range: this model knows {count} styles, ids 0..{count - 1} "
               "(the `styles` signature names them)")),
@@ -231,7 +249,9 @@ class TransformModule:
     return {"log_mel": outputs["frames"], "lengths": outputs["lengths"]}
 
   def _styles(self):
-    return {"names": tf.constant(self._style_names)}
+    return {"names": tf.constant(self._style_names),
+            "unknown_source": tf.constant(self._unknown_source),
+            "max_seconds": tf.constant(self._max_seconds, tf.float32)}
 
 
 def next_version(base_dir) -> int:
@@ -270,7 +290,7 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
                           "overwritten -- pick another --version")
   module = TransformModule(run.model, run.config.audio, run.vocabulary.names,
                            fixed_length=run.spec.fixed_length, max_seconds=max_seconds,
-                           vocoder=vocoder)
+                           vocoder=vocoder, unknown_source=accepts_unknown_source(run))
   archive = keras.export.ExportArchive()
   archive.track(run.model)
   for endpoint, (function, signature) in module.endpoints().items():
@@ -279,9 +299,20 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
     archive.write_out(temporary, verbose=False)
     # Files the graph does not read go to assets.extra/ (SavedModel convention).
     tf.io.gfile.makedirs(os.path.join(temporary, "assets.extra"))
-    tf.io.gfile.copy(os.path.join(model_dir, "styles.json"),
-                     os.path.join(temporary, "assets.extra", "styles.json"))
+    write_styles(os.path.join(temporary, "assets.extra", "styles.json"), run)
   return target
+
+
+def accepts_unknown_source(run) -> bool:
+  """Whether the run was trained to convert a source of unknown style."""
+  return bool(run.config.training.unknown_source_share) and run.config.model.uses_conditioning
+
+
+def write_styles(path, run):
+  """An export's styles.json: the run's style names (id i is ``styles[i]``)
+  and ``unknown_source``, whether source style -1 is accepted."""
+  write_text(path, json.dumps({"styles": list(run.vocabulary.names),
+                               "unknown_source": accepts_unknown_source(run)}, indent=1))
 
 
 TFLITE_VARIANTS = ("float32", "float16", "dynamic_range")
@@ -306,7 +337,8 @@ def export_tflite(model_dir, path, variant="float32", overwrite=False,
   Unlike the SavedModel, the file cannot reject bad input (TFLite has no
   error ops): callers check what the SavedModel's serving_default checks --
   rank, a non-empty length, finite samples and style ids in range (the style
-  names are in the run's styles.json) -- before invoking it.
+  names, and whether source style -1 is accepted, are in the export's
+  styles.json: ``write_styles``) -- before invoking it.
 
   Args:
     variant: "float32", "float16" (weights stored as float16) or
@@ -337,7 +369,8 @@ def export_tflite_variants(model_dir, paths: dict, overwrite=False,
   run = load_run(model_dir)
   mels = run.config.audio.num_mel_bins
   module = TransformModule(run.model, run.config.audio, run.vocabulary.names,
-                           fixed_length=run.spec.fixed_length, vocoder=vocoder)
+                           fixed_length=run.spec.fixed_length, vocoder=vocoder,
+                           unknown_source=accepts_unknown_source(run))
   styles = [tf.TensorSpec([1], tf.int32, name="source_style"),
             tf.TensorSpec([1], tf.int32, name="target_style")]
   archive = keras.export.ExportArchive()
