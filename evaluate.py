@@ -7,6 +7,7 @@ Usage:
   python evaluate.py --sweep=context_ms --model_dir=runs/ctx12.5 --model_dir=runs/ctx25 ...
   python evaluate.py --split=valid --model_dir=runs/a --model_dir=runs/b   # choose settings
   python evaluate.py --warm_cache --model_dir=runs/main_ours   # judges' cache only (beside training)
+  python evaluate.py --model_dir=runs/main_ours --foreign_sources=DIR   # sources never heard
 
 Works for notes (gm_notes, nsynth) and words (tts_words, timit). Writes to
 --output_dir: table2.md (and table3.md for a sweep, pitch.md for notes),
@@ -42,6 +43,7 @@ def main(argv):
                     manual_dir=FLAGS.manual_dir, sweep=FLAGS.sweep, max_pairs=FLAGS.max_pairs,
                     seed=FLAGS.seed, overwrite=FLAGS.overwrite,
                     processes=FLAGS.processes, split=FLAGS.split,
+                    foreign_sources=FLAGS.foreign_sources, source_as=FLAGS.source_as,
                     progress=lambda line: print(line, flush=True))
   print(f"\nwrote {FLAGS.output_dir}/")
 

@@ -37,6 +37,9 @@ def main(argv):
                                                 check_writable_directory)
   if FLAGS.strategy == "multi_worker":
     check_tf_config(os.environ.get("TF_CONFIG"))
+  if FLAGS.dataset == "folder":  # the user's folder, checked before TensorFlow starts up
+    from tf_transforms.data import folder_dataset
+    folder_dataset.describe(FLAGS.manual_dir)
   if not FLAGS.print_config:
     check_writable_directory(model_dir, "--model_dir")  # before TensorFlow starts up
     if FLAGS.strategy != "multi_worker":  # a cluster's chief takes the lock as the others start

@@ -324,3 +324,32 @@ def test_detunes_that_could_reach_a_held_out_pitch_are_refused(tmp_path):
   builder = gm_notes.GmNotes(config=config, data_dir=str(tmp_path), file_format="array_record")
   with pytest.raises(ValueError, match="within \\+-50"):
     builder.download_and_prepare()
+
+
+def test_a_share_of_training_sources_is_hidden_the_same_way_when_resumed(notes):
+  """``unknown_source_share``: that share of the pairs (a binomial share, its
+  99.9% interval) has source style -1, the others keep theirs; the same
+  pairs for the same seed and for a stream resumed at a later batch."""
+  def batches(start_batch=0, count=40, share=0.4, seed=5):
+    dataset = pipeline.pair_dataset(notes, "train", audio_config=PAPER, batch_size=8, seed=seed,
+                                    shuffle=True, epochs=None, cache_features=True,
+                                    start_batch=start_batch, unknown_source_share=share)
+    return [(b["source_style"].numpy(), b["source_row"].numpy()) for b in dataset.take(count)]
+
+  hidden = batches()
+  styles = np.concatenate([s for s, _ in hidden])
+  rows = np.concatenate([r for _, r in hidden])
+  share = np.mean(styles == -1)
+  assert abs(share - 0.4) < 3.3 * np.sqrt(0.4 * 0.6 / len(styles))
+  kept = styles != -1
+  np.testing.assert_array_equal(styles[kept], notes.style[rows[kept]])
+  again = batches()
+  for (a, _), (b, _) in zip(hidden, again):
+    np.testing.assert_array_equal(a, b)
+  resumed = batches(start_batch=10, count=30)
+  for (a, _), (b, _) in zip(hidden[10:], resumed):
+    np.testing.assert_array_equal(a, b)
+  other_seed = np.concatenate([s for s, _ in batches(seed=6)])
+  assert not np.array_equal(other_seed == -1, styles == -1)
+  plain = np.concatenate([s for s, _ in batches(share=0.0)])
+  assert np.all(plain >= 0)

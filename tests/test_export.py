@@ -14,7 +14,7 @@ from tests import signals
 from tf_transforms.core.configs import AudioConfig
 from tf_transforms.export import saved_model
 from tf_transforms.signal import melspec
-from tf_transforms.training.run import RunConfig
+from tf_transforms.training.run import RunConfig, load_run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER = AudioConfig()  # the paper's front-end
@@ -164,7 +164,8 @@ def test_fresh_process_without_the_project_matches_the_eager_model_and_loads_by_
     (lambda x: {**x, "waveform": np.where(np.arange(x["waveform"].shape[1]) == 5, np.nan,
                                           x["waveform"]).astype(np.float32)}, "NaN or Inf"),
     (lambda x: {**x, "target_style": np.array([0, 7], np.int32)}, "target_style id out of range"),
-    (lambda x: {**x, "source_style": np.array([-1, 0], np.int32)}, "source_style ids must be >= 0"),
+    (lambda x: {**x, "source_style": np.array([-2, 0], np.int32)},
+     r"source_style ids must be >= -1 \(-1: a source outside the training styles\)"),
     (lambda x: {**x, "source_style": np.array([0], np.int32)}, "one id per example"),
     (lambda x: {**x, "waveform": np.full((1, 16000 * 11), 0.01, np.float32),
                 "source_style": np.array([0], np.int32),
@@ -179,6 +180,33 @@ def test_bad_requests_fail_with_a_clear_error(loaded, change, message):
     loaded.signatures["serving_default"](
         waveform=tf.constant(x["waveform"], tf.float32),
         source_style=tf.constant(x["source_style"]), target_style=tf.constant(x["target_style"]))
+
+
+def test_an_unknown_source_is_taken_by_models_trained_for_it_only(exported, loaded):
+  """The tiny run hid a quarter of its sources (the default): its export takes
+  source style -1, says so in ``styles`` and assets.extra/styles.json, and
+  its output depends on the source condition; a module of a model trained
+  with every source named refuses -1 naming why."""
+  model_dir, path = exported
+  styles = loaded.signatures["styles"]()
+  assert bool(styles["unknown_source"].numpy()) and float(styles["max_seconds"].numpy()) == 10.0
+  stored = json.load(open(os.path.join(path, "assets.extra", "styles.json")))
+  assert stored["unknown_source"] is True
+  assert stored["styles"] == json.load(open(os.path.join(model_dir, "styles.json")))["styles"]
+  x = request()
+
+  def serve(source):
+    return loaded.signatures["serving_default"](
+        waveform=tf.constant(x["waveform"]), source_style=tf.constant(source, tf.int32),
+        target_style=tf.constant([1, 2], tf.int32))["log_mel"].numpy()
+
+  unknown, named = serve([-1, -1]), serve([0, 0])
+  assert np.all(np.isfinite(unknown)) and np.abs(unknown - named).max() > 1e-4
+  run = load_run(model_dir)
+  module = saved_model.TransformModule(run.model, run.config.audio, run.vocabulary.names,
+                                       fixed_length=True, unknown_source=False)
+  with pytest.raises(tf.errors.InvalidArgumentError, match="trained with every source named"):
+    module._transform(tf.constant(x["waveform"]), tf.constant([-1, 0]), tf.constant([1, 2]))
 
 
 def log_mel_request(batch=2, frames=41):
@@ -455,6 +483,15 @@ def check_lite_wrapper(path, model_dir, serve):
                              clips * 2))
   for got, expected in zip(together, alone * 2):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+  # No source style: an unknown source, if the file's model was trained for it
+  # (the export's styles.json says so; the run's says nothing, so it refuses).
+  with pytest.raises(LiteError, match="source_style is needed: this model was trained with"):
+    lite.transform(wave, None, names[1])
+  knowing = LiteTransform(path, names, unknown_source=True)
+  unknown = serve(waveform=wave[np.newaxis], source_style=np.array([-1], np.int32),
+                  target_style=np.array([1], np.int32))
+  np.testing.assert_allclose(knowing.transform(wave, None, names[1]),
+                             unknown["waveform"][0, :int(unknown["lengths"][0])], atol=1e-6)
   with pytest.raises(LiteError, match="below -1, the normalised floor"):
     lite.transform_log_mel(np.full((12, 80), -11.5, np.float32), 0, 1)
   with pytest.raises(LiteError, match="must have shape \\[frames, 80\\]"):

@@ -179,6 +179,24 @@ def test_sort_window_defaults_to_the_preset_and_old_runs_keep_random_batches():
   assert RunConfig.from_json(json.dumps(stored)).training.sort_window == 0
 
 
+def test_unknown_sources_are_hidden_by_default_for_the_conditioned_methods_only():
+  for method in ("ours", "cseq2seq"):
+    run = make_run_config(model=method)
+    assert run.training.unknown_source_share == 0.25 and run.accepts_unknown_source
+  for method in ("las", "seq2seq"):  # no source condition to hide
+    run = make_run_config(model=method)
+    assert run.training.unknown_source_share == 0.0 and not run.accepts_unknown_source
+  assert not make_run_config(unknown_source_share=0).accepts_unknown_source  # the paper's
+  with pytest.raises(RunError, match="does not condition on the source style"):
+    make_run_config(model="las", unknown_source_share=0.5)
+  with pytest.raises(RunError, match=r"unknown_source_share must be in \[0, 1\)"):
+    make_run_config(unknown_source_share=1.0)
+  stored = json.loads(make_run_config().to_json())
+  del stored["training"]["unknown_source_share"]      # a run_config.json from before 0.11
+  old = RunConfig.from_json(json.dumps(stored))
+  assert old.training.unknown_source_share == 0.0 and not old.accepts_unknown_source
+
+
 def test_compiled_frame_loss_is_saved_with_the_model(rng, tmp_path):
   model = transform_model.build_model(ModelConfig(method="ours", **SMALL), AudioConfig())
   model.compile(optimizer="adam", frame_loss="l1")

@@ -127,6 +127,14 @@ def define_evaluate_flags():
                     "also unseen in training, held out for choosing settings so that the test "
                     "split is not tuned on).")
   flags.DEFINE_bool("overwrite", False, "Replace existing results in --output_dir.")
+  flags.DEFINE_string("foreign_sources", None,
+                      "A folder of recordings of voices or instruments the run never heard (the "
+                      "folder dataset's layout: <style>/<content>.wav and dataset.json): score "
+                      "them as sources, converted into the run's styles and judged against its "
+                      "real recordings of the same content (--split's contents).")
+  flags.DEFINE_enum("source_as", "unknown", ["unknown", "nearest"],
+                    "With --foreign_sources: tell the model each source's style is unknown, "
+                    "or name its nearest training style (the style classifier's choice).")
   flags.DEFINE_bool("warm_cache", False, "Only prepare the judges' cache for --model_dir's "
                     "dataset (the style classifier's features, the real recordings' and the "
                     "vocoded true targets' judgements) and exit; needs only the run's "

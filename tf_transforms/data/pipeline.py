@@ -87,6 +87,13 @@ class Index:
       (read by training's pairs only); None: none.
     spec: the dataset's DatasetSpec (the folder dataset's with its content
       kind); None: unknown.
+    foreign_from: rows from this one on are *foreign sources*
+      (``with_foreign_sources``): recordings of styles the model never
+      heard, training-only so that nothing but explicit pairs reads them;
+      None: none.
+    foreign_names: their style names (one per foreign row).
+    foreign_key: names the foreign rows in the judges' cache (the folder's
+      prepared config: its name and fingerprint).
   """
 
   sources: list
@@ -98,6 +105,9 @@ class Index:
   variant: np.ndarray | None = None
   training_only: np.ndarray | None = None
   spec: datasets.DatasetSpec | None = None
+  foreign_from: int | None = None
+  foreign_names: tuple = ()
+  foreign_key: str = ""
   _features: dict = dataclasses.field(default_factory=dict, repr=False)
 
   def __post_init__(self):
@@ -105,6 +115,21 @@ class Index:
       self.variant = np.zeros(len(self.content), np.float32)
     if self.training_only is None:
       self.training_only = np.zeros(len(self.content), bool)
+
+  def is_foreign(self, row) -> bool:
+    return self.foreign_from is not None and int(row) >= self.foreign_from
+
+  def style_name(self, row) -> str:
+    """The style name of example ``row`` (a foreign row's own)."""
+    if self.is_foreign(row):
+      return self.foreign_names[int(row) - self.foreign_from]
+    return self.vocabulary.name(int(self.style[int(row)]))
+
+  def recording_key(self, row) -> str:
+    """What the judges' cache calls the recording ``row``."""
+    if self.is_foreign(row):
+      return f"foreign/{self.foreign_key}/{int(row) - self.foreign_from}"
+    return f"recording/{int(row)}"
 
   @property
   def recordings(self) -> np.ndarray:
@@ -487,7 +512,8 @@ def pair_dataset(index: Index, split: str, batch_size: int, *, audio_config: Aud
                  seed: int = 0, epochs: int | None = 1, shuffle: bool = False,
                  autoencoder=False, every=6, linear: bool = False, drop_remainder=False,
                  cache_features: bool = False, start_batch: int = 0,
-                 sort_window: int = 0, unknown_source_share: float = 0.0) -> tf.data.Dataset:
+                 sort_window: int = 0, unknown_source_share: float = 0.0,
+                 pairs: np.ndarray | None = None) -> tf.data.Dataset:
   """Batches of model inputs (see ``model/transform_model.py``) for ``split``.
 
   The pairs are ``pair_stream``'s (re-drawn every epoch, shuffled when
@@ -515,21 +541,28 @@ def pair_dataset(index: Index, split: str, batch_size: int, *, audio_config: Aud
   ``unknown_source_share``: hide the source style (``UNKNOWN_STYLE``) of this
   share of the pairs, chosen per pair by its place in the stream and ``seed``
   (the same pairs for a resumed run).
+
+  ``pairs``: int [N, 2] (source row, target row) to read, once, instead of
+  ``split``'s (``foreign_pairs``).
   """
   if cache_features and linear:
     raise ValueError("pair_dataset: linear targets are not cached; use "
                      "cache_features=False with linear=True")
-  if count_pairs(index, split, autoencoder=autoencoder, every=every) == 0:
+  if pairs is None and count_pairs(index, split, autoencoder=autoencoder, every=every) == 0:
     raise ValueError(f"split {split!r} has no pairs: every content key in it has a single "
                      "style (use autoencoder mode, or more styles)")
   if sort_window and not cache_features:
     raise ValueError("pair_dataset: sort_window needs cache_features=True (its lengths)")
   cached = index.features(audio_config) if cache_features else None
   lengths = np.array([len(f) for f in cached]) if sort_window else None
-  pairs = pair_stream(index, split, seed=seed, epochs=epochs, shuffle=shuffle,
-                      autoencoder=autoencoder, every=every, start_pair=start_batch * batch_size,
-                      sort_window=sort_window, batch_size=batch_size, lengths=lengths)
-  dataset = tf.data.Dataset.from_generator(pairs, output_signature=tf.TensorSpec([2], tf.int64))
+  if pairs is None:
+    stream = pair_stream(index, split, seed=seed, epochs=epochs, shuffle=shuffle,
+                         autoencoder=autoencoder, every=every, start_pair=start_batch * batch_size,
+                         sort_window=sort_window, batch_size=batch_size, lengths=lengths)
+  else:
+    given = np.asarray(pairs, np.int64).reshape(-1, 2)
+    stream = lambda: iter(given)  # noqa: E731
+  dataset = tf.data.Dataset.from_generator(stream, output_signature=tf.TensorSpec([2], tf.int64))
   if cache_features:
     read = _pair_reader(index, lambda row: cached[row], [None, audio_config.num_mel_bins])
     padding = -1.0  # the normalised log floor: silence (padded frames are masked anyway)
@@ -550,3 +583,56 @@ def pair_dataset(index: Index, split: str, batch_size: int, *, audio_config: Aud
     dataset = dataset.map(_waveforms_to_features(audio_config, linear),
                           num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
   return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def with_foreign_sources(index: Index, foreign: Index) -> Index:
+  """``index`` with ``foreign``'s recordings appended as foreign sources:
+  training-only rows (``split_rows``, the pairs, the style classifier and
+  the speakers' F0 never read them), style id ``UNKNOWN_STYLE`` until
+  ``Index.style`` is set to a nearest training style, names kept in
+  ``foreign_names``. Both must hold the same kind of content."""
+  if index.spec is not None and foreign.spec is not None and \
+      index.spec.content_kind != foreign.spec.content_kind:
+    raise DatasetError(f"the foreign sources hold {foreign.spec.content_kind} content and the "
+                       f"run's dataset {index.spec.content_kind}: declare the same \"content\" "
+                       "in their dataset.json")
+  rows = foreign.recordings
+  location = foreign.location[rows] + np.array([len(index.sources), 0])
+  return dataclasses.replace(
+      index, sources=index.sources + foreign.sources,
+      location=np.concatenate([index.location, location]),
+      content=np.concatenate([index.content, foreign.content[rows]]),
+      style=np.concatenate([index.style, np.full(len(rows), UNKNOWN_STYLE, np.int32)]),
+      variant=np.concatenate([index.variant, np.zeros(len(rows), np.float32)]),
+      training_only=np.concatenate([index.training_only, np.ones(len(rows), bool)]),
+      foreign_from=len(index.content),
+      foreign_names=tuple(foreign.vocabulary.name(int(s)) for s in foreign.style[rows]),
+      foreign_key=os.path.basename(os.path.dirname(foreign.data_dir or "")) or "foreign",
+      _features={})
+
+
+def foreign_pairs(index: Index, split: str, *, seed: int, every: int = 6) -> np.ndarray:
+  """(foreign source row, target row) pairs: every foreign recording whose
+  content ``split_content`` puts in ``split`` (decided by the run's own
+  recordings, as for its test pairs), with a random recording of the same
+  content in a training style other than the source's nearest
+  (``Index.style``). Foreign content the run's data lack is skipped.
+
+  Returns:
+    int64 [pairs, 2], deterministic for a seed.
+  """
+  own = index.recordings
+  assignment = split_content(index.content[own], every)
+  by_content = {}
+  for row in own:
+    by_content.setdefault(index.content[row].item(), []).append(int(row))
+  rng = np.random.default_rng(seed)
+  pairs = []
+  for row in range(index.foreign_from, len(index.content)):
+    key = index.content[row].item()
+    if assignment.get(key) != split:
+      continue
+    targets = [t for t in by_content.get(key, []) if index.style[t] != index.style[row]]
+    if targets:
+      pairs.append((row, targets[rng.integers(len(targets))]))
+  return np.array(pairs, np.int64).reshape(-1, 2)

@@ -125,8 +125,9 @@ def train_style_classifier(index: pipeline.Index, audio_config, every=6, cache=N
   target). Returns (classifier, accuracy on vocoded real test-split clips:
   the ceiling for "target style recognised").
   """
-  assignment = pipeline.split_content(index.content, every)
-  split = np.array([assignment[c.item()] for c in index.content])
+  # (decided by the recordings' content, as split_rows decides it)
+  assignment = pipeline.split_content(index.content[index.recordings], every)
+  split = np.array([assignment.get(c.item(), "") for c in index.content])
   rows = classifier_rows(index, every)
   stored = cache.get(f"classifier_features/every{every}") if cache else None
   if stored is not None and np.array_equal(stored["rows"], rows):
@@ -204,11 +205,10 @@ class Judges:
 
   def _speaker_f0(self, every):
     """{style id: median F0 in Hz} over up to SPEAKER_F0_CLIPS training clips each."""
-    assignment = pipeline.split_content(self.index.content, every)
+    training = pipeline.split_rows(self.index, "train", every)  # recordings only
     styles = range(len(self.index.vocabulary))
-    rows = {style: [r for r in np.flatnonzero(self.index.style == style)
-                    if assignment[self.index.content[r].item()] == "train"
-                    ][:self.SPEAKER_F0_CLIPS] for style in styles}
+    rows = {style: training[self.index.style[training] == style][:self.SPEAKER_F0_CLIPS].tolist()
+            for style in styles}
     key = f"speaker_f0/every{every}"
     stored = self.cache.get(key)
     if stored is None:
@@ -280,7 +280,7 @@ class Judges:
     ``recording`` returns them without work)."""
     rows = sorted({int(r) for r in rows} - set(self._recordings))
     clips = [(self.index.audio(r), self._recording_log_mel(r), self.index.content[r].item(),
-              f"recording/{r}") for r in rows]
+              self.index.recording_key(r)) for r in rows]
     for row, judgement in zip(rows, self.judge_many(clips)):
       self._recordings[row] = judgement
 

@@ -67,15 +67,16 @@ def check_split(split):
     raise ValueError(f"--split must be one of {EVALUATION_SPLITS}. Received {split!r}")
 
 
-def output_names(runs, sweep=None):
-  """Every file ``evaluate_runs`` writes, relative to the output directory."""
+def output_names(runs, sweep=None, foreign=False):
+  """Every file ``evaluate_runs`` writes, relative to the output directory
+  (``foreign``: scoring foreign sources, without Figure 3)."""
   names = ["table2.md", "results.json"]
   pitched = runs[0].spec.pitched
   names += ["pitch.md", "family.md"] if pitched else []
   names += ["table3.md"] if sweep else []
   for run in runs:
     names.append(f"figure2_{run.label}.png")
-    names += [f"figure3_{run.label}.png"] if pitched else []
+    names += [f"figure3_{run.label}.png"] if pitched and not foreign else []
     names += [os.path.join(run.label, f"example{n}_{kind}.wav")
               for n in range(4) for kind in ("input", "target", "prediction")]
   return names
@@ -86,17 +87,32 @@ def output_names(runs, sweep=None):
 OUTPUT_MANIFEST = ".evaluation-files.json"
 
 
-def check_outputs(runs, output_dir, *, sweep=None, overwrite=False, split="test"):
+SOURCE_AS = ("unknown", "nearest")
+
+
+def check_outputs(runs, output_dir, *, sweep=None, overwrite=False, split="test",
+                  source_as=None):
   """Refuses, before any work, what ``evaluate_runs`` could not do: runs that
-  cannot share an evaluation (``check_runs``), an unknown sweep or split, or
-  outputs that exist already (unless ``overwrite``). Raises ValueError /
-  FileExistsError."""
+  cannot share an evaluation (``check_runs``), an unknown sweep or split,
+  foreign sources given as unknown to a run not trained for them
+  (``source_as``; None: no foreign sources), or outputs that exist already
+  (unless ``overwrite``). Raises ValueError / FileExistsError."""
   if sweep not in (None, "context_ms"):
     raise ValueError(f"--sweep supports context_ms only. Received {sweep!r}")
   check_split(split)
   check_runs(runs)
+  if source_as is not None:
+    if source_as not in SOURCE_AS:
+      raise ValueError(f"--source_as must be one of {SOURCE_AS}. Received {source_as!r}")
+    if sweep:
+      raise ValueError("--foreign_sources: give no --sweep")
+    refused = [run.model_dir for run in runs if source_as == "unknown"
+               and not run.config.accepts_unknown_source]
+    if refused:
+      raise ValueError(f"--source_as=unknown: {refused[0]} was trained with every source named "
+                       "(unknown_source_share 0); use --source_as=nearest")
   check_writable_directory(output_dir, "--output_dir")
-  existing = [n for n in output_names(runs, sweep)
+  existing = [n for n in output_names(runs, sweep, foreign=source_as is not None)
               if tf.io.gfile.exists(os.path.join(output_dir, n))]
   if existing and not overwrite:
     raise FileExistsError(f"{os.path.join(output_dir, existing[0])}: already exists; "
@@ -104,7 +120,8 @@ def check_outputs(runs, output_dir, *, sweep=None, overwrite=False, split="test"
 
 
 def evaluate_runs(runs, index: pipeline.Index, output_dir, *, sweep=None, max_pairs=None, seed=0,
-                  overwrite=False, processes=None, progress=print, split="test"):
+                  overwrite=False, processes=None, progress=print, split="test",
+                  source_as=None):
   """Scores ``runs`` on ``index``'s test pairs (``split="valid"``: the
   validation split's, to choose settings); writes tables, figures and WAVs.
 
@@ -122,32 +139,76 @@ def evaluate_runs(runs, index: pipeline.Index, output_dir, *, sweep=None, max_pa
       refused before any work is done.
     processes: worker processes for the judges' WORLD, pyin and recogniser
       (``clip_analysis.Analyser``; None: one per available CPU, 1: none).
+    source_as: for an ``index`` with foreign sources
+      (``pipeline.with_foreign_sources``): score those, told to the model as
+      "unknown" or as their "nearest" training style (``nearest_styles``),
+      instead of ``split``'s pairs.
 
   Returns:
     The results dict written to results.json.
   """
-  check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite, split=split)
+  if (source_as is None) != (index.foreign_from is None):
+    raise ValueError("evaluate_runs: source_as goes with an index of foreign sources")
+  check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite, split=split,
+                source_as=source_as)
   for run in runs:
     if run.vocabulary != index.vocabulary:
       raise ValueError(f"{run.model_dir}/styles.json does not match the dataset's styles")
   with staged_directory(output_dir, manifest=OUTPUT_MANIFEST) as staging:
     return _evaluate_into(runs, index, staging, sweep, max_pairs, seed, progress, processes,
-                          split)
+                          split, source_as)
 
 
-def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress, processes, split):
+def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress, processes, split,
+                   source_as):
   first = runs[0].config
   progress("training the style classifier (and, for words, building the recogniser)...")
   with Judges(index, first.audio, cache_dir=index.data_dir,
               processes=processes) as judges:
-    return _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progress, split)
+    return _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progress, split,
+                       source_as)
 
 
-def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progress, split):
+def nearest_styles(index: pipeline.Index, judges: Judges, every=6) -> dict:
+  """Sets each foreign source's ``index.style`` to its nearest training style
+  -- the one the style classifier assigns most of that source's recordings
+  of training-split content to (all its recordings if it has none there) --
+  and returns {foreign style name: nearest training style name}."""
+  rows = np.arange(index.foreign_from, len(index.content))
+  judges.prepare_recordings(rows)
+  assignment = pipeline.split_content(index.content[index.recordings], every)
+  names = np.array([index.style_name(r) for r in rows])
+  nearest = {}
+  for name in sorted(set(names)):
+    own = rows[names == name]
+    voting = [r for r in own if assignment.get(index.content[r].item()) == "train"] or own
+    votes = np.bincount([judges.recording(r).style for r in voting],
+                        minlength=len(index.vocabulary))
+    index.style[own] = int(np.argmax(votes))
+    nearest[name] = index.vocabulary.name(int(np.argmax(votes)))
+  return nearest
+
+
+def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progress, split,
+                source_as):
   first = runs[0].config
   judges_note = (f"Style classifier: {judges.classifier_accuracy:.0%} on vocoded real test "
                  f"clips ({len(index.vocabulary)} styles; chance "
                  f"{1 / len(index.vocabulary):.0%}).")
+  pairs, foreign = None, None
+  if source_as is not None:
+    nearest = nearest_styles(index, judges)
+    pairs = pipeline.foreign_pairs(index, split, seed=seed)
+    if not len(pairs):
+      raise RunError(f"--foreign_sources: none of their recordings' contents is in the run's "
+                     f"{split} split, in another style: nothing to score")
+    foreign = {"source_as": source_as, "nearest_training_style": nearest,
+               "styles": len(nearest), "recordings": len(index.content) - index.foreign_from}
+    judges_note += (f" Sources: {foreign['recordings']} recordings of {len(nearest)} styles the "
+                    f"runs never heard, told to the model as "
+                    + ("unknown" if source_as == "unknown" else "their nearest training style")
+                    + "; 'source style recognised' is their nearest training style's (the "
+                    "style classifier's majority on their training-split recordings).")
   if judges.recognizer is not None:
     judges_note += (f" Word recogniser: pocketsphinx en-US, grammar of the dataset's "
                     f"{len(judges.recognizer.vocabulary)} words (chance "
@@ -158,6 +219,8 @@ def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progres
     judges_note += f" Scored on the {split} split's pairs, not the test split's."
   results = {"dataset": first.dataset, "split": split, "mcd_convention": metrics.MCD_CONVENTION,
              "style_classifier_test_accuracy": judges.classifier_accuracy, "runs": {}}
+  if foreign:
+    results["foreign_sources"] = foreign
   if judges.recognizer is not None:
     results["recognizer_vocabulary"] = list(judges.recognizer.vocabulary)
     results["speaker_median_f0_hz"] = {index.vocabulary.name(s): f
@@ -165,7 +228,8 @@ def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progres
   rows, run_rows, sweep_rows = [], [], []
   for number, run in enumerate(runs):
     records, examples = evaluate_run(run, index, judges, max_pairs=max_pairs, seed=seed,
-                                     progress=progress, split=split)
+                                     progress=progress, split=split, pairs=pairs,
+                                     hide_foreign_source=source_as == "unknown")
     judges.cache.save()  # model-independent judgements, for the next evaluation
     if number == 0:
       real = tables.real_target_summary(records)
@@ -187,7 +251,7 @@ def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progres
     write_example_audio(examples, run_dir, run.config.audio)
     figures.figure_2(examples, os.path.join(output_dir, f"figure2_{run.label}.png"),
                      run.config.audio)
-    if judges.kind == "pitch":
+    if judges.kind == "pitch" and not foreign:
       progress(f"{run.label}: Figure 3 (t-SNE of every note's encoder output)...")
       results["runs"][run.label]["figure3"] = figures.figure_3(
           run.model, index, os.path.join(output_dir, f"figure3_{run.label}.png"),
@@ -215,7 +279,7 @@ def _json_default(value):
 
 def evaluate(model_dirs, output_dir, *, data_dir=None, manual_dir=None, sweep=None,
              max_pairs=None, seed=0, overwrite=False, processes=None, progress=print,
-             split="test"):
+             split="test", foreign_sources=None, source_as="unknown"):
   """``evaluate.py``: loads the runs, refuses what cannot be done (before the
   dataset is loaded or built), then ``evaluate_runs`` on their dataset.
 
@@ -224,16 +288,25 @@ def evaluate(model_dirs, output_dir, *, data_dir=None, manual_dir=None, sweep=No
       evaluation, or outputs exist (without ``overwrite``) -- before any work.
   """
   check_model_dirs(model_dirs)  # all of them, before the first is loaded
+  if foreign_sources is not None:
+    from tf_transforms.data import folder_dataset
+    folder_dataset.describe(foreign_sources)  # (refused before the runs load)
   runs = [load_run(d) for d in model_dirs]
+  source_as = source_as if foreign_sources is not None else None
   try:
-    check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite, split=split)
+    check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite, split=split,
+                  source_as=source_as)
   except (ValueError, FileExistsError) as error:
     raise RunError(str(error)) from None
   first = runs[0].config
   index = pipeline.load_index(first.dataset, data_dir=data_dir, manual_dir=manual_dir,
-                          config=first.dataset_config, soundfont=first.soundfont)
+                              config=first.dataset_config, soundfont=first.soundfont)
+  if foreign_sources is not None:
+    index = pipeline.with_foreign_sources(
+        index, pipeline.load_index("folder", data_dir=data_dir, manual_dir=foreign_sources))
   return evaluate_runs(runs, index, output_dir, sweep=sweep, max_pairs=max_pairs, seed=seed,
-                       overwrite=overwrite, processes=processes, progress=progress, split=split)
+                       overwrite=overwrite, processes=processes, progress=progress, split=split,
+                       source_as=source_as)
 
 
 def warm_cache(model_dir, *, data_dir=None, manual_dir=None, max_pairs=None, seed=0,

@@ -39,6 +39,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from tf_transforms.core.configs import UNKNOWN_STYLE
 from tf_transforms.data import pipeline
 from tf_transforms.evaluation import metrics
 from tf_transforms.evaluation.judges import Judges, score_pair
@@ -46,22 +47,27 @@ from tf_transforms.signal import melspec, vocoding
 from tf_transforms.training.run import Run
 
 
-def count_test_pairs(index: pipeline.Index, max_pairs=None, split="test") -> int:
+def count_test_pairs(index: pipeline.Index, max_pairs=None, split="test", pairs=None) -> int:
   """How many pairs ``evaluate_run`` scores: one per ``split`` example whose
-  content has another style (``pipeline.count_pairs``), at most ``max_pairs``."""
-  total = pipeline.count_pairs(index, split)
+  content has another style (``pipeline.count_pairs``), or ``len(pairs)``
+  for explicit pairs; at most ``max_pairs``."""
+  total = pipeline.count_pairs(index, split) if pairs is None else len(pairs)
   return total if max_pairs is None else min(total, max_pairs)
 
 
 def generate_test_pairs(run: Run, index: pipeline.Index, *, batch_size=16, max_pairs=None,
-                        seed=0, split="test", target_known=None):
+                        seed=0, split="test", target_known=None, pairs=None,
+                        hide_foreign_source=False):
   """Generates and vocodes every test pair (content never seen in training);
   ``split="valid"``: the validation split's pairs instead (content never seen
   in training either), for choosing settings without the test split.
 
   Notes are generated for exactly the target's frame count; words until the
   stop token. Outputs and the true targets are vocoded by the model's own
-  in-graph path (``model.to_audio``).
+  in-graph path (``model.to_audio``). ``pairs``: explicit (source row, target
+  row) pairs instead (``pipeline.foreign_pairs``); ``hide_foreign_source``:
+  the model is told a foreign source's style is unknown (``UNKNOWN_STYLE``)
+  instead of its nearest training style (``Index.style``).
 
   Yields, per pair, a dict: ``source_row``, ``target_row``, ``source_style``,
   ``target_style`` (ids), ``content``; natural-log mel [T, F] ``source``,
@@ -72,8 +78,8 @@ def generate_test_pairs(run: Run, index: pipeline.Index, *, batch_size=16, max_p
   """
   audio_config = run.config.audio
   fixed = run.spec.fixed_length
-  total = count_test_pairs(index, max_pairs, split)
-  test = _pairs(index, split, batch_size, seed, audio_config)
+  total = count_test_pairs(index, max_pairs, split, pairs)
+  test = _pairs(index, split, batch_size, seed, audio_config, pairs)
   vocode = tf.function(lambda outputs: run.model.to_audio(outputs, audio_config),
                        reduce_retracing=True)  # words: a new length every batch
   vocode_targets = _target_vocoder(audio_config)
@@ -91,7 +97,11 @@ def generate_test_pairs(run: Run, index: pipeline.Index, *, batch_size=16, max_p
 
   done = 0
   for batch in test:
-    outputs = generate(batch["source"], batch["source_length"], batch["source_style"],
+    source_style = batch["source_style"]
+    if hide_foreign_source and index.foreign_from is not None:
+      source_style = tf.where(batch["source_row"] >= index.foreign_from,
+                              tf.constant(UNKNOWN_STYLE, tf.int32), source_style)
+    outputs = generate(batch["source"], batch["source_length"], source_style,
                        batch["target_style"],
                        tf.reduce_max(batch["target_length"]) if fixed else None)
     waveforms = vocode(outputs).numpy()
@@ -122,10 +132,11 @@ def _trimmed(waveform, frames, audio_config):
   return waveform[:max(1, (int(frames) - 1) * audio_config.frame_step)]
 
 
-def _pairs(index, split, batch_size, seed, audio_config):
-  """The batches of ``split``'s pairs, in the order ``evaluate_run`` scores them."""
+def _pairs(index, split, batch_size, seed, audio_config, pairs=None):
+  """The batches of ``split``'s pairs (or of ``pairs``), in the order
+  ``evaluate_run`` scores them."""
   return pipeline.pair_dataset(index, split, batch_size, seed=seed, epochs=1, cache_features=True,
-                           audio_config=audio_config)
+                               audio_config=audio_config, pairs=pairs)
 
 
 def _target_vocoder(audio_config):
@@ -206,8 +217,10 @@ def score_generated(pairs, judges: Judges, run: Run) -> list:
     records.append({
         "source_row": pair["source_row"], "target_row": pair["target_row"],
         "content": content,
-        "source_style": run.vocabulary.name(pair["source_style"]),
+        "source_style": judges.index.style_name(pair["source_row"]),
         "target_style": run.vocabulary.name(pair["target_style"]),
+        **({"nearest_source_style": run.vocabulary.name(pair["source_style"])}
+           if judges.index.is_foreign(pair["source_row"]) else {}),
         "paper_mcd": metrics.paper_mcd(pair["target"], pair["prediction"]),
         "copy_paper_mcd": metrics.paper_mcd(pair["target"], pair["source"]),
         **score_pair(judges, candidates, candidates["copy_"],
@@ -217,7 +230,8 @@ def score_generated(pairs, judges: Judges, run: Run) -> list:
 
 
 def evaluate_run(run: Run, index: pipeline.Index, judges: Judges, *, batch_size=16,
-                 max_pairs=None, seed=0, keep=4, progress=print, split="test"):
+                 max_pairs=None, seed=0, keep=4, progress=print, split="test", pairs=None,
+                 hide_foreign_source=False):
   """Generates every pair of ``split`` (test: the paper's unseen content) with
   ``run`` and scores it.
 
@@ -226,7 +240,7 @@ def evaluate_run(run: Run, index: pipeline.Index, judges: Judges, *, batch_size=
     ``keep`` generated pairs with their record and real recordings, for
     Figure 2 and the example WAVs).
   """
-  total = count_test_pairs(index, max_pairs, split)
+  total = count_test_pairs(index, max_pairs, split, pairs)
   records, examples, waiting = [], [], []
   started = time.monotonic()
 
@@ -244,7 +258,8 @@ def evaluate_run(run: Run, index: pipeline.Index, judges: Judges, *, batch_size=
     return all(judges.is_cached(f"oracle/{row}") for row in rows)
 
   for pair in generate_test_pairs(run, index, batch_size=batch_size, max_pairs=max_pairs,
-                                  seed=seed, split=split, target_known=target_known):
+                                  seed=seed, split=split, target_known=target_known,
+                                  pairs=pairs, hide_foreign_source=hide_foreign_source):
     waiting.append(pair)
     if len(waiting) == batch_size:
       score(waiting)

@@ -290,7 +290,7 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
                           "overwritten -- pick another --version")
   module = TransformModule(run.model, run.config.audio, run.vocabulary.names,
                            fixed_length=run.spec.fixed_length, max_seconds=max_seconds,
-                           vocoder=vocoder, unknown_source=accepts_unknown_source(run))
+                           vocoder=vocoder, unknown_source=run.config.accepts_unknown_source)
   archive = keras.export.ExportArchive()
   archive.track(run.model)
   for endpoint, (function, signature) in module.endpoints().items():
@@ -303,16 +303,11 @@ def export_saved_model(model_dir, export_dir, name="tf_transforms", version=None
   return target
 
 
-def accepts_unknown_source(run) -> bool:
-  """Whether the run was trained to convert a source of unknown style."""
-  return bool(run.config.training.unknown_source_share) and run.config.model.uses_conditioning
-
-
 def write_styles(path, run):
   """An export's styles.json: the run's style names (id i is ``styles[i]``)
   and ``unknown_source``, whether source style -1 is accepted."""
   write_text(path, json.dumps({"styles": list(run.vocabulary.names),
-                               "unknown_source": accepts_unknown_source(run)}, indent=1))
+                               "unknown_source": run.config.accepts_unknown_source}, indent=1))
 
 
 TFLITE_VARIANTS = ("float32", "float16", "dynamic_range")
@@ -370,7 +365,7 @@ def export_tflite_variants(model_dir, paths: dict, overwrite=False,
   mels = run.config.audio.num_mel_bins
   module = TransformModule(run.model, run.config.audio, run.vocabulary.names,
                            fixed_length=run.spec.fixed_length, vocoder=vocoder,
-                           unknown_source=accepts_unknown_source(run))
+                           unknown_source=run.config.accepts_unknown_source)
   styles = [tf.TensorSpec([1], tf.int32, name="source_style"),
             tf.TensorSpec([1], tf.int32, name="target_style")]
   archive = keras.export.ExportArchive()

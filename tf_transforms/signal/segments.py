@@ -22,6 +22,7 @@ SEGMENTATIONS = ("none", "silence", "onsets")
 TOP_DB = 40.0          # silence: this far below the loudest frame (librosa's default is 60)
 MIN_SILENCE_S = 0.15   # shorter gaps do not cut (the closure of a stop consonant, a trill)
 PAD_S = 0.05           # kept around each segment: its soft onset and release
+MIN_NOTE_S = 0.1       # onsets closer than this to a segment's ends do not cut (an attack)
 FADE_S = 0.01          # cross-fade where converted segments touch
 FRAME_LENGTH, HOP_LENGTH = 800, 200  # the front-end's analysis window and hop at 16 kHz
 
@@ -58,9 +59,12 @@ def split(waveform, sample_rate, mode="silence", top_db=TOP_DB, min_silence_s=MI
   if mode == "onsets":
     onsets = librosa.onset.onset_detect(y=waveform, sr=sample_rate, hop_length=HOP_LENGTH,
                                         backtrack=True, units="samples")
-    cut = []
+    cut, shortest = [], max(min_samples, int(MIN_NOTE_S * sample_rate))
     for start, end in intervals:
-      inside = [int(o) for o in onsets if start + min_samples <= o <= end - min_samples]
+      inside = []
+      for onset in (int(o) for o in onsets):
+        if onset - max([start, *inside[-1:]]) >= shortest and end - onset >= shortest:
+          inside.append(onset)
       bounds = [start, *inside, end]
       cut.extend(zip(bounds[:-1], bounds[1:]))
     intervals = cut

@@ -103,6 +103,12 @@ class RunConfig:
     return datasets.spec(self.dataset, self.content_kind)
 
   @property
+  def accepts_unknown_source(self) -> bool:
+    """Whether the run was trained to convert a source of unknown style
+    (``UNKNOWN_STYLE``): some of its pairs hid the source style."""
+    return bool(self.training.unknown_source_share) and self.model.uses_conditioning
+
+  @property
   def frame_ms(self) -> float:
     """Milliseconds per spectrogram frame (the hop)."""
     return 1000.0 * self.audio.frame_step / self.audio.sample_rate
