@@ -238,3 +238,10 @@ def test_train_evaluate_export_and_convert_a_folder_end_to_end(notes_folder, tmp
                                    str(tmp_path / "melody_flute.wav"), "piano", "flute",
                                    segmentation="silence")
   assert abs(seconds - len(melody) / 16000) < 0.01
+  # 12 s without a silence: one segment, too long
+  held = (0.3 * np.sin(2 * np.pi * 220 * np.arange(12 * 16000) / 16000)).astype(np.float32)
+  soundfile.write(str(tmp_path / "held.wav"), held, 16000)
+  with pytest.raises(TransformError, match=r"segment at 0.00-12.00 s is longer than this "
+                     r"export's maximum of 10 s.*continuous speech is not cut"):
+    convert.transform_file(export, str(tmp_path / "held.wav"), str(tmp_path / "held_out.wav"),
+                           "piano", "flute", segmentation="silence")
