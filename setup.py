@@ -4,7 +4,7 @@ import setuptools
 
 setuptools.setup(
     name="tf_transforms",
-    version="0.11.0",
+    version="0.12.0",
     description=("TensorFlow 2 / Keras 3 implementation of 'Conditional "
                  "End-to-End Audio Transforms' (Haque, Guo, Verma)."),
     long_description=open("README.md", encoding="utf-8").read(),

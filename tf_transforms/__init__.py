@@ -15,4 +15,4 @@ own tier and lower ones (tests/test_architecture.py reads the import graph):
 One line per module: docs/architecture.md.
 """
 
-__version__ = "0.11.0"
+__version__ = "0.12.0"

@@ -619,7 +619,7 @@ def foreign_pairs(index: Index, split: str, *, seed: int, every: int = 6) -> np.
   (``Index.style``). Foreign content the run's data lack is skipped.
 
   Returns:
-    int64 [pairs, 2], deterministic for a seed.
+    int64 [pairs, 2] in a random order, deterministic for a seed.
   """
   own = index.recordings
   assignment = split_content(index.content[own], every)
@@ -635,4 +635,5 @@ def foreign_pairs(index: Index, split: str, *, seed: int, every: int = 6) -> np.
     targets = [t for t in by_content.get(key, []) if index.style[t] != index.style[row]]
     if targets:
       pairs.append((row, targets[rng.integers(len(targets))]))
-  return np.array(pairs, np.int64).reshape(-1, 2)
+  pairs = np.array(pairs, np.int64).reshape(-1, 2)
+  return pairs[rng.permutation(len(pairs))]  # (so that --max_pairs takes every style's)
