@@ -398,7 +398,7 @@ def test_a_failed_evaluation_leaves_the_previous_results(tmp_path, monkeypatch):
     raise RuntimeError("judge crashed")
 
   monkeypatch.setattr(report, "_evaluate_into", fails_half_way)
-  fake_index = type("Index", (), {"vocabulary": StyleVocabulary(("a", "b"))})()
+  fake_index = type("Index", (), {"vocabulary": StyleVocabulary(("a", "b")), "foreign_from": None})()
   with pytest.raises(RuntimeError, match="judge crashed"):
     report.evaluate_runs([_fake_run(str(tmp_path / "run"))], fake_index, str(out),
                          overwrite=True)
@@ -477,5 +477,14 @@ def test_foreign_sources_are_scored_against_the_run_s_own_recordings(tmp_path, t
   named = dataclasses.replace(run, config=dataclasses.replace(
       run.config, training=dataclasses.replace(run.config.training, unknown_source_share=0.0)))
   with pytest.raises(ValueError, match="was trained with every source named"):
-    report.check_outputs([named], str(tmp_path / "x"), source_as="unknown")
-  report.check_outputs([named], str(tmp_path / "x"), source_as="nearest")
+    report.check_outputs([named], str(tmp_path / "x"), source_as="unknown", foreign=True)
+  report.check_outputs([named], str(tmp_path / "x"), source_as="nearest", foreign=True)
+  with pytest.raises(ValueError, match="foreign sources have no training style"):
+    report.check_outputs([run], str(tmp_path / "x"), source_as="named", foreign=True)
+  with pytest.raises(ValueError, match="nearest is for --foreign_sources"):
+    report.check_outputs([run], str(tmp_path / "x"), source_as="nearest")
+  # The run's own pairs with every source hidden: the same pairs, the model told "unknown".
+  hidden = report.evaluate([tiny_notes_run], str(tmp_path / "hidden"), data_dir=tfds_dir,
+                           processes=1, source_as="unknown", max_pairs=4,
+                           progress=lambda line: None)
+  assert hidden["source_as"] == "unknown" and len(hidden["runs"]["run"]["pairs"]) == 4

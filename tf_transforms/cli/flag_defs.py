@@ -132,9 +132,11 @@ def define_evaluate_flags():
                       "folder dataset's layout: <style>/<content>.wav and dataset.json): score "
                       "them as sources, converted into the run's styles and judged against its "
                       "real recordings of the same content (--split's contents).")
-  flags.DEFINE_enum("source_as", "unknown", ["unknown", "nearest"],
-                    "With --foreign_sources: tell the model each source's style is unknown, "
-                    "or name its nearest training style (the style classifier's choice).")
+  flags.DEFINE_enum("source_as", None, ["named", "unknown", "nearest"],
+                    "What the model is told of each source's style: named (its own; the "
+                    "default for the run's pairs), unknown (the default for --foreign_sources), "
+                    "or nearest (foreign sources: the training style the style classifier "
+                    "assigns them to).")
   flags.DEFINE_bool("warm_cache", False, "Only prepare the judges' cache for --model_dir's "
                     "dataset (the style classifier's features, the real recordings' and the "
                     "vocoded true targets' judgements) and exit; needs only the run's "

@@ -87,32 +87,36 @@ def output_names(runs, sweep=None, foreign=False):
 OUTPUT_MANIFEST = ".evaluation-files.json"
 
 
-SOURCE_AS = ("unknown", "nearest")
+SOURCE_AS = ("named", "unknown", "nearest")
 
 
 def check_outputs(runs, output_dir, *, sweep=None, overwrite=False, split="test",
-                  source_as=None):
+                  source_as="named", foreign=False):
   """Refuses, before any work, what ``evaluate_runs`` could not do: runs that
   cannot share an evaluation (``check_runs``), an unknown sweep or split,
-  foreign sources given as unknown to a run not trained for them
-  (``source_as``; None: no foreign sources), or outputs that exist already
-  (unless ``overwrite``). Raises ValueError / FileExistsError."""
+  sources given as unknown to a run not trained for them (``source_as``),
+  foreign sources "named" or in-set ones "nearest", or outputs that exist
+  already (unless ``overwrite``). Raises ValueError / FileExistsError."""
   if sweep not in (None, "context_ms"):
     raise ValueError(f"--sweep supports context_ms only. Received {sweep!r}")
   check_split(split)
   check_runs(runs)
-  if source_as is not None:
-    if source_as not in SOURCE_AS:
-      raise ValueError(f"--source_as must be one of {SOURCE_AS}. Received {source_as!r}")
-    if sweep:
-      raise ValueError("--foreign_sources: give no --sweep")
-    refused = [run.model_dir for run in runs if source_as == "unknown"
-               and not run.config.accepts_unknown_source]
+  if source_as not in SOURCE_AS:
+    raise ValueError(f"--source_as must be one of {SOURCE_AS}. Received {source_as!r}")
+  if foreign and source_as == "named":
+    raise ValueError("--source_as=named: foreign sources have no training style; give "
+                     "--source_as=unknown or nearest")
+  if not foreign and source_as == "nearest":
+    raise ValueError("--source_as=nearest is for --foreign_sources (in-set sources are named)")
+  if foreign and sweep:
+    raise ValueError("--foreign_sources: give no --sweep")
+  if source_as == "unknown":
+    refused = [run.model_dir for run in runs if not run.config.accepts_unknown_source]
     if refused:
       raise ValueError(f"--source_as=unknown: {refused[0]} was trained with every source named "
-                       "(unknown_source_share 0); use --source_as=nearest")
+                       "(unknown_source_share 0)")
   check_writable_directory(output_dir, "--output_dir")
-  existing = [n for n in output_names(runs, sweep, foreign=source_as is not None)
+  existing = [n for n in output_names(runs, sweep, foreign=foreign)
               if tf.io.gfile.exists(os.path.join(output_dir, n))]
   if existing and not overwrite:
     raise FileExistsError(f"{os.path.join(output_dir, existing[0])}: already exists; "
@@ -121,7 +125,7 @@ def check_outputs(runs, output_dir, *, sweep=None, overwrite=False, split="test"
 
 def evaluate_runs(runs, index: pipeline.Index, output_dir, *, sweep=None, max_pairs=None, seed=0,
                   overwrite=False, processes=None, progress=print, split="test",
-                  source_as=None):
+                  source_as="named"):
   """Scores ``runs`` on ``index``'s test pairs (``split="valid"``: the
   validation split's, to choose settings); writes tables, figures and WAVs.
 
@@ -139,18 +143,17 @@ def evaluate_runs(runs, index: pipeline.Index, output_dir, *, sweep=None, max_pa
       refused before any work is done.
     processes: worker processes for the judges' WORLD, pyin and recogniser
       (``clip_analysis.Analyser``; None: one per available CPU, 1: none).
-    source_as: for an ``index`` with foreign sources
-      (``pipeline.with_foreign_sources``): score those, told to the model as
-      "unknown" or as their "nearest" training style (``nearest_styles``),
-      instead of ``split``'s pairs.
+    source_as: what the model is told of each source's style: "named" (its
+      own), or "unknown"; for an ``index`` with foreign sources
+      (``pipeline.with_foreign_sources``), whose pairs are scored instead of
+      ``split``'s, "unknown" or their "nearest" training style
+      (``nearest_styles``).
 
   Returns:
     The results dict written to results.json.
   """
-  if (source_as is None) != (index.foreign_from is None):
-    raise ValueError("evaluate_runs: source_as goes with an index of foreign sources")
   check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite, split=split,
-                source_as=source_as)
+                source_as=source_as, foreign=index.foreign_from is not None)
   for run in runs:
     if run.vocabulary != index.vocabulary:
       raise ValueError(f"{run.model_dir}/styles.json does not match the dataset's styles")
@@ -196,7 +199,9 @@ def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progres
                  f"clips ({len(index.vocabulary)} styles; chance "
                  f"{1 / len(index.vocabulary):.0%}).")
   pairs, foreign = None, None
-  if source_as is not None:
+  if source_as == "unknown" and index.foreign_from is None:
+    judges_note += " Every source's style hidden from the model (source unknown)."
+  if index.foreign_from is not None:
     nearest = nearest_styles(index, judges)
     pairs = pipeline.foreign_pairs(index, split, seed=seed)
     if not len(pairs):
@@ -219,6 +224,7 @@ def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progres
     judges_note += f" Scored on the {split} split's pairs, not the test split's."
   results = {"dataset": first.dataset, "split": split, "mcd_convention": metrics.MCD_CONVENTION,
              "style_classifier_test_accuracy": judges.classifier_accuracy, "runs": {}}
+  results["source_as"] = source_as
   if foreign:
     results["foreign_sources"] = foreign
   if judges.recognizer is not None:
@@ -229,7 +235,7 @@ def _judge_into(runs, index, judges, output_dir, sweep, max_pairs, seed, progres
   for number, run in enumerate(runs):
     records, examples = evaluate_run(run, index, judges, max_pairs=max_pairs, seed=seed,
                                      progress=progress, split=split, pairs=pairs,
-                                     hide_foreign_source=source_as == "unknown")
+                                     hide_source=source_as == "unknown")
     judges.cache.save()  # model-independent judgements, for the next evaluation
     if number == 0:
       real = tables.real_target_summary(records)
@@ -279,7 +285,7 @@ def _json_default(value):
 
 def evaluate(model_dirs, output_dir, *, data_dir=None, manual_dir=None, sweep=None,
              max_pairs=None, seed=0, overwrite=False, processes=None, progress=print,
-             split="test", foreign_sources=None, source_as="unknown"):
+             split="test", foreign_sources=None, source_as=None):
   """``evaluate.py``: loads the runs, refuses what cannot be done (before the
   dataset is loaded or built), then ``evaluate_runs`` on their dataset.
 
@@ -292,10 +298,11 @@ def evaluate(model_dirs, output_dir, *, data_dir=None, manual_dir=None, sweep=No
     from tf_transforms.data import folder_dataset
     folder_dataset.describe(foreign_sources)  # (refused before the runs load)
   runs = [load_run(d) for d in model_dirs]
-  source_as = source_as if foreign_sources is not None else None
+  if source_as is None:  # (the default: named in-set sources, unknown foreign ones)
+    source_as = "named" if foreign_sources is None else "unknown"
   try:
     check_outputs(runs, output_dir, sweep=sweep, overwrite=overwrite, split=split,
-                  source_as=source_as)
+                  source_as=source_as, foreign=foreign_sources is not None)
   except (ValueError, FileExistsError) as error:
     raise RunError(str(error)) from None
   first = runs[0].config

@@ -57,7 +57,7 @@ def count_test_pairs(index: pipeline.Index, max_pairs=None, split="test", pairs=
 
 def generate_test_pairs(run: Run, index: pipeline.Index, *, batch_size=16, max_pairs=None,
                         seed=0, split="test", target_known=None, pairs=None,
-                        hide_foreign_source=False):
+                        hide_source=False):
   """Generates and vocodes every test pair (content never seen in training);
   ``split="valid"``: the validation split's pairs instead (content never seen
   in training either), for choosing settings without the test split.
@@ -65,9 +65,9 @@ def generate_test_pairs(run: Run, index: pipeline.Index, *, batch_size=16, max_p
   Notes are generated for exactly the target's frame count; words until the
   stop token. Outputs and the true targets are vocoded by the model's own
   in-graph path (``model.to_audio``). ``pairs``: explicit (source row, target
-  row) pairs instead (``pipeline.foreign_pairs``); ``hide_foreign_source``:
-  the model is told a foreign source's style is unknown (``UNKNOWN_STYLE``)
-  instead of its nearest training style (``Index.style``).
+  row) pairs instead (``pipeline.foreign_pairs``); ``hide_source``: the
+  model is told every source's style is unknown (``UNKNOWN_STYLE``) instead
+  of its own (a foreign source's: its nearest training style, ``Index.style``).
 
   Yields, per pair, a dict: ``source_row``, ``target_row``, ``source_style``,
   ``target_style`` (ids), ``content``; natural-log mel [T, F] ``source``,
@@ -98,9 +98,8 @@ def generate_test_pairs(run: Run, index: pipeline.Index, *, batch_size=16, max_p
   done = 0
   for batch in test:
     source_style = batch["source_style"]
-    if hide_foreign_source and index.foreign_from is not None:
-      source_style = tf.where(batch["source_row"] >= index.foreign_from,
-                              tf.constant(UNKNOWN_STYLE, tf.int32), source_style)
+    if hide_source:
+      source_style = tf.fill(tf.shape(source_style), tf.constant(UNKNOWN_STYLE, tf.int32))
     outputs = generate(batch["source"], batch["source_length"], source_style,
                        batch["target_style"],
                        tf.reduce_max(batch["target_length"]) if fixed else None)
@@ -231,7 +230,7 @@ def score_generated(pairs, judges: Judges, run: Run) -> list:
 
 def evaluate_run(run: Run, index: pipeline.Index, judges: Judges, *, batch_size=16,
                  max_pairs=None, seed=0, keep=4, progress=print, split="test", pairs=None,
-                 hide_foreign_source=False):
+                 hide_source=False):
   """Generates every pair of ``split`` (test: the paper's unseen content) with
   ``run`` and scores it.
 
@@ -259,7 +258,7 @@ def evaluate_run(run: Run, index: pipeline.Index, judges: Judges, *, batch_size=
 
   for pair in generate_test_pairs(run, index, batch_size=batch_size, max_pairs=max_pairs,
                                   seed=seed, split=split, target_known=target_known,
-                                  pairs=pairs, hide_foreign_source=hide_foreign_source):
+                                  pairs=pairs, hide_source=hide_source):
     waiting.append(pair)
     if len(waiting) == batch_size:
       score(waiting)
