@@ -194,7 +194,6 @@ def test_train_evaluate_export_and_convert_a_folder_end_to_end(notes_folder, tmp
   train.py, evaluate.py (no --manual_dir: the run names its prepared copy),
   export.py; then transform.py's folder mode on the same folder, with any
   source (unknown), one bad file among them, and existing outputs refused."""
-  from tests.commands import ROOT  # noqa: F401  (the commands run from the repository root)
   from tf_transforms.core.errors import TransformError
   from tf_transforms.evaluation import report
   from tf_transforms.export import convert, saved_model

@@ -36,8 +36,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from tf_transforms.core.configs import UNKNOWN_STYLE, AudioConfig
 from tf_transforms.core import datasets
+from tf_transforms.core.configs import UNKNOWN_STYLE, AudioConfig
 from tf_transforms.core.datasets import DATASETS
 from tf_transforms.core.errors import DatasetError, RunError
 from tf_transforms.data.styles import StyleVocabulary
@@ -549,8 +549,11 @@ def pair_dataset(index: Index, split: str, batch_size: int, *, audio_config: Aud
     raise ValueError("pair_dataset: linear targets are not cached; use "
                      "cache_features=False with linear=True")
   if pairs is None and count_pairs(index, split, autoencoder=autoencoder, every=every) == 0:
-    raise ValueError(f"split {split!r} has no pairs: every content key in it has a single "
-                     "style (use autoencoder mode, or more styles)")
+    where = f" of {index.data_dir}" if index.data_dir else ""
+    raise DatasetError(f"the {split} split{where} has no pairs: each of its "
+                       f"{len(set(index.content[split_rows(index, split, every)].tolist()))} "
+                       "contents is recorded in a single style (record the same notes or words "
+                       "in at least two styles, or train with --autoencoder)")
   if sort_window and not cache_features:
     raise ValueError("pair_dataset: sort_window needs cache_features=True (its lengths)")
   cached = index.features(audio_config) if cache_features else None

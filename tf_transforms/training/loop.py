@@ -27,7 +27,6 @@ import numpy as np
 import tensorflow as tf
 
 from tf_transforms.core.configs import STRATEGIES, AudioConfig
-from tf_transforms.core.datasets import DATASETS
 from tf_transforms.core.errors import DivergedError
 from tf_transforms.core.files import atomic_output, write_text
 from tf_transforms.data import pipeline
