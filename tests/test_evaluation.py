@@ -438,20 +438,22 @@ def test_evaluate_py_refuses_a_busy_or_unwritable_output_dir_before_loading(tiny
 def test_foreign_sources_are_scored_against_the_run_s_own_recordings(tmp_path, tfds_dir,
                                                                       tiny_notes_run):
   """``--foreign_sources``: two instruments the tiny run never heard (steel
-  guitar and viola, GM 25 and 41), as unknown and as their nearest training
-  style; pairs are their notes of the run's test pitches, each with a
-  recording of the same pitch in another training style."""
+  guitar and viola, GM 25 and 41) and, under another name, one it did (the
+  piano: its nearest style must be the run's piano), as unknown; pairs are
+  their notes of the run's test pitches, each with a recording of the same
+  pitch in another training style than the nearest."""
   import dataclasses
 
   from tests import folders
   foreign = folders.write_notes_folder(
       str(tmp_path / "foreign"), styles=[(25, "steel", ".wav", 16000, 1),
-                                         (41, "viola", ".flac", 32000, 1)])
+                                         (41, "viola", ".flac", 32000, 1),
+                                         (0, "my_piano", ".wav", 16000, 1)])
   index = pipeline.load_index("gm_notes", data_dir=tfds_dir, config="small")
   merged = pipeline.with_foreign_sources(
       index, pipeline.load_index("folder", data_dir=tfds_dir, manual_dir=foreign))
   assert merged.foreign_from == len(index.content) == 47
-  assert sorted(set(merged.foreign_names)) == ["steel", "viola"]
+  assert sorted(set(merged.foreign_names)) == ["my_piano", "steel", "viola"]
   assert merged.recordings.tolist() == index.recordings.tolist()  # foreign rows never paired
   assert merged.recording_key(47).startswith("foreign/foreign_")
   test_pitches = {k for k, v in pipeline.split_content(index.content.tolist()).items()
@@ -460,13 +462,15 @@ def test_foreign_sources_are_scored_against_the_run_s_own_recordings(tmp_path, t
                             processes=1, foreign_sources=foreign, source_as="unknown",
                             progress=lambda line: None)
   found = results["foreign_sources"]
-  assert found["source_as"] == "unknown" and found["styles"] == 2
-  assert found["recordings"] == 26
+  assert found["source_as"] == "unknown" and found["styles"] == 3
+  assert found["recordings"] == 39
+  assert found["nearest_training_style"]["my_piano"] == "keyboard_acoustic_000"
   assert set(found["nearest_training_style"].values()) <= set(index.vocabulary.names)
   pairs = results["runs"]["run"]["pairs"]
-  assert len(pairs) == 2 * len(test_pitches)  # each foreign note of a test pitch, once
+  assert len(pairs) == 3 * len(test_pitches)  # each foreign note of a test pitch, once
   for pair in pairs:
-    assert pair["source_style"] in ("steel", "viola") and pair["content"] in test_pitches
+    assert pair["source_style"] in ("my_piano", "steel", "viola")
+    assert pair["content"] in test_pitches
     assert pair["target_style"] != pair["nearest_source_style"]
     assert pair["target_style"] == index.vocabulary.name(index.style[pair["target_row"]])
     assert index.content[pair["target_row"]] == pair["content"]

@@ -284,6 +284,15 @@ class Judges:
     for row, judgement in zip(rows, self.judge_many(clips)):
       self._recordings[row] = judgement
 
+  def recorded_styles(self, rows) -> np.ndarray:
+    """The style classifier's label (style id) for each real recording of
+    ``rows`` (its unvocoded log-mel, as ``recording`` judges it), without the
+    rest of a judgement: int [len(rows)]."""
+    if not len(rows):
+      return np.zeros(0, np.int64)
+    statistics = np.stack([clip_statistics(self._recording_log_mel(r)) for r in rows])
+    return self.classifier.predict(statistics)
+
   def _recording_log_mel(self, row):
     return melspec.denormalize_log_spectrogram(
         self.index.features(self.audio_config)[row], self.audio_config).numpy()

@@ -17,7 +17,7 @@ from tf_transforms.core.errors import RunError
 from tf_transforms.core.files import staged_directory, write_text
 from tf_transforms.data import pipeline
 from tf_transforms.evaluation import figures, metrics, tables
-from tf_transforms.evaluation.judges import Judges
+from tf_transforms.evaluation.judges import CLASSIFIER_CLIPS_PER_STYLE, Judges
 from tf_transforms.evaluation.scoring import evaluate_run, prepare_judgements
 from tf_transforms.signal import audio_files
 from tf_transforms.training.run import RunConfig, load_run
@@ -175,18 +175,17 @@ def _evaluate_into(runs, index, output_dir, sweep, max_pairs, seed, progress, pr
 def nearest_styles(index: pipeline.Index, judges: Judges, every=6) -> dict:
   """Sets each foreign source's ``index.style`` to its nearest training style
   -- the one the style classifier assigns most of that source's recordings
-  of training-split content to (all its recordings if it has none there) --
-  and returns {foreign style name: nearest training style name}."""
+  of training-split content to (the first ``CLASSIFIER_CLIPS_PER_STYLE``;
+  all its recordings if it has none there) -- and returns {foreign style name: nearest training style name}."""
   rows = np.arange(index.foreign_from, len(index.content))
-  judges.prepare_recordings(rows)
   assignment = pipeline.split_content(index.content[index.recordings], every)
   names = np.array([index.style_name(r) for r in rows])
+  limit = CLASSIFIER_CLIPS_PER_STYLE["train"]  # as many as the classifier learns a style from
   nearest = {}
   for name in sorted(set(names)):
     own = rows[names == name]
     voting = [r for r in own if assignment.get(index.content[r].item()) == "train"] or own
-    votes = np.bincount([judges.recording(r).style for r in voting],
-                        minlength=len(index.vocabulary))
+    votes = np.bincount(judges.recorded_styles(voting[:limit]), minlength=len(index.vocabulary))
     index.style[own] = int(np.argmax(votes))
     nearest[name] = index.vocabulary.name(int(np.argmax(votes)))
   return nearest
