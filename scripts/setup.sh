@@ -8,9 +8,11 @@ PYTHON="${PYTHON:-python3}"
 
 # Debian packages the project needs: the speech synthesizers and voices behind
 # the tts_words dataset (the soundfile wheel bundles libsndfile), and SPTK, the
-# independent reference the MCD tests check against. Installed only when
-# missing.
-APT_PACKAGES=(espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts sptk)
+# independent reference the MCD tests check against, and a second General MIDI
+# SoundFont (csound's, 4 MB) for the notes the model never heard
+# (scripts/foreign_sources.py). Installed only when missing.
+APT_PACKAGES=(espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts sptk
+              csound-soundfont)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
