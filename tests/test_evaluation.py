@@ -487,8 +487,6 @@ def test_foreign_sources_are_scored_against_the_run_s_own_recordings(tmp_path, t
     report.check_outputs([run], str(tmp_path / "x"), source_as="named", foreign=True)
   with pytest.raises(ValueError, match="nearest is for --foreign_sources"):
     report.check_outputs([run], str(tmp_path / "x"), source_as="nearest")
-  # The run's own pairs with every source hidden: the same pairs, the model told "unknown".
-  hidden = report.evaluate([tiny_notes_run], str(tmp_path / "hidden"), data_dir=tfds_dir,
-                           processes=1, source_as="unknown", max_pairs=4,
-                           progress=lambda line: None)
-  assert hidden["source_as"] == "unknown" and len(hidden["runs"]["run"]["pairs"]) == 4
+  # The run's own pairs with every source hidden (the same hiding as above, which
+  # every foreign pair took) are accepted for a run trained for it.
+  report.check_outputs([run], str(tmp_path / "x"), source_as="unknown")

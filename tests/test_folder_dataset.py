@@ -244,3 +244,17 @@ def test_train_evaluate_export_and_convert_a_folder_end_to_end(notes_folder, tmp
                      r"export's maximum of 10 s.*continuous speech is not cut"):
     convert.transform_file(export, str(tmp_path / "held.wav"), str(tmp_path / "held_out.wav"),
                            "piano", "flute", segmentation="silence")
+
+
+def test_content_keys_from_file_names():
+  """Pitches as MIDI numbers or, declared "hz", frequencies (rounded to the
+  nearest MIDI note: 69 + 12 log2(f / 440)); words lower-cased; keys as written."""
+  key = folder_dataset.content_key
+  assert key("60", "pitch", "midi", "x") == 60 and key("060", "pitch", "midi", "x") == 60
+  assert key("440", "pitch", "hz", "x") == 69 and key("261.63", "pitch", "hz", "x") == 60
+  assert key("277.0", "pitch", "hz", "x") == 61  # C#4 is 277.18 Hz
+  assert key("Hello", "word", "midi", "x") == "hello" and key("Take 2", "key", "midi", "x") == "Take 2"
+  with pytest.raises(DatasetError, match="x: pitch 130 is outside MIDI 0-127"):
+    key("130", "pitch", "midi", "x")
+  with pytest.raises(DatasetError, match="frequency -5 Hz must be positive"):
+    key("-5", "pitch", "hz", "x")
