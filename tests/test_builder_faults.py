@@ -88,6 +88,26 @@ def test_a_few_bad_files_are_skipped_and_counted(tmp_path, monkeypatch):
   assert builder.info.splits["test"].num_examples == 3
 
 
+def test_words_past_the_end_of_the_recording_skip_the_sentence_and_are_counted(
+    tmp_path, monkeypatch, caplog):
+  """A .WRD whose words end past its WAV (another recording's alignment, or a
+  cut-off file): the sentence is skipped and counted as a bad file, named with
+  the first such word (before 0.12 its words were cut or dropped silently)."""
+  manual = tmp_path / "manual"
+  shutil.copytree(TIMIT_DUMMY, manual)
+  (manual / "TIMIT" / "TRAIN" / "DR2" / "MABC0" / "SA1.WRD").write_text(
+      "0 1200 she\n1200 2600 had\n2600 90000 your\n")
+  from tfds_builders import common
+  monkeypatch.setattr(common.BadFileGuard.__init__, "__defaults__", (0.5,))
+  builder = prepare(timit.TimitWords, manual, tmp_path / "data")
+  assert builder.info.splits["train"].num_examples == 3  # FCJF0's three words only
+  assert any("1 words of SA1.WRD end past its" in r.getMessage()
+             and "'your' at sample 90000" in r.getMessage() for r in caplog.records)
+  with pytest.raises(DatasetError, match=r"1 of 2 audio files are bad.*end past its"):
+    monkeypatch.setattr(common.BadFileGuard.__init__, "__defaults__", (0.01,))
+    prepare(timit.TimitWords, manual, tmp_path / "data2")
+
+
 def test_malformed_word_alignment_is_reported_with_file_and_line(tmp_path):
   path = tmp_path / "SA1.WRD"
   path.write_text("0 100 she\n100 oops had\n")

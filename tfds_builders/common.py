@@ -112,6 +112,12 @@ class BadFileGuard:
     self.total += 1
     self.bad.append(reason)
 
+  def reject(self, reason):
+    """Turns the file just counted good (``read_audio``) into a bad one: its
+    audio decoded, but it cannot be used (``reason`` names it)."""
+    logging.warning("skipping %s", reason)
+    self.bad.append(reason)
+
   def check(self):
     """Raises DatasetError if too many files were bad (call after the split)."""
     if self.total and len(self.bad) > self.max_fraction * self.total:

@@ -62,6 +62,11 @@ def parse_word_alignment(path):
   return words
 
 
+# A word may end this many samples past the audio (10 ms, one TIMIT frame)
+# before the alignment is taken not to match the recording.
+WORD_END_SLACK = 160
+
+
 class TimitWords(tfds.core.GeneratorBasedBuilder):
   """TIMIT word segments (speaker, dialect region, sex, sentence)."""
 
@@ -111,6 +116,13 @@ class TimitWords(tfds.core.GeneratorBasedBuilder):
           continue
         audio = guard.read_audio(wav)
         if audio is None:
+          continue
+        past = [(word, end) for _, end, word in words if end > len(audio) + WORD_END_SLACK]
+        if past:  # an alignment of another recording, or a cut-off WAV
+          word, end = past[0]
+          guard.reject(f"{wav}: {len(past)} words of {alignment} end past its "
+                       f"{len(audio)} samples (first: {word!r} at sample {end}); the "
+                       "alignment does not match the recording")
           continue
         sentence = stem.upper()
         for index, (start, end, word) in enumerate(words):
