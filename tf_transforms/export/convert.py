@@ -21,14 +21,16 @@ import time
 
 from tf_transforms.core import waveforms
 from tf_transforms.core.errors import AudioError, RunError, TransformError
+from tf_transforms.data.folder_dataset import AUDIO_EXTENSIONS
 from tf_transforms.signal.segments import SEGMENTATIONS
 from tf_transforms.training import run_files
 
 MIN_SECONDS = 0.05  # one 50 ms analysis window: anything shorter has no frame to transform
-# What --input may name in a folder or glob (soundfile's formats; .sph: NIST SPHERE).
-INPUT_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".sph")
+# What --input may name in a folder or glob: the folder dataset's formats and
+# NIST SPHERE (TIMIT's).
+INPUT_EXTENSIONS = AUDIO_EXTENSIONS + (".sph",)
 DEFAULT_OUTPUT_EXTENSION = ".wav"
-EXPORT_MAX_SECONDS = 10.0  # exports before 0.11 do not say theirs: export.py's default
+EXPORT_MAX_SECONDS = 10.0  # exports before 0.12 do not say theirs: export.py's default
 
 
 def check_output(output_path, overwrite=False):
