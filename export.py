@@ -5,6 +5,7 @@ Usage:
   # -> exports/tf_transforms/1/ (the next free version; existing ones are kept)
   python export.py --model_dir=runs/main_ours --tflite=float32 --tflite=float16 \
       --tflite=dynamic_range     # also exports/tf_transforms/<version>.<variant>.tflite
+  python export.py --model_dir=runs/main_ours --web_demo=float32   # + <version>.web/ (browser)
 
   saved_model_cli show --dir exports/tf_transforms/1 --all
 """
@@ -26,6 +27,9 @@ flags.register_validator("max_seconds", lambda value: 0 < value <= 600,
 flags.DEFINE_multi_enum("tflite", [], ["float32", "float16", "dynamic_range"],
                         "Also write <export_dir>/<name>/<version>.<variant>.tflite "
                         "(audio in / out with Griffin-Lim, and log-mel in / out; builtin ops only).")
+flags.DEFINE_enum("web_demo", None, ["float32", "float16", "dynamic_range"],
+                  "Also write <export_dir>/<name>/<version>.web/: a static web page running this "
+                  "TFLite variant in the browser with LiteRT.js (docs/export.md).")
 flags.DEFINE_integer("griffin_lim_iters", None,
                      "Full-grid Griffin-Lim iterations in the exported graphs (default 6, after "
                      "the coarse ones); fewer is faster and rougher (docs/export.md).",
@@ -54,6 +58,9 @@ def _export():
   from tf_transforms.export import saved_model  # TF starts up here
   vocoder = dict(griffin_lim_iters=FLAGS.griffin_lim_iters,
                  griffin_lim_coarse_iters=FLAGS.griffin_lim_coarse_iters)
+  if FLAGS.web_demo:  # LiteRT.js installed? (before any work)
+    from tf_transforms.export import web_demo
+    web_demo.litert_version()
   path = saved_model.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
                                    FLAGS.version, FLAGS.max_seconds, **vocoder)
   print(f"exported {path}")
@@ -62,6 +69,14 @@ def _export():
     sizes = saved_model.export_tflite_variants(FLAGS.model_dir, paths, **vocoder)
     for variant, tflite_path in paths.items():
       print(f"exported {tflite_path} ({sizes[variant] / 1e6:.2f} MB)")
+  if FLAGS.web_demo:
+    from tf_transforms.export import web_demo
+    demo = f"{path}.web"
+    size = web_demo.write_web_demo(
+        demo, FLAGS.model_dir, os.path.join(path, "assets.extra", "styles.json"),
+        FLAGS.max_seconds, FLAGS.web_demo, name=FLAGS.name, vocoder=vocoder)
+    print(f"exported {demo} ({size / 1e6:.1f} MB to download); serve it with\n"
+          f"  python -m tf_transforms.export.web_demo {demo}")
 
 
 if __name__ == "__main__":

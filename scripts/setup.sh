@@ -10,9 +10,11 @@ PYTHON="${PYTHON:-python3}"
 # the tts_words dataset (the soundfile wheel bundles libsndfile), and SPTK, the
 # independent reference the MCD tests check against, and a second General MIDI
 # SoundFont (csound's, 4 MB) for the notes the model never heard
-# (scripts/foreign_sources.py). Installed only when missing.
+# (scripts/foreign_sources.py), and Chromium and Node.js for the web demo and its
+# headless-browser test (web/). Installed only when missing.
 APT_PACKAGES=(espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts sptk
-              csound-soundfont)
+              csound-soundfont chromium)
+command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -36,6 +38,12 @@ if [ ! -f "$stamp" ] || [ "$ROOT/setup.py" -nt "$stamp" ] || [ "$ROOT/scripts/se
   "$VENV/bin/python" -m pip install -q --no-deps "tinysoundfont>=0.3.7,<0.4" \
       "pretty_midi>=0.2.10,<0.3"
   touch "$stamp"
+fi
+# LiteRT.js (pinned in web/package-lock.json; copied into each web demo) and
+# puppeteer-core, which drives Debian's Chromium in the web demo's test.
+if [ ! -f "$ROOT/web/node_modules/.package-lock.json" ] || \
+   [ "$ROOT/web/package-lock.json" -nt "$ROOT/web/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$ROOT/web" --no-audit --no-fund --loglevel=error
 fi
 export PATH="$VENV/bin:$PATH"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"

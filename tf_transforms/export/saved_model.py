@@ -169,6 +169,34 @@ class TransformModule:
                tf.maximum(outputs["lengths"] - 1, 0) * config.frame_step)
     return {"waveform": result, "lengths": lengths, "log_mel": outputs["frames"]}
 
+  def static_audio_transform(self, waveform, samples, source_style, target_style):
+    """``audio_transform`` behind static shapes, for runtimes that cannot
+    resize inputs (LiteRT.js): waveform [1, max samples] of which the first
+    ``samples[0]`` are the clip (the rest is ignored, not transformed) ->
+    ``waveform`` [1, ``max_output_samples``] zero-padded, ``lengths`` [1].
+    The computation runs on the clip alone, so the cost follows its length."""
+    clip = waveform[:, :samples[0]]
+    outputs = self.audio_transform(clip, source_style, target_style)
+    size = self.max_output_samples
+    result = outputs["waveform"][:, :size]
+    result = tf.pad(result, [[0, 0], [0, size - tf.shape(result)[1]]])
+    return {"waveform": tf.reshape(result, [1, size]),
+            "lengths": tf.reshape(tf.minimum(outputs["lengths"], size), [1])}
+
+  @property
+  def max_samples(self) -> int:
+    """The longest input waveform this export accepts (``max_seconds``)."""
+    return self._max_samples
+
+  @property
+  def max_output_samples(self) -> int:
+    """The longest waveform the model can return for this export's longest
+    input: the input's length for fixed-length notes, else the decoder's cap."""
+    if self._fixed_length:
+      return self._max_samples
+    frames = self.model.config.max_decoder_steps * self.model.config.reduction_factor
+    return max(self._max_samples, frames * self._audio_config.frame_step)
+
   def log_mel_transform(self, log_mel, source_style, target_style):
     """Normalised log-mel [batch, frames, mels] (all frames valid) -> log_mel, lengths."""
     lengths = tf.fill([tf.shape(log_mel)[0]], tf.shape(log_mel)[1])
@@ -351,10 +379,19 @@ def export_tflite(model_dir, path, variant="float32", overwrite=False,
 
 
 def export_tflite_variants(model_dir, paths: dict, overwrite=False,
-                           griffin_lim_iters=None, griffin_lim_coarse_iters=None) -> dict:
+                           griffin_lim_iters=None, griffin_lim_coarse_iters=None,
+                           static_max_seconds=None) -> dict:
   """``export_tflite`` for several variants at once ({variant: path} ->
   {variant: size in bytes}): the graphs are traced and saved once, then
-  converted per variant. Every path is checked before any work."""
+  converted per variant. Every path is checked before any work.
+
+  ``static_max_seconds``: write instead files whose inputs have static shapes
+  (for LiteRT.js, which cannot resize inputs; ``web_demo``), with one
+  signature, ``serving_default``: ``waveform`` float32 [1, max samples],
+  ``samples`` int32 [1] (how many of them are the clip), styles ->
+  ``waveform`` [1, ``TransformModule.max_output_samples``] zero-padded past
+  ``lengths`` [1]. The same computation as the dynamic file on the clip.
+  """
   for variant, path in paths.items():
     if variant not in TFLITE_VARIANTS:
       raise ValueError(f"variant must be one of {TFLITE_VARIANTS}. Received {variant!r}")
@@ -363,23 +400,31 @@ def export_tflite_variants(model_dir, paths: dict, overwrite=False,
   vocoder = Vocoder.from_flags(griffin_lim_iters, griffin_lim_coarse_iters)
   run = load_run(model_dir)
   mels = run.config.audio.num_mel_bins
+  limit = {} if static_max_seconds is None else {"max_seconds": static_max_seconds}
   module = TransformModule(run.model, run.config.audio, run.vocabulary.names,
                            fixed_length=run.spec.fixed_length, vocoder=vocoder,
-                           unknown_source=run.config.accepts_unknown_source)
+                           unknown_source=run.config.accepts_unknown_source, **limit)
   styles = [tf.TensorSpec([1], tf.int32, name="source_style"),
             tf.TensorSpec([1], tf.int32, name="target_style")]
   archive = keras.export.ExportArchive()
   archive.track(run.model)
-  archive.add_endpoint("serving_default", module.audio_transform, input_signature=[
-      tf.TensorSpec([1, None], tf.float32, name="waveform"), *styles])
-  archive.add_endpoint("transform_log_mel", module.log_mel_transform, input_signature=[
-      tf.TensorSpec([1, None, mels], tf.float32, name="log_mel"), *styles])
+  if static_max_seconds is None:
+    signatures = ["serving_default", "transform_log_mel"]
+    archive.add_endpoint("serving_default", module.audio_transform, input_signature=[
+        tf.TensorSpec([1, None], tf.float32, name="waveform"), *styles])
+    archive.add_endpoint("transform_log_mel", module.log_mel_transform, input_signature=[
+        tf.TensorSpec([1, None, mels], tf.float32, name="log_mel"), *styles])
+  else:
+    signatures = ["serving_default"]
+    archive.add_endpoint("serving_default", module.static_audio_transform, input_signature=[
+        tf.TensorSpec([1, module.max_samples], tf.float32, name="waveform"),
+        tf.TensorSpec([1], tf.int32, name="samples"), *styles])
   sizes = {}
   with tempfile.TemporaryDirectory() as saved_model:
     archive.write_out(saved_model, verbose=False)
     for variant, path in paths.items():
       converter = tf.lite.TFLiteConverter.from_saved_model(
-          saved_model, signature_keys=["serving_default", "transform_log_mel"])
+          saved_model, signature_keys=signatures)
       converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
       if variant != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
