@@ -58,9 +58,9 @@ def _export():
   from tf_transforms.export import saved_model  # TF starts up here
   vocoder = dict(griffin_lim_iters=FLAGS.griffin_lim_iters,
                  griffin_lim_coarse_iters=FLAGS.griffin_lim_coarse_iters)
-  if FLAGS.web_demo:  # LiteRT.js installed? (before any work)
-    from tf_transforms.export import web_demo
-    web_demo.litert_version()
+  from tf_transforms.export import web_demo
+  if FLAGS.web_demo:
+    web_demo.litert_version()  # LiteRT.js installed? (before any work)
   path = saved_model.export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.name,
                                    FLAGS.version, FLAGS.max_seconds, **vocoder)
   print(f"exported {path}")
@@ -70,7 +70,6 @@ def _export():
     for variant, tflite_path in paths.items():
       print(f"exported {tflite_path} ({sizes[variant] / 1e6:.2f} MB)")
   if FLAGS.web_demo:
-    from tf_transforms.export import web_demo
     demo = f"{path}.web"
     size = web_demo.write_web_demo(
         demo, FLAGS.model_dir, os.path.join(path, "assets.extra", "styles.json"),

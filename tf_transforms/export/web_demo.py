@@ -5,7 +5,7 @@ The demo is a folder any static file server can serve, offline:
     <version>.web/
       index.html, demo.js, audio.js, style.css   the page (web/demo/ in the repository)
       demo.json                                  model file, styles, input limits
-      model.tflite                               a copy of the export's TFLite file
+      model.tflite                               the run as TFLite, static input shapes
       litert/core/, litert/wasm-utils/           LiteRT.js (ES modules, an import map
       litert/wasm/                               names them) and its WebAssembly runtimes
 
@@ -42,6 +42,7 @@ LITERT_PACKAGES = {"core": "@litertjs/core", "wasm-utils": "@litertjs/wasm-utils
 WASM_RUNTIMES = ("litert_wasm_internal", "litert_wasm_threaded_internal",
                  "litert_wasm_compat_internal")
 SIGNATURE = "serving_default"
+MODEL_FILE = "model.tflite"
 
 
 def litert_dir(package: str) -> str:
@@ -68,7 +69,7 @@ def demo_config(styles_path: str, max_seconds: float, name: str) -> dict:
     raise RunError(f"{styles_path}: cannot read the export's styles.json ({error})") from None
   # The file's waveform input is always max_samples long (static shapes);
   # its int32 input `samples` says how many of them are the clip.
-  return {"name": name, "model": "model.tflite", "signature": SIGNATURE, "styles": styles,
+  return {"name": name, "model": MODEL_FILE, "signature": SIGNATURE, "styles": styles,
           "unknown_source": unknown_source, "sample_rate": FRONT_END.sample_rate,
           "min_samples": FRONT_END.frame_length,
           "max_samples": int(max_seconds * FRONT_END.sample_rate),
@@ -113,7 +114,7 @@ def write_web_demo(directory: str, model_dir: str, styles_path: str, max_seconds
 def download_bytes(directory: str) -> int:
   """Bytes a browser with relaxed SIMD fetches to run the single-threaded demo."""
   runtime = os.path.join(directory, "litert", "wasm", WASM_RUNTIMES[0])
-  files = [os.path.join(directory, f) for f in (*PAGE_FILES, "demo.json", "model.tflite")]
+  files = [os.path.join(directory, f) for f in (*PAGE_FILES, "demo.json", MODEL_FILE)]
   files += [runtime + ".js", runtime + ".wasm"]
   for folder in LITERT_PACKAGES:
     root = os.path.join(directory, "litert", folder)
